@@ -1,0 +1,31 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RATE ?= 1.5
+DAYS ?= 365
+
+.PHONY: run test install bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## Serve the demo county at http://127.0.0.1:8050 (SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set)
+run: install
+	$(PY) -m dashboard db upgrade
+	$(PY) -m dashboard county ensure-demo
+	$(PY) -m dashboard demo backfill --days $(DAYS)
+	$(PY) -m dashboard cache rebuild
+	$(PY) -m dashboard serve --demo-feed $(RATE)
+
+## Run the whole suite (PostgreSQL and Redis from TEST_DATABASE_URL / TEST_REDIS_URL, plus the embedded default)
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf var

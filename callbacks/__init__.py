@@ -1,0 +1,1 @@
+"""Thin reactive glue: read inputs, call the core, return components."""

@@ -1,0 +1,166 @@
+"""``python -m dashboard …``: every operation a county's operator runs by hand or from make."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shapely import to_geojson
+
+from dashboard import cache_ops, demo, onboarding
+from dashboard.rules import RulesError
+from dashboard.runtime import NoCountyError, Runtime
+from dashboard.settings import load_settings
+from data_access import aggregates, cases
+from data_access.migrate import upgrade
+from geo.errors import CountyInputError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    sub = parser.add_subparsers(dest="area", required=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="verb", required=True)
+    db.add_parser("upgrade", help="apply migrations (safe to repeat)")
+
+    county = sub.add_parser("county", help="county boundaries and centres").add_subparsers(dest="verb", required=True)
+    imp = county.add_parser("import", help="onboard a county from outline + township and village lists")
+    imp.add_argument("--outline", type=Path, required=True, help="GeoJSON/GeoPackage/Shapefile of the county outline")
+    imp.add_argument("--townships", type=Path, required=True, help="CSV: code,name[,type]")
+    imp.add_argument("--villages", type=Path, required=True, help="CSV: code,name,parent_code[,type]")
+    imp.add_argument("--crs", choices=("wgs84", "gcj02"), default="wgs84", help="datum of the outline and seat files")
+    imp.add_argument("--seat", type=Path, help="point file with the county government seat")
+    imp.add_argument("--name", help="county name (default: the outline's 'name' property)")
+    imp.add_argument("--grids", type=int, default=1860, help="about how many grids to generate")
+    county.add_parser("ensure-demo", help="import the demo county (Shulan) if the database has none")
+
+    dm = sub.add_parser("demo", help="demo data").add_subparsers(dest="verb", required=True)
+    back = dm.add_parser("backfill", help="write a realistic history")
+    back.add_argument("--days", type=int, default=365)
+    back.add_argument("--seed", type=int, default=20260101)
+    lv = dm.add_parser("live", help="keep adding cases and state changes")
+    lv.add_argument("--rate", type=float, default=1.0, help="changes per second on average")
+    lv.add_argument("--limit", type=int, help="stop after this many changes")
+
+    serve = sub.add_parser("serve", help="serve the screens and the API with uvicorn")
+    serve.add_argument("--demo-feed", type=float, metavar="RATE", help="also run the live demo feed at RATE changes/s")
+    serve.add_argument("--workers", type=int, default=1)
+
+    cache = sub.add_parser("cache", help="Redis aggregates").add_subparsers(dest="verb", required=True)
+    cache.add_parser("rebuild", help="recompute every aggregate from SQL")
+    cache.add_parser("reconcile", help="compare Redis with SQL; exit 1 on any difference")
+    return parser
+
+
+DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "shulan"
+
+
+def _import(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs: str, seat: Path | None,
+            name: str | None, grids: int) -> int:
+    from geo import sources
+
+    generated = onboarding.load_county_files(outline=outline, townships=townships, villages=villages, crs=crs,
+                                             seat=seat, grid_target=grids)
+    outline_shape = sources.read_outline(outline, crs=crs)
+    county_name = name or sources.read_outline_name(outline) or onboarding.county_code_of(generated)
+    with rt.sessions() as session, session.begin():
+        report = onboarding.save_county(session, generated, name=county_name, now=datetime.now(UTC),
+                                        outline_geojson=to_geojson(outline_shape))
+    print(f"county {report.county_code} {county_name}: {report.townships} townships, {report.villages} villages, "
+          f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed")
+    return 0
+
+
+def _demo_files() -> dict[str, Path]:
+    base = DEMO_DIR
+    return dict(outline=base / "shulan_220283_county_wgs84.geojson", townships=base / "shulan_220283_townships.csv",
+                villages=base / "shulan_220283_villages.csv", seat=base / "shulan_220283_seat_wgs84.geojson")
+
+
+def run(args: argparse.Namespace, rt: Runtime) -> int:
+    if args.area == "db":
+        upgrade(rt.settings.database_url)
+        print("database schema is current")
+        return 0
+    if args.area == "county" and args.verb == "import":
+        return _import(rt, outline=args.outline, townships=args.townships, villages=args.villages, crs=args.crs,
+                       seat=args.seat, name=args.name, grids=args.grids)
+    if args.area == "county" and args.verb == "ensure-demo":
+        try:
+            rt.county_code()
+            print("a county is already imported")
+            return 0
+        except NoCountyError:
+            return _import(rt, crs="wgs84", name=None, grids=1860, **_demo_files())
+    if args.area == "demo" and args.verb == "backfill":
+        written = demo.backfill(rt.cases, days=args.days, seed=args.seed)
+        print(f"backfilled {written} cases")
+        return 0
+    if args.area == "demo" and args.verb == "live":
+        print(f"live feed: about {args.rate} changes per second (Ctrl-C stops)", flush=True)
+        demo.live(rt.cases, rate=args.rate, limit=args.limit)
+        return 0
+    if args.area == "serve":
+        return _serve(rt, feed_rate=args.demo_feed, workers=args.workers)
+    county = rt.county_code()
+    with rt.sessions() as session:
+        if args.verb == "rebuild":
+            report = cache_ops.rebuild(session, rt.redis, county, rt.rules)
+            print(f"rebuilt {report.cases} cases ({report.open_cases} open, {report.days} days) "
+                  f"in {report.seconds:.2f} s; version {report.version}")
+            return 0
+        diffs = cache_ops.reconcile(session, rt.redis, county, rt.rules)
+        total = cases.count(session, county)
+    for diff in diffs[:50]:
+        print(diff)
+    print(f"{len(diffs)} differences over {total} cases (aggregate version {aggregates.version(rt.redis, county)})")
+    return 1 if diffs else 0
+
+
+def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
+    """Run uvicorn in this process and, for the demo, the live feed as a child process."""
+    import os
+    import subprocess
+
+    import uvicorn
+
+    env = dict(os.environ)
+    if rt.settings.redis_url is None:
+        # Every process must share one embedded Redis: start it here and hand its URL down.
+        from data_access.redis_connection import start_embedded_redis
+
+        env["REDIS_URL"] = os.environ["REDIS_URL"] = start_embedded_redis(rt.settings.var_dir)
+    feed = None
+    if feed_rate:
+        feed = subprocess.Popen([sys.executable, "-m", "dashboard", "demo", "live", "--rate", str(feed_rate)], env=env)
+    try:
+        print(f"serving http://{rt.settings.host}:{rt.settings.port}/", flush=True)
+        uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="warning")
+    finally:
+        if feed is not None:
+            feed.terminate()
+            feed.wait(timeout=10)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        rt = Runtime(load_settings())
+    except (ValueError, RulesError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return run(args, rt)
+    except (CountyInputError, NoCountyError, RulesError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        rt.close()

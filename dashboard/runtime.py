@@ -1,0 +1,60 @@
+"""The process-wide objects built from settings: engine, sessions, Redis client, rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dashboard.case_service import CaseService
+from dashboard.rules import Rules, load_rules
+from dashboard.settings import Settings
+from data_access import areas
+from data_access.database import make_engine, make_session_factory
+from data_access.redis_connection import connect
+
+
+class NoCountyError(RuntimeError):
+    """The database holds no county yet: run ``python -m dashboard county import``."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return connect(self.settings.redis_url, self.settings.var_dir)
+
+    @cached_property
+    def rules(self) -> Rules:
+        return load_rules(self.settings.rules_file)
+
+    def county_code(self) -> str:
+        """The configured county, or the only one imported."""
+        with self.sessions() as session:
+            county = areas.get_county(session, self.settings.county_code)
+        if county is None:
+            raise NoCountyError("no county in the database; run `python -m dashboard county import`")
+        return county.code
+
+    @cached_property
+    def cases(self) -> CaseService:
+        return CaseService(self.sessions, self.redis, self.rules, self.county_code())
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()

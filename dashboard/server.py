@@ -1,0 +1,40 @@
+"""Build the whole application: FastAPI (API routes first) with the Dash screens on top."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Dash
+from fastapi import FastAPI
+
+from callbacks import wall as wall_callbacks
+from dashboard import __version__
+from dashboard.runtime import Runtime
+from dashboard.settings import PROJECT_ROOT
+from dashboard.wall_service import SnapshotCache
+from dashboard.web_geometry import GeometryCache
+from dashboard.api import build_api
+from layouts import wall
+
+log = logging.getLogger(__name__)
+
+
+def create_app(rt: Runtime) -> Dash:
+    """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application."""
+    server = FastAPI(title="County dispute-resolution command centre", version=__version__,
+                     openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+    server.include_router(build_api(rt, GeometryCache(rt)))
+    app = Dash(
+        __name__,
+        server=server,
+        backend="fastapi",
+        title="矛盾纠纷调处化解指挥中心",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        serve_locally=True,
+        compress=True,
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = wall.shell()
+    wall_callbacks.register(app, rt, SnapshotCache(rt))
+    return app

@@ -1,0 +1,123 @@
+"""Everything the wall shows, computed from the Redis aggregates in one pass.
+
+The snapshot is a pure function of (day counters, open entries, now), so tests can compare it
+field by field with SQL; ``data_access`` only fetches the raw values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+
+from dashboard.alerts import Alert, alert_from_reasons, area_alert, is_spike
+from dashboard.contributions import OpenEntry
+from dashboard.figures import InstantCounts, PeriodCounts, WallFigures
+from dashboard.periods import Period, day_key, local_date
+from dashboard.rules import Rules
+from dashboard.vocabulary import AlertLevel
+
+WINDOW_DAYS = 30
+_PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
+
+
+@dataclass(frozen=True)
+class AreaState:
+    """One area's live values: what the map colours and the tooltip shows."""
+
+    alert: Alert | None
+    open: int
+    overdue: int
+    last_30_days: PeriodCounts
+
+
+@dataclass(frozen=True)
+class WallSnapshot:
+    county: str
+    version: int
+    computed_at: datetime
+    figures: WallFigures
+    areas: dict[str, AreaState] = field(default_factory=dict)
+
+
+def _sum_counts(days: Mapping[str, Mapping[str, int]], wanted: list[str], area: str) -> PeriodCounts:
+    return PeriodCounts(**{n: sum(days.get(d, {}).get(f"{area}:{n}", 0) for d in wanted) for n in _PERIOD_FIELDS})
+
+
+def window_day_keys(now: datetime) -> list[str]:
+    """The 30 local days ending today, oldest first (also covers the 28-day spike baseline)."""
+    return [day_key(d) for d in Period.trailing(local_date(now), WINDOW_DAYS).days()]
+
+
+def build_snapshot(
+    *,
+    county: str,
+    version: int,
+    now: datetime,
+    days: Mapping[str, Mapping[str, int]],
+    open_entries: Mapping[int, OpenEntry],
+    rules: Rules,
+) -> WallSnapshot:
+    window = window_day_keys(now)
+    today = window[-1]
+    baseline_days = window[-1 - rules.spike_baseline_days : -1]
+
+    per_area_alerts: dict[str, list[Alert]] = defaultdict(list)
+    per_area_open: dict[str, int] = defaultdict(int)
+    per_area_overdue: dict[str, int] = defaultdict(int)
+    red = overdue_total = 0
+    now_epoch = now.timestamp()
+    for entry in open_entries.values():
+        due = datetime.fromtimestamp(entry.due_epoch, tz=now.tzinfo)
+        alert = alert_from_reasons(entry.reasons, due_at=due, now=now, rules=rules)
+        late = entry.due_epoch < now_epoch
+        red += alert.level is AlertLevel.red
+        overdue_total += late
+        for area in entry.areas:
+            per_area_alerts[area].append(alert)
+            per_area_open[area] += 1
+            per_area_overdue[area] += late
+
+    area_codes: set[str] = set(per_area_open)
+    for counters in days.values():
+        area_codes.update(name.split(":", 1)[0] for name in counters)
+
+    areas: dict[str, AreaState] = {}
+    for area in area_codes:
+        received_today = days.get(today, {}).get(f"{area}:received", 0)
+        baseline = [days.get(d, {}).get(f"{area}:received", 0) for d in baseline_days]
+        alert = area_alert(per_area_alerts.get(area, ()), spike=is_spike(received_today, baseline, rules), rules=rules)
+        areas[area] = AreaState(alert, per_area_open.get(area, 0), per_area_overdue.get(area, 0), _sum_counts(days, window, area))
+
+    figures = WallFigures(
+        today=_sum_counts(days, [today], county),
+        last_30_days=_sum_counts(days, window, county),
+        now=InstantCounts(open=len(open_entries), overdue=overdue_total, red=red),
+    )
+    return WallSnapshot(county, version, now, figures, areas)
+
+
+def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[object]]:
+    """Compact per-area values for the browser: [level, open, overdue, received 30 d, closed 30 d].
+
+    Only ids and numbers travel; geometry was sent once.
+    """
+    out: dict[str, list[object]] = {}
+    for code in codes:
+        state = snapshot.areas.get(code)
+        if state is None:
+            continue
+        counts = state.last_30_days
+        out[code] = [state.alert.level.value if state.alert else None, state.open, state.overdue, counts.received, counts.closed]
+    return out
+
+
+def alert_reasons(snapshot: WallSnapshot, code: str) -> tuple[str, ...]:
+    state = snapshot.areas.get(code)
+    return state.alert.reasons if state and state.alert else ()
+
+
+def stale_after(refresh_seconds: float) -> timedelta:
+    """How old the data may get before the wall says it is stale."""
+    return timedelta(seconds=max(15.0, 5 * refresh_seconds))

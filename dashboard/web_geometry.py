@@ -1,0 +1,73 @@
+"""Web geometry per county: simplified GeoJSON, gzipped once, served with an ETag."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import orjson
+from shapely import from_geojson
+
+from dashboard.runtime import Runtime
+from data_access import areas
+from geo.web import WebArea, web_geojson
+
+LAYERS = ("grids", "townships", "centers")
+
+
+@dataclass(frozen=True)
+class GeoPayload:
+    raw: bytes
+    gzipped: bytes
+    etag: str
+
+
+def _payload(doc: dict) -> GeoPayload:  # type: ignore[type-arg]
+    raw = orjson.dumps(doc)
+    return GeoPayload(raw, gzip.compress(raw, 6), '"' + hashlib.sha256(raw).hexdigest()[:32] + '"')
+
+
+class GeometryCache:
+    """Geometry changes only on a county import, so each process builds each layer once."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str, str], GeoPayload] = {}
+
+    def get(self, county: str, layer: str) -> GeoPayload | None:
+        if layer not in LAYERS:
+            return None
+        with self.rt.sessions() as session:
+            record = areas.get_county(session, county)
+            if record is None:
+                return None
+            stamp = record.imported_at.isoformat()
+            key = (county, layer, stamp)
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            doc = self._build(session, county, layer)
+        payload = _payload(doc)
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if k[:2] != (county, layer)}
+            self._cache[key] = payload
+        return payload
+
+    def _build(self, session, county: str, layer: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+        if layer == "centers":
+            return {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "id": c.area_code,
+                     "geometry": {"type": "Point", "coordinates": [round(c.lon, 5), round(c.lat, 5)]},
+                     "properties": {"code": c.area_code, "name": c.name, "tier": c.tier}}
+                    for c in areas.centers(session, county)
+                ],
+            }
+        rows = areas.grid_geometries(session, county) if layer == "grids" else areas.township_geometries(session, county)
+        tolerance = 30.0 if layer == "grids" else 60.0
+        return web_geojson([WebArea(code, name, parent, from_geojson(geom)) for code, name, parent, geom in rows],
+                           tolerance_m=tolerance)

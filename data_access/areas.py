@@ -1,0 +1,109 @@
+"""Queries over the county's areas and centres. Functions never commit: the caller does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access.models import Base, Center, County, Grid, Township, Village
+
+
+def upsert(session: Session, model: type[Base], rows: Iterable[dict[str, Any]], *, key: str) -> int:
+    """Insert new rows and update existing ones by ``key``; re-running an import never duplicates."""
+    rows = list(rows)
+    column = getattr(model, key)
+    existing = {
+        getattr(obj, key): obj
+        for obj in session.scalars(select(model).where(column.in_([r[key] for r in rows])))
+    }
+    for row in rows:
+        obj = existing.get(row[key])
+        if obj is None:
+            session.add(model(**row))
+        else:
+            for name, value in row.items():
+                setattr(obj, name, value)
+    session.flush()
+    return len(rows)
+
+
+def get_county(session: Session, code: str | None = None) -> County | None:
+    """The county with ``code``, or the first one imported when no code is configured."""
+    if code:
+        return session.get(County, code)
+    return session.scalars(select(County).order_by(County.code).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """Where a grid sits in the hierarchy; every case write needs it."""
+
+    grid_code: str
+    village_code: str
+    township_code: str
+    county_code: str
+
+
+def grid_places(session: Session, county_code: str) -> dict[str, GridPlace]:
+    stmt = (
+        select(Grid.code, Village.code, Township.code, Township.county_code)
+        .join(Village, Grid.village_code == Village.code)
+        .join(Township, Village.township_code == Township.code)
+        .where(Township.county_code == county_code)
+    )
+    return {g: GridPlace(g, v, t, c) for g, v, t, c in session.execute(stmt)}
+
+
+def grid_geometries(session: Session, county_code: str) -> list[tuple[str, str, str, str]]:
+    """(code, name, village_code, GeoJSON geometry) of every grid of the county."""
+    stmt = (
+        select(Grid.code, Grid.name, Grid.village_code, Grid.geometry)
+        .join(Village, Grid.village_code == Village.code)
+        .join(Township, Village.township_code == Township.code)
+        .where(Township.county_code == county_code)
+        .order_by(Grid.code)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def township_geometries(session: Session, county_code: str) -> list[tuple[str, str, str, str]]:
+    stmt = (
+        select(Township.code, Township.name, Township.county_code, Township.geometry)
+        .where(Township.county_code == county_code)
+        .order_by(Township.code)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def area_names(session: Session, county_code: str) -> dict[str, str]:
+    """Names of the county, its townships and villages, by code (labels and tooltips)."""
+    names = {c: n for c, n in session.execute(select(County.code, County.name).where(County.code == county_code))}
+    names.update(session.execute(select(Township.code, Township.name).where(Township.county_code == county_code)))
+    names.update(
+        session.execute(
+            select(Village.code, Village.name)
+            .join(Township, Village.township_code == Township.code)
+            .where(Township.county_code == county_code)
+        ).tuples()
+    )
+    return names
+
+
+def centers(session: Session, county_code: str) -> Sequence[Center]:
+    return session.scalars(select(Center).where(Center.county_code == county_code).order_by(Center.id)).all()
+
+
+def count_rows(session: Session, county_code: str) -> dict[str, int]:
+    """How many townships, villages, grids and centres the county has (ops status)."""
+    townships = select(Township.code).where(Township.county_code == county_code)
+    villages = select(Village.code).where(Village.township_code.in_(townships))
+    return {
+        "townships": session.scalar(select(func.count()).select_from(townships.subquery())) or 0,
+        "villages": session.scalar(select(func.count()).select_from(villages.subquery())) or 0,
+        "grids": session.scalar(select(func.count(Grid.code)).where(Grid.village_code.in_(villages))) or 0,
+        "centers": session.scalar(select(func.count(Center.id)).where(Center.county_code == county_code)) or 0,
+    }

@@ -1,0 +1,65 @@
+"""Case and event queries. Functions flush but never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access.models import Case, CaseEvent
+
+
+def get(session: Session, case_id: int, *, for_update: bool = False) -> Case | None:
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def get_by_source_ref(session: Session, source: str, external_ref: str) -> Case | None:
+    return session.scalars(select(Case).where(Case.source == source, Case.external_ref == external_ref)).first()
+
+
+def add(session: Session, case: Case, event: CaseEvent) -> Case:
+    session.add(case)
+    session.flush()
+    event.case_id = case.id
+    session.add(event)
+    session.flush()
+    return case
+
+
+def add_event(session: Session, event: CaseEvent) -> CaseEvent:
+    session.add(event)
+    session.flush()
+    return event
+
+
+def iter_county_cases(session: Session, county_code: str, *, batch: int = 5000) -> Iterator[Case]:
+    """Every case of a county, streamed in id order (rebuild, reconcile)."""
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(Case).where(Case.county_code == county_code, Case.id > last_id).order_by(Case.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def open_cases(session: Session, county_code: str) -> Sequence[Case]:
+    return session.scalars(
+        select(Case).where(Case.county_code == county_code, Case.resolved_at.is_(None)).order_by(Case.id)
+    ).all()
+
+
+def count(session: Session, county_code: str) -> int:
+    return session.scalar(select(func.count(Case.id)).where(Case.county_code == county_code)) or 0
+
+
+def last_event_at(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(CaseEvent.at)))

@@ -1,0 +1,40 @@
+import pytest
+
+from dashboard.lifecycle import TransitionError, next_status, tier_above
+from dashboard.vocabulary import Action, Status, Tier
+
+ALLOWED = {
+    (Status.received, Action.assess): Status.assessed,
+    (Status.assessed, Action.dispatch): Status.dispatched,
+    (Status.dispatched, Action.mediate): Status.mediating,
+    (Status.mediating, Action.resolve): Status.resolved,
+    (Status.resolved, Action.follow_up): Status.followed_up,
+    (Status.mediating, Action.escalate): Status.mediating,
+    (Status.received, Action.supervise): Status.received,
+    (Status.resolved, Action.reopen): Status.mediating,
+    (Status.followed_up, Action.reopen): Status.mediating,
+}
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("action", [a for a in Action if a is not Action.receive])
+def test_transition_table(status: Status, action: Action) -> None:
+    expected = ALLOWED.get((status, action))
+    if expected is None and (action in (Action.escalate, Action.supervise) and status not in (Status.resolved, Status.followed_up)):
+        expected = status
+    if action is Action.escalate and status is Status.received:
+        expected = None
+    if action is Action.dispatch and status is Status.dispatched:
+        expected = Status.dispatched
+    if expected is None:
+        with pytest.raises(TransitionError):
+            next_status(status, action)
+    else:
+        assert next_status(status, action) is expected
+
+
+def test_escalation_goes_up_and_stops_at_county() -> None:
+    assert tier_above(Tier.village) is Tier.township
+    assert tier_above(Tier.township) is Tier.county
+    with pytest.raises(TransitionError):
+        tier_above(Tier.county)
