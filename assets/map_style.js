@@ -25,8 +25,12 @@ window.mediationMap = (function () {
     return received > 0 ? ((100 * closed) / received).toFixed(2) + "%" : "—";
   }
 
+  var styled = {};
+
   function gridStyle(feature, context) {
-    var v = values(context)[codeOf(feature)];
+    var code = codeOf(feature);
+    var v = values(context)[code];
+    styled[code] = true;
     var level = v && v[0];
     return {
       fillColor: level ? LEVEL_COLORS[level] : NO_OPEN,
@@ -95,5 +99,8 @@ window.mediationMap = (function () {
     centerMarker: centerMarker,
     centerTooltip: centerTooltip,
     freshness: freshness,
+    styledCount: function () {
+      return Object.keys(styled).length;
+    },
   };
 })();

@@ -27,6 +27,8 @@ class CaseFacts:
     escalated: bool
     due_at: datetime
     closed: bool
+    awaiting_assessment: bool = False
+    """The 24-hour assessment window would make every new case "due soon"; it warns only when late."""
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,15 @@ def fact_reasons(facts: CaseFacts, rules: Rules) -> list[tuple[AlertLevel, str]]
     return found
 
 
-def clock_reasons(due_at: datetime, now: datetime, rules: Rules) -> list[tuple[AlertLevel, str]]:
+def clock_reasons(
+    due_at: datetime, now: datetime, rules: Rules, *, warn_early: bool = True
+) -> list[tuple[AlertLevel, str]]:
     """Reasons that appear as time passes."""
     if now >= due_at + timedelta(days=rules.orange_overdue_days):
         return [(AlertLevel.orange, "overdue_long")]
     if now > due_at:
         return [(AlertLevel.yellow, "overdue")]
-    if now >= due_at - timedelta(hours=rules.yellow_due_within_hours):
+    if warn_early and now >= due_at - timedelta(hours=rules.yellow_due_within_hours):
         return [(AlertLevel.yellow, "due_soon")]
     return []
 
@@ -78,14 +82,16 @@ def case_alert(facts: CaseFacts, *, now: datetime, rules: Rules) -> Alert | None
     """The level of one case at ``now`` and why; ``None`` for a closed case."""
     if facts.closed:
         return None
-    return alert_from_reasons(fact_reasons(facts, rules), due_at=facts.due_at, now=now, rules=rules)
+    return alert_from_reasons(fact_reasons(facts, rules), due_at=facts.due_at, now=now, rules=rules,
+                              warn_early=not facts.awaiting_assessment)
 
 
 def alert_from_reasons(
-    facts_found: Sequence[tuple[AlertLevel, str]], *, due_at: datetime, now: datetime, rules: Rules
+    facts_found: Sequence[tuple[AlertLevel, str]], *, due_at: datetime, now: datetime, rules: Rules,
+    warn_early: bool = True,
 ) -> Alert:
     """Combine stored fact reasons with the clock; lets a cache keep facts and add time later."""
-    found = list(facts_found) + clock_reasons(due_at, now, rules)
+    found = list(facts_found) + clock_reasons(due_at, now, rules, warn_early=warn_early)
     if not found:
         return Alert(AlertLevel.blue, ())
     found = [(_fold(level, rules), code) for level, code in found]

@@ -53,8 +53,9 @@ def reconcile(session: Session, client: redis.Redis, county: str, rules: Rules) 
     open_cached = aggregates.read_open(client, county)
     for case in cases.open_cases(session, county):
         entry = open_cached.pop(case.id, None)
-        want = (case.grid_code, case.due_at.timestamp(), tuple(fact_reasons(case_facts(case), rules)))
-        got = (entry.areas[3], entry.due_epoch, entry.reasons) if entry else None
+        facts = case_facts(case)
+        want = (case.grid_code, case.due_at.timestamp(), tuple(fact_reasons(facts, rules)), not facts.awaiting_assessment)
+        got = (entry.areas[3], entry.due_epoch, entry.reasons, entry.warn_early) if entry else None
         if got != want:
             diffs.append(Difference(f"open case {case.id}", want, got))
     diffs.extend(Difference(f"open case {case_id}", None, "cached as open") for case_id in open_cached)

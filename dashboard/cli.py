@@ -15,7 +15,9 @@ from dashboard import cache_ops, demo, onboarding
 from dashboard.rules import RulesError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import load_settings
-from data_access import aggregates, cases
+from dashboard.tokens import new_token, token_hash
+from dashboard.vocabulary import Source
+from data_access import aggregates, api_clients, cases
 from data_access.migrate import upgrade
 from geo.errors import CountyInputError
 
@@ -45,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     lv = dm.add_parser("live", help="keep adding cases and state changes")
     lv.add_argument("--rate", type=float, default=1.0, help="changes per second on average")
     lv.add_argument("--limit", type=int, help="stop after this many changes")
+
+    clients = sub.add_parser("clients", help="source systems allowed to post").add_subparsers(dest="verb", required=True)
+    add = clients.add_parser("add", help="register a source system and print its token once")
+    add.add_argument("--name", required=True)
+    add.add_argument("--source", required=True, choices=[s.value for s in Source])
 
     serve = sub.add_parser("serve", help="serve the screens and the API with uvicorn")
     serve.add_argument("--demo-feed", type=float, metavar="RATE", help="also run the live demo feed at RATE changes/s")
@@ -104,6 +111,16 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         print(f"live feed: about {args.rate} changes per second (Ctrl-C stops)", flush=True)
         demo.live(rt.cases, rate=args.rate, limit=args.limit)
         return 0
+    if args.area == "clients":
+        token = new_token()
+        with rt.sessions() as session, session.begin():
+            if api_clients.get_by_name(session, args.name):
+                print(f"error: a client named {args.name!r} exists", file=sys.stderr)
+                return 2
+            api_clients.create(session, name=args.name, source=args.source, token_hash=token_hash(token),
+                               now=datetime.now(UTC))
+        print(token)
+        return 0
     if args.area == "serve":
         return _serve(rt, feed_rate=args.demo_feed, workers=args.workers)
     county = rt.county_code()
@@ -139,7 +156,7 @@ def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
         feed = subprocess.Popen([sys.executable, "-m", "dashboard", "demo", "live", "--rate", str(feed_rate)], env=env)
     try:
         print(f"serving http://{rt.settings.host}:{rt.settings.port}/", flush=True)
-        uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="warning")
+        uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="info")
     finally:
         if feed is not None:
             feed.terminate()

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import orjson
 
-from dashboard.alerts import CaseFacts, fact_reasons
+from dashboard.alerts import Alert, CaseFacts, alert_from_reasons, fact_reasons
 from dashboard.periods import day_key, local_date
 from dashboard.rules import Rules
 from dashboard.vocabulary import AlertLevel
@@ -25,6 +25,7 @@ BREAKDOWN_LEVELS = ("county", "township")
 
 class CaseRow(Protocol):
     id: int
+    status: str
     county_code: str
     township_code: str
     village_code: str
@@ -54,6 +55,7 @@ def case_facts(row: CaseRow) -> CaseFacts:
         escalated=row.escalated,
         due_at=row.due_at,
         closed=row.resolved_at is not None,
+        awaiting_assessment=row.status == "received",
     )
 
 
@@ -64,14 +66,21 @@ class OpenEntry:
     areas: tuple[str, str, str, str]
     due_epoch: float
     reasons: tuple[tuple[AlertLevel, str], ...]
+    warn_early: bool = True
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"a": self.areas, "d": self.due_epoch, "r": self.reasons})
+        return orjson.dumps({"a": self.areas, "d": self.due_epoch, "r": self.reasons, "w": self.warn_early})
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> OpenEntry:
         data = orjson.loads(raw)
-        return cls(tuple(data["a"]), float(data["d"]), tuple((AlertLevel(l), c) for l, c in data["r"]))  # type: ignore[arg-type]
+        reasons = tuple((AlertLevel(level), code) for level, code in data["r"])
+        return cls(tuple(data["a"]), float(data["d"]), reasons, bool(data["w"]))  # type: ignore[arg-type]
+
+    def alert(self, now: datetime, rules: Rules) -> Alert:
+        """This open case's level at ``now``: stored facts plus the clock."""
+        due = datetime.fromtimestamp(self.due_epoch, tz=now.tzinfo)
+        return alert_from_reasons(self.reasons, due_at=due, now=now, rules=rules, warn_early=self.warn_early)
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,8 @@ def contribution(row: CaseRow, rules: Rules) -> Contribution:
         counters[f"{area}:source.{row.source}"] = 1
     entry = None
     if row.resolved_at is None:
-        entry = OpenEntry(areas, row.due_at.timestamp(), tuple(fact_reasons(case_facts(row), rules)))
+        facts = case_facts(row)
+        entry = OpenEntry(areas, row.due_at.timestamp(), tuple(fact_reasons(facts, rules)), not facts.awaiting_assessment)
     return Contribution(day_key(local_date(row.received_at)), counters, entry)
 
 

@@ -65,7 +65,7 @@ class CaseFactory:
         self.service = service
         self.rng = rng
         with service.sessions() as session:
-            kinds = dict(session.execute(select(Village.code, Village.kind)).tuples())
+            kinds = {code: kind for code, kind in session.execute(select(Village.code, Village.kind))}
         codes = sorted(service.places())
         # Urban communities are denser, so their grids report more.
         self.grids = codes
@@ -76,7 +76,7 @@ class CaseFactory:
         source = _pick(rng, SOURCE_WEIGHTS)
         category = _pick(rng, CATEGORY_WEIGHTS)
         roll = rng.random()
-        people = rng.randint(30, 80) if roll < 0.004 else rng.randint(10, 29) if roll < 0.03 else rng.choice((1, 1, 2, 2, 3, 4, 6))
+        people = rng.randint(30, 80) if roll < 0.006 else rng.randint(10, 29) if roll < 0.03 else rng.choice((1, 1, 2, 2, 3, 4, 6))
         tier = Tier.township if source in (Source.petition, Source.court) and rng.random() < 0.5 else Tier.village
         return CaseDraft(
             source=source,  # type: ignore[arg-type]
@@ -110,7 +110,7 @@ class CaseFactory:
             steps.append((t, Action.escalate, {"note": "调处未果，提请上级中心"}))
             tier = Tier.township if tier is Tier.village else Tier.county
             escalations += 1
-        median = MEDIAN_RESOLVE_DAYS[tier] * (1.6 if draft.people_involved >= 30 else 1.0)
+        median = MEDIAN_RESOLVE_DAYS[tier] * (2.5 if draft.people_involved >= 30 else 1.0)
         stuck = rng.random() < 0.004
         t += timedelta(days=rng.lognormvariate(math.log(median), 0.7) * (8 if stuck else 1))
         steps.append((t, Action.resolve, {"outcome": "达成调解协议"}))

@@ -14,6 +14,7 @@ from dashboard.settings import PROJECT_ROOT
 from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
+from dashboard.ingest_api import build_ingest_api, install_error_handlers
 from layouts import wall
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,9 @@ def create_app(rt: Runtime) -> Dash:
     """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application."""
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
                      openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+    install_error_handlers(server)
     server.include_router(build_api(rt, GeometryCache(rt)))
+    server.include_router(build_ingest_api(rt))
     app = Dash(
         __name__,
         server=server,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from dashboard.alerts import Alert, alert_from_reasons, area_alert, is_spike
+from dashboard.alerts import Alert, area_alert, is_spike
 from dashboard.contributions import OpenEntry
 from dashboard.figures import InstantCounts, PeriodCounts, WallFigures
 from dashboard.periods import Period, day_key, local_date
@@ -69,8 +69,7 @@ def build_snapshot(
     red = overdue_total = 0
     now_epoch = now.timestamp()
     for entry in open_entries.values():
-        due = datetime.fromtimestamp(entry.due_epoch, tz=now.tzinfo)
-        alert = alert_from_reasons(entry.reasons, due_at=due, now=now, rules=rules)
+        alert = entry.alert(now, rules)
         late = entry.due_epoch < now_epoch
         red += alert.level is AlertLevel.red
         overdue_total += late

@@ -79,20 +79,6 @@ def township_geometries(session: Session, county_code: str) -> list[tuple[str, s
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
-def area_names(session: Session, county_code: str) -> dict[str, str]:
-    """Names of the county, its townships and villages, by code (labels and tooltips)."""
-    names = {c: n for c, n in session.execute(select(County.code, County.name).where(County.code == county_code))}
-    names.update(session.execute(select(Township.code, Township.name).where(Township.county_code == county_code)))
-    names.update(
-        session.execute(
-            select(Village.code, Village.name)
-            .join(Township, Village.township_code == Township.code)
-            .where(Township.county_code == county_code)
-        ).tuples()
-    )
-    return names
-
-
 def centers(session: Session, county_code: str) -> Sequence[Center]:
     return session.scalars(select(Center).where(Center.county_code == county_code).order_by(Center.id)).all()
 
@@ -107,3 +93,21 @@ def count_rows(session: Session, county_code: str) -> dict[str, int]:
         "grids": session.scalar(select(func.count(Grid.code)).where(Grid.village_code.in_(villages))) or 0,
         "centers": session.scalar(select(func.count(Center.id)).where(Center.county_code == county_code)) or 0,
     }
+
+
+def area_exists(session: Session, county_code: str, code: str) -> bool:
+    """Whether ``code`` is the county itself or one of its townships, villages or grids."""
+    if code == county_code:
+        return True
+    if session.scalar(select(func.count()).select_from(Township).where(Township.code == code, Township.county_code == county_code)):
+        return True
+    if session.scalar(
+        select(func.count()).select_from(Village).join(Township, Village.township_code == Township.code)
+        .where(Village.code == code, Township.county_code == county_code)
+    ):
+        return True
+    return bool(session.scalar(
+        select(func.count()).select_from(Grid).join(Village, Grid.village_code == Village.code)
+        .join(Township, Village.township_code == Township.code)
+        .where(Grid.code == code, Township.county_code == county_code)
+    ))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-PREFIX = "mc:v1"
+PREFIX = "mc:v2"
+"""Bump when the stored format changes: a new namespace starts empty and is rebuilt from SQL."""
 CONTRIBUTION_BUCKET = 512
 """Cases per contribution hash: small hashes stay in Redis's compact listpack encoding."""
 

@@ -40,8 +40,10 @@ def county_map(
             onEachFeature=_fn("centerTooltip"), hideout={"values": {}, "labels": labels},
         )),
     ]
+    (south, west), (north, east) = bounds
     return dl.MapContainer(
-        id=ids.MAP, bounds=bounds, preferCanvas=True, zoomSnap=0.25, attributionControl=bool(tile_url),
+        id=ids.MAP, bounds=bounds, center=[(south + north) / 2, (west + east) / 2], zoom=9, trackViewport=False,
+        preferCanvas=True, zoomSnap=0.25, attributionControl=bool(tile_url),
         className="county-map", children=layers,
     )
 

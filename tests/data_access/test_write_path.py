@@ -15,7 +15,7 @@ from dashboard.periods import Period, local_date
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, Satisfaction, Source
 from dashboard.wall_service import SnapshotCache
-from data_access import aggregates, cases, figure_queries
+from data_access import aggregates, cases, figure_queries, redis_keys
 from tests.factories import draft, hours
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
@@ -91,7 +91,7 @@ def test_cache_reconciles_and_rebuild_matches_incremental(runtime: Runtime, coun
 def test_reconcile_reports_a_tampered_cache(runtime: Runtime, county: str) -> None:
     _history(runtime)
     day = next(iter(aggregates.read_all_days(runtime.redis, county)))
-    runtime.redis.hincrby(f"mc:v1:{county}:day:{day}", f"{county}:received", 1)
+    runtime.redis.hincrby(redis_keys.day(county, day), f"{county}:received", 1)
     with runtime.sessions() as session:
         diffs = cache_ops.reconcile(session, runtime.redis, county, runtime.rules)
     assert [d.key for d in diffs] == [f"day {day} {county}:received"]

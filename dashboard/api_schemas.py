@@ -1,0 +1,117 @@
+"""Request and response shapes of the ingest API (pydantic validates; OpenAPI documents)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from dashboard.vocabulary import Action, AlertLevel, Category, Satisfaction, Tier
+
+
+class ErrorItem(BaseModel):
+    code: str
+    field: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    errors: list[ErrorItem]
+
+
+class Location(BaseModel):
+    """Either a grid code, or a WGS84 position that is assigned to its grid."""
+
+    model_config = ConfigDict(extra="forbid")
+    grid_code: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+
+    @model_validator(mode="after")
+    def one_kind(self) -> Location:
+        has_point = self.lon is not None or self.lat is not None
+        if self.grid_code is None and not has_point:
+            raise ValueError("give grid_code or lon and lat")
+        if has_point and (self.lon is None or self.lat is None):
+            raise ValueError("lon and lat go together")
+        return self
+
+
+class CaseIn(BaseModel):
+    """A new case from a source system; the source comes from the client's token."""
+
+    model_config = ConfigDict(extra="forbid")
+    external_ref: Annotated[str, Field(min_length=1, max_length=64)]
+    category: Category
+    received_at: AwareDatetime
+    location: Location
+    people_involved: Annotated[int, Field(ge=1, le=100_000)] = 1
+    tier: Tier = Tier.village
+    description: Annotated[str, Field(max_length=4000)] = ""
+    risk_extreme: bool = False
+    risk_mass_incident: bool = False
+    beyond_county_petition: bool = False
+    repeat_petition: bool = False
+    received_by: Annotated[str, Field(min_length=1, max_length=64)] = "api"
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+    at: AwareDatetime | None = None
+    note: Annotated[str, Field(max_length=2000)] = ""
+    outcome: Annotated[str, Field(max_length=2000)] | None = None
+    satisfaction: Satisfaction | None = None
+    center_id: int | None = None
+    department_id: int | None = None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    text: str
+
+
+class AlertOut(BaseModel):
+    level: AlertLevel
+    reasons: list[ReasonOut]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str
+    note: str
+
+
+class CaseOut(BaseModel):
+    id: int
+    source: str
+    external_ref: str
+    category: str
+    status: str
+    tier: str
+    county_code: str
+    township_code: str
+    village_code: str
+    grid_code: str
+    people_involved: int
+    received_at: datetime
+    due_at: datetime
+    resolved_at: datetime | None
+    resolved_tier: str | None
+    satisfaction: str | None
+    escalated: bool
+    supervised: bool
+    first_receiver: str
+    alert: AlertOut | None
+    events: list[EventOut] = []
+
+
+class FiguresQuery(BaseModel):
+    area: str
+    start: date
+    end: date

@@ -1,0 +1,18 @@
+"""API tokens: random, shown once, stored only as a SHA-256 hash.
+
+Tokens carry 256 bits of randomness, so a fast hash is enough; slow password hashes exist for
+guessable secrets, which these are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+
+def new_token() -> str:
+    return "mct_" + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
