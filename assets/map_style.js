@@ -1,5 +1,5 @@
 /* Map styling driven by `hideout`: geometry arrives once by URL, values arrive on every refresh.
-   values[code] = [level, open, overdue, received30, closed30]; see dashboard/wall_snapshot.py. */
+   values[code] = [level, open, overdue, received30, closed30, reasons]; see dashboard/wall_snapshot.py. */
 window.mediationMap = (function () {
   "use strict";
   var LEVEL_COLORS = { red: "#ef4444", orange: "#f97316", yellow: "#eab308", blue: "#3b82f6" };
@@ -41,14 +41,18 @@ window.mediationMap = (function () {
   }
 
   function tooltipHtml(name, v, w) {
-    v = v || [null, 0, 0, 0, 0];
+    v = v || [null, 0, 0, 0, 0, []];
     var level = v[0] ? w["level." + v[0]] : w["level.none"];
+    var reasons = (v[5] || []).map(function (code) {
+      return escapeHtml(w["reason." + code] || code);
+    });
     return (
       '<div class="map-tip"><b>' + escapeHtml(name) + "</b><br>" +
       '<span class="tip-level tip-' + (v[0] || "none") + '">' + escapeHtml(level) + "</span><br>" +
       escapeHtml(w["tip.open"]) + ": " + v[1] + " · " + escapeHtml(w["tip.overdue"]) + ": " + v[2] + "<br>" +
       escapeHtml(w["tip.received30"]) + ": " + v[3] + " · " + escapeHtml(w["tip.closed30"]) + ": " + v[4] + "<br>" +
-      escapeHtml(w["tip.rate30"]) + ": " + rate(v[4], v[3]) + "</div>"
+      escapeHtml(w["tip.rate30"]) + ": " + rate(v[4], v[3]) +
+      (reasons.length ? '<div class="tip-reasons">' + reasons.join("、") + "</div>" : "") + "</div>"
     );
   }
 

@@ -67,6 +67,18 @@ class CaseService:
             log.exception("Redis update failed after commit; aggregates will be rebuilt from SQL")
         return version
 
+    def push_new(self, created: Iterable[Case]) -> int | None:
+        """``push`` for a batch of cases created by one bulk transaction (imports)."""
+        try:
+            version = aggregates.apply_new_cases(
+                self.redis, self.county_code, ((case.id, contribution(case, self.rules)) for case in created)
+            )
+            self.redis.publish(keys.changes_channel(self.county_code), str(version))
+            return version
+        except redis.RedisError:
+            log.exception("Redis update failed after commit; aggregates will be rebuilt from SQL")
+            return None
+
     def submit(self, draft: CaseDraft, *, actor: str, now: datetime | None = None) -> tuple[Case, bool]:
         """Record a new case; a repeat of (source, external_ref) returns the first case unchanged."""
         now = now or datetime.now(UTC)
@@ -86,8 +98,13 @@ class CaseService:
                 raise
             return existing, False
 
-    def act(self, case_id: int, action: Action, *, actor: str, at: datetime | None = None, **details: object) -> CaseEvent:
-        """Apply one lifecycle action to a stored case, under a row lock."""
+    def act(self, case_id: int, action: Action, *, actor: str, at: datetime | None = None,
+            only_if: Callable[[Case], bool] | None = None, **details: object) -> CaseEvent | None:
+        """Apply one lifecycle action to a stored case, under a row lock.
+
+        ``only_if`` is checked under that lock, so rule-driven actions (the scheduler's) stay
+        idempotent when several processes race; it returns ``None`` when the check fails.
+        """
         at = at or datetime.now(UTC)
         recorded: list[CaseEvent] = []
 
@@ -95,8 +112,10 @@ class CaseService:
             case = cases.get(session, case_id, for_update=True)
             if case is None:
                 raise CaseInputError("case_id", f"no case {case_id}")
+            if only_if is not None and not only_if(case):
+                return []
             recorded.append(cases.add_event(session, act(case, action, actor=actor, at=at, rules=self.rules, **details)))  # type: ignore[arg-type]
             return [case]
 
         self.write(work)
-        return recorded[0]
+        return recorded[0] if recorded else None

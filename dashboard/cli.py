@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shapely import to_geojson
 
-from dashboard import cache_ops, demo, onboarding
+from dashboard import cache_ops, demo, onboarding, scheduler
 from dashboard.rules import RulesError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import load_settings
@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     add = clients.add_parser("add", help="register a source system and print its token once")
     add.add_argument("--name", required=True)
     add.add_argument("--source", required=True, choices=[s.value for s in Source])
+
+    sched = sub.add_parser("scheduler", help="deadlines: relevel alerts, supervise and escalate late cases")
+    sched.add_subparsers(dest="verb", required=True).add_parser("tick", help="one pass now (for cron)")
 
     serve = sub.add_parser("serve", help="serve the screens and the API with uvicorn")
     serve.add_argument("--demo-feed", type=float, metavar="RATE", help="also run the live demo feed at RATE changes/s")
@@ -120,6 +123,10 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
             api_clients.create(session, name=args.name, source=args.source, token_hash=token_hash(token),
                                now=datetime.now(UTC))
         print(token)
+        return 0
+    if args.area == "scheduler":
+        report = scheduler.tick(rt)
+        print(report)
         return 0
     if args.area == "serve":
         return _serve(rt, feed_rate=args.demo_feed, workers=args.workers)

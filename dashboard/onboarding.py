@@ -63,7 +63,12 @@ def load_county_files(
     township_rows = sources.read_townships(townships)
     village_rows = sources.read_villages(villages, township_rows)
     seat_point = sources.read_seat(seat, crs=crs) if seat else None
-    return generate_county(outline_shape, township_rows, village_rows, seat=seat_point, grid_target=grid_target)
+    try:
+        return generate_county(outline_shape, township_rows, village_rows, seat=seat_point, grid_target=grid_target)
+    except CountyInputError:
+        raise
+    except ValueError as error:  # e.g. a seat outside the outline: the files disagree
+        raise CountyInputError(f"cannot generate areas from {outline}, {townships}, {villages}: {error}") from None
 
 
 def county_code_of(generated: GeneratedCounty) -> str:

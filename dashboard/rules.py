@@ -26,6 +26,9 @@ class Rules:
     spike_baseline_days: int
     spike_sigmas: float
     spike_min_cases: int
+    scheduler_interval_seconds: float
+    supervise_after_overdue_hours: float
+    escalate_after_overdue_days: float
 
 
 class RulesError(ValueError):
@@ -35,7 +38,7 @@ class RulesError(ValueError):
 def rules_from_mapping(data: dict[str, Any]) -> Rules:
     """Validate a parsed rules document; every key is required so a typo cannot pass silently."""
     try:
-        deadlines, alerts = data["deadlines"], data["alerts"]
+        deadlines, alerts, scheduler = data["deadlines"], data["alerts"], data["scheduler"]
         rules = Rules(
             assess_hours=float(deadlines["assess_hours"]),
             follow_up_days=float(deadlines["follow_up_days"]),
@@ -49,6 +52,9 @@ def rules_from_mapping(data: dict[str, Any]) -> Rules:
             spike_baseline_days=int(alerts["spike_baseline_days"]),
             spike_sigmas=float(alerts["spike_sigmas"]),
             spike_min_cases=int(alerts["spike_min_cases"]),
+            scheduler_interval_seconds=float(scheduler["interval_seconds"]),
+            supervise_after_overdue_hours=float(scheduler["supervise_after_overdue_hours"]),
+            escalate_after_overdue_days=float(scheduler["escalate_after_overdue_days"]),
         )
     except KeyError as missing:
         raise RulesError(f"rules: missing setting {missing}") from None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from dash import Dash
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from callbacks import wall as wall_callbacks
 from dashboard import __version__
 from dashboard.runtime import Runtime
+from dashboard.scheduler import SchedulerThread
 from dashboard.settings import PROJECT_ROOT
 from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
@@ -20,10 +23,27 @@ from layouts import wall
 log = logging.getLogger(__name__)
 
 
+def _lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
+    """Background work that lives as long as the server: the deadline scheduler."""
+
+    @asynccontextmanager
+    async def lifespan(_server: FastAPI) -> AsyncIterator[None]:
+        scheduler = SchedulerThread(rt) if rt.settings.scheduler else None
+        if scheduler:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler:
+                scheduler.stop()
+
+    return lifespan
+
+
 def create_app(rt: Runtime) -> Dash:
     """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application."""
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
-                     openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+                     openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt))
     install_error_handlers(server)
     server.include_router(build_api(rt, GeometryCache(rt)))
     server.include_router(build_ingest_api(rt))

@@ -33,6 +33,8 @@ class Settings:
     refresh_seconds: float = 3.0
     rules_file: Path | None = None
     language: str = "zh"
+    scheduler: bool = True
+    """Run the deadline scheduler inside the app process (a Redis lock keeps it to one process)."""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,4 +64,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         refresh_seconds=float(env.get("REFRESH_SECONDS", "3")),
         rules_file=Path(rules) if rules else None,
         language=language,
+        scheduler=env.get("MEDIATION_SCHEDULER", "on") != "off",
     )

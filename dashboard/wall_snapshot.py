@@ -98,7 +98,7 @@ def build_snapshot(
 
 
 def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[object]]:
-    """Compact per-area values for the browser: [level, open, overdue, received 30 d, closed 30 d].
+    """Compact per-area values for the browser: [level, open, overdue, received 30 d, closed 30 d, reasons].
 
     Only ids and numbers travel; geometry was sent once.
     """
@@ -108,13 +108,10 @@ def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[objec
         if state is None:
             continue
         counts = state.last_30_days
-        out[code] = [state.alert.level.value if state.alert else None, state.open, state.overdue, counts.received, counts.closed]
+        alert = state.alert
+        out[code] = [alert.level.value if alert else None, state.open, state.overdue, counts.received, counts.closed,
+                     list(alert.reasons) if alert else []]
     return out
-
-
-def alert_reasons(snapshot: WallSnapshot, code: str) -> tuple[str, ...]:
-    state = snapshot.areas.get(code)
-    return state.alert.reasons if state and state.alert else ()
 
 
 def stale_after(refresh_seconds: float) -> timedelta:

@@ -47,6 +47,37 @@ def apply_case(client: redis.Redis, county: str, case_id: int, new: Contribution
                 continue
 
 
+def apply_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int, Contribution]]) -> int:
+    """Bulk-apply cases just inserted (bulk import), in one MULTI/EXEC.
+
+    Freshly committed cases have no stored contribution, so no WATCH is needed; a case that
+    somehow has one is applied through ``apply_case`` instead, keeping it idempotent.
+    """
+    items = list(items)
+    if not items:
+        return version(client, county)
+    with client.pipeline(transaction=False) as pipe:
+        for case_id, _ in items:
+            pipe.hexists(keys.contribution(county, case_id), str(case_id))
+        known = pipe.execute()
+    fresh = [item for item, seen in zip(items, known, strict=True) if not seen]
+    for case_id, contrib in (item for item, seen in zip(items, known, strict=True) if seen):
+        apply_case(client, county, case_id, contrib)
+    days: dict[str, Counter[str]] = defaultdict(Counter)
+    with client.pipeline(transaction=True) as pipe:
+        for case_id, contrib in fresh:
+            days[contrib.day].update(contrib.counters)
+            if contrib.open is not None:
+                pipe.hset(keys.open_cases(county), str(case_id), contrib.open.to_json())
+            pipe.hset(keys.contribution(county, case_id), str(case_id), contrib.to_json())
+        for day, counter in days.items():
+            for field, amount in counter.items():
+                pipe.hincrby(keys.day(county, day), field, amount)
+        pipe.hset(keys.meta(county), "changed_at", repr(time.time()))
+        pipe.hincrby(keys.meta(county), "version", 1)
+        return int(pipe.execute()[-1])
+
+
 @dataclass(frozen=True)
 class RebuildReport:
     cases: int

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-PREFIX = "mc:v2"
-"""Bump when the stored format changes: a new namespace starts empty and is rebuilt from SQL."""
+import os
+
+PREFIX = os.environ.get("MEDIATION_REDIS_NAMESPACE", "mc") + ":v2"
+"""Bump the version when the stored format changes: a new namespace starts empty and is rebuilt
+from SQL. ``MEDIATION_REDIS_NAMESPACE`` lets several deployments (or test runs) share one Redis."""
+
+
+def namespace_pattern() -> str:
+    """Every key of this deployment (tests clear their own keys, never the whole database)."""
+    return f"{PREFIX}:*"
 CONTRIBUTION_BUCKET = 512
 """Cases per contribution hash: small hashes stay in Redis's compact listpack encoding."""
 
@@ -43,3 +51,7 @@ def changes_channel(county: str) -> str:
 
 def rebuild_lock(county: str) -> str:
     return f"{PREFIX}:{county}:lock:rebuild"
+
+
+def scheduler_lock(county: str) -> str:
+    return f"{PREFIX}:{county}:lock:scheduler"

@@ -281,4 +281,6 @@ def read_outline_name(path: str | Path) -> str | None:
     if "name" not in frame.columns or frame.empty:
         return None
     value = frame["name"].iloc[0]
-    return str(value).strip() or None if value is not None else None
+    if not isinstance(value, str):  # missing values come back as NaN or None
+        return None
+    return value.strip() or None

