@@ -17,7 +17,9 @@ import numpy as np
 Vertex = tuple[float, float]
 
 _GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
-_WEIGHT_STEP = 0.35  # fraction of the Newton step; a cell's area grows by ~1.7 m² per m² of weight
+# Largest weight step, as a fraction of the area error (a cell gains ~1.7 m² per m² of weight);
+# each cell's step is halved whenever its error changes sign, so close pairs do not oscillate.
+_WEIGHT_STEP = 0.35
 _CONTAINER_EDGE = -1
 _LABEL_CHUNK_CELLS = 4_000_000  # points x sites per step of `label`, to bound memory
 _AREA_TOLERANCE = 0.01  # stop refining weights once every cell is within 1% of its share
