@@ -18,6 +18,7 @@ from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
 from dashboard.ingest_api import build_ingest_api, install_error_handlers
+from dashboard.open311 import build_open311_api
 from layouts import wall
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def create_app(rt: Runtime) -> Dash:
     install_error_handlers(server)
     server.include_router(build_api(rt, GeometryCache(rt)))
     server.include_router(build_ingest_api(rt))
+    server.include_router(build_open311_api(rt))
     app = Dash(
         __name__,
         server=server,
