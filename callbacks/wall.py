@@ -16,11 +16,17 @@ from layouts import ids, wall
 from layouts.kpi import KPI_NAMES, kpi_values
 
 
-def screen_params(search: str | None, default_lang: str) -> dict[str, str | None]:
-    """URL parameters that configure a wall without clicks: ``?lang=en&county=220283``."""
+MAX_PERIOD_DAYS = 366 * 3
+
+
+def screen_params(search: str | None, default_lang: str) -> dict[str, Any]:
+    """URL parameters that configure a wall without clicks: ``?lang=en&county=220283&days=365``."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
-    return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0]}
+    raw_days = query.get("days", ["30"])[0]
+    days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_PERIOD_DAYS else 30
+    return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
+            "days": days}
 
 
 def refresh_outputs(snapshot: WallSnapshot) -> tuple[Any, ...]:
@@ -43,7 +49,7 @@ def register(app: Dash, rt: Runtime, snapshots: SnapshotCache) -> None:
     def render(search: str | None) -> list[object]:
         params = screen_params(search, rt.settings.language)
         code, name, bounds = county_view(rt, params["county"])
-        return wall.wall(county=code, county_name=name, bounds=bounds, lang=params["lang"] or "zh",
+        return wall.wall(county=code, county_name=name, bounds=bounds, lang=params["lang"], days=params["days"],
                          refresh_ms=int(rt.settings.refresh_seconds * 1000), stale_ms=stale_ms,
                          tile_url=rt.settings.tile_url, tile_attribution=rt.settings.tile_attribution)
 
@@ -54,10 +60,10 @@ def register(app: Dash, rt: Runtime, snapshots: SnapshotCache) -> None:
         Output(ids.UPDATED, "children"),
         Output(ids.LAST_OK, "data"),
         Input(ids.REFRESH, "n_intervals"),
-        State(ids.COUNTY, "data"),
+        State(ids.SCREEN, "data"),
     )
-    def refresh(_tick: int, county: str) -> tuple[Any, ...]:
-        return refresh_outputs(snapshots.get(county, datetime.now(UTC)))
+    def refresh(_tick: int, screen: dict[str, Any]) -> tuple[Any, ...]:
+        return refresh_outputs(snapshots.get(screen["county"], datetime.now(UTC), period_days=screen["days"]))
 
     app.clientside_callback(
         "function(tick, lastOk) { return window.mediationMap.freshness(lastOk); }",

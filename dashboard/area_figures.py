@@ -18,12 +18,12 @@ from dashboard.rules import Rules
 from dashboard.vocabulary import AlertLevel
 from data_access import aggregates
 
-_FIELDS = [f.name for f in fields(PeriodCounts)]
+PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
 
 
 def period_counts(days: Mapping[str, Mapping[str, int]], area: str, period: Period) -> PeriodCounts:
     keys = [day_key(d) for d in period.days()]
-    return PeriodCounts(**{n: sum(days.get(k, {}).get(f"{area}:{n}", 0) for k in keys) for n in _FIELDS})
+    return PeriodCounts(**{n: sum(days.get(k, {}).get(f"{area}:{n}", 0) for k in keys) for n in PERIOD_FIELDS})
 
 
 def same_period_last_year(period: Period) -> Period:
@@ -54,7 +54,7 @@ class AreaFigures:
         def block(counts: PeriodCounts, period: Period) -> dict[str, object]:
             return {
                 "from": period.first.isoformat(), "to": period.last.isoformat(),
-                **{n: getattr(counts, n) for n in _FIELDS},
+                **{n: getattr(counts, n) for n in PERIOD_FIELDS},
                 "closure_rate": counts.closure_rate, "on_time_rate": counts.on_time_rate,
                 "satisfaction_rate": counts.satisfaction_rate, "resolved_at_tier": counts.tier_shares(),
             }

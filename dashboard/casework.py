@@ -90,7 +90,8 @@ def new_case(draft: CaseDraft, place: GridPlace, *, actor: str, now: datetime, r
         supervised=False,
         first_receiver=actor,
         received_at=received,
-        due_at=due_at(Status.received, tier=draft.tier, source=draft.source, received_at=received, since=received, rules=rules),
+        due_at=due_at(Status.received, tier=draft.tier, source=draft.source, received_at=received, since=received,
+                      rules=rules, category=draft.category),
         updated_at=received,
     )
     refresh_alert(case, now=now, rules=rules)
@@ -146,7 +147,8 @@ def act(
     if after is not before or action in (Action.escalate, Action.reopen):
         since = at if action is Action.reopen else received
         if after not in (Status.resolved, Status.followed_up):
-            case.due_at = due_at(after, tier=tier, source=source, received_at=received, since=since, rules=rules)
+            case.due_at = due_at(after, tier=tier, source=source, received_at=received, since=since, rules=rules,
+                                 category=Category(case.category))
     case.status = after.value
     case.updated_at = at
     refresh_alert(case, now=at, rules=rules)

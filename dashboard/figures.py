@@ -66,3 +66,6 @@ class WallFigures:
     today: PeriodCounts
     last_30_days: PeriodCounts
     now: InstantCounts
+    period: PeriodCounts | None = None
+    """The screen's own closure-rate period (``?days=N``); ``None`` means the 30 days."""
+    period_days: int = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dashboard.rules import Rules
-from dashboard.vocabulary import CLOSED_STATUSES, Action, Source, Status, Tier
+from dashboard.vocabulary import CLOSED_STATUSES, Action, Category, Source, Status, Tier
 
 OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES
 
@@ -42,16 +42,23 @@ def tier_above(tier: Tier) -> Tier:
 
 
 def due_at(
-    status: Status, *, tier: Tier, source: Source, received_at: datetime, since: datetime, rules: Rules
+    status: Status, *, tier: Tier, source: Source, received_at: datetime, since: datetime, rules: Rules,
+    category: Category | None = None,
 ) -> datetime:
     """Deadline of the stage a case is in.
 
     Assessment runs from receipt; resolution runs from receipt too (the citizen's clock), except
-    after a reopen, when ``since`` is the reopen time.
+    after a reopen, when ``since`` is the reopen time. Petitions keep their statutory 60 days; a
+    case type with its own days overrides the tier's.
     """
     if status is Status.received:
         return received_at + timedelta(hours=rules.assess_hours)
     if status in CLOSED_STATUSES:
         return since + timedelta(days=rules.follow_up_days)
-    days = rules.petition_resolve_days if source is Source.petition else rules.resolve_days[tier]
+    if source is Source.petition:
+        days = rules.petition_resolve_days
+    elif category in rules.category_resolve_days:
+        days = rules.category_resolve_days[category]  # type: ignore[index]
+    else:
+        days = rules.resolve_days[tier]
     return since + timedelta(days=days)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dashboard.vocabulary import Tier
+from dashboard.vocabulary import Category, Tier
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
 
@@ -18,6 +18,7 @@ class Rules:
     follow_up_days: float
     petition_resolve_days: float
     resolve_days: dict[Tier, float]
+    category_resolve_days: dict[Category, float]
     levels: int
     red_people: int
     orange_people: int
@@ -44,6 +45,7 @@ def rules_from_mapping(data: dict[str, Any]) -> Rules:
             follow_up_days=float(deadlines["follow_up_days"]),
             petition_resolve_days=float(deadlines["petition_resolve_days"]),
             resolve_days={Tier(k): float(v) for k, v in deadlines["resolve_days"].items()},
+            category_resolve_days={Category(k): float(v) for k, v in deadlines.get("category_resolve_days", {}).items()},
             levels=int(alerts["levels"]),
             red_people=int(alerts["red_people"]),
             orange_people=int(alerts["orange_people"]),
@@ -64,7 +66,7 @@ def rules_from_mapping(data: dict[str, Any]) -> Rules:
         raise RulesError("rules: deadlines.resolve_days needs village, township and county")
     if rules.levels not in (3, 4):
         raise RulesError("rules: alerts.levels must be 3 or 4")
-    if min(rules.assess_hours, rules.follow_up_days, *rules.resolve_days.values()) <= 0:
+    if min(rules.assess_hours, rules.follow_up_days, *rules.resolve_days.values(), *rules.category_resolve_days.values(), 1) <= 0:
         raise RulesError("rules: deadlines must be positive")
     return rules
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from shapely import from_geojson
 
 from dashboard import cache_ops
 from dashboard.runtime import Runtime
-from dashboard.wall_snapshot import WallSnapshot, build_snapshot, window_day_keys
+from dashboard.area_figures import PERIOD_FIELDS, period_counts
+from dashboard.periods import Period, day_key, local_date
+from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot, build_snapshot, window_day_keys
 from data_access import aggregates, areas
 from data_access import redis_keys as keys
 
@@ -36,23 +39,29 @@ class SnapshotCache:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._lock = threading.Lock()
-        self._key: tuple[str, int, int] | None = None
-        self._value: WallSnapshot | None = None
+        self._values: dict[tuple[str, int, int, int], WallSnapshot] = {}
 
-    def get(self, county: str, now: datetime | None = None) -> WallSnapshot:
+    def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS) -> WallSnapshot:
         now = now or datetime.now(UTC)
         ensure_aggregates(self.rt, county)
         version = aggregates.version(self.rt.redis, county)
-        key = (county, version, int(now.timestamp() // 60))
+        key = (county, version, int(now.timestamp() // 60), period_days)
         with self._lock:
-            if self._key == key and self._value is not None:
-                return self._value
+            if key in self._values:
+                return self._values[key]
         days = aggregates.read_days(self.rt.redis, county, window_day_keys(now))
         open_entries = aggregates.read_open(self.rt.redis, county)
         snapshot = build_snapshot(county=county, version=version, now=now, days=days, open_entries=open_entries,
                                   rules=self.rt.rules)
+        if period_days != WINDOW_DAYS:
+            period = Period.trailing(local_date(now), period_days)
+            counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],
+                                                 PERIOD_FIELDS)
+            figures = replace(snapshot.figures, period=period_counts(counters, county, period), period_days=period_days)
+            snapshot = replace(snapshot, figures=figures)
         with self._lock:
-            self._key, self._value = key, snapshot
+            self._values = {k: v for k, v in self._values.items() if k[1:3] == key[1:3]}
+            self._values[key] = snapshot
         return snapshot
 
 

@@ -12,7 +12,7 @@ FRESHNESS = "wall-freshness"
 LAST_OK = "wall-last-ok"
 LEGEND = "wall-legend"
 TITLE = "wall-title"
-COUNTY = "wall-county"
+SCREEN = "wall-screen"
 
 
 def kpi(name: str) -> str:

@@ -13,7 +13,7 @@ KPI_NAMES = ("received_today", "closed_today", "open", "overdue", "closure_rate_
 
 def kpi_values(figures: WallFigures) -> dict[str, str]:
     """The text each tile shows; a rate with no denominator shows a dash, never 0%."""
-    rate = figures.last_30_days.closure_rate
+    rate = (figures.period or figures.last_30_days).closure_rate
     return {
         "received_today": f"{figures.today.received:,}",
         "closed_today": f"{figures.today.closed:,}",
@@ -24,14 +24,16 @@ def kpi_values(figures: WallFigures) -> dict[str, str]:
     }
 
 
-def kpi_tile(name: str, value: str, lang: str) -> html.Div:
+def kpi_tile(name: str, value: str, lang: str, *, days: int = 30) -> html.Div:
     return html.Div(
         className=f"kpi kpi-{name}",
-        title=definition(name, lang),
+        title=definition(name, lang).format(days=days),
         tabIndex="0",
-        children=[html.Div(label(name, lang), className="kpi-label"), html.Div(value, id=ids.kpi(name), className="kpi-value")],
+        children=[html.Div(label(name, lang).format(days=days), className="kpi-label"),
+                  html.Div(value, id=ids.kpi(name), className="kpi-value")],
     )
 
 
-def kpi_row(values: dict[str, str], lang: str) -> html.Div:
-    return html.Div(id=ids.KPIS, className="kpi-row", children=[kpi_tile(n, values.get(n, "—"), lang) for n in KPI_NAMES])
+def kpi_row(values: dict[str, str], lang: str, *, days: int = 30) -> html.Div:
+    return html.Div(id=ids.KPIS, className="kpi-row",
+                    children=[kpi_tile(n, values.get(n, "—"), lang, days=days) for n in KPI_NAMES])

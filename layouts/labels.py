@@ -8,7 +8,7 @@ LABELS: dict[str, dict[str, str]] = {
     "closed_today": {"zh": "今日受理已办结", "en": "Of those, closed"},
     "open": {"zh": "在办", "en": "Open"},
     "overdue": {"zh": "超期", "en": "Overdue"},
-    "closure_rate_30d": {"zh": "近30日办结率", "en": "30-day closure rate"},
+    "closure_rate_30d": {"zh": "近{days}日办结率", "en": "{days}-day closure rate"},
     "red_alerts": {"zh": "红色预警", "en": "Red alerts"},
     "updated": {"zh": "更新于", "en": "Updated"},
     "live": {"zh": "实时", "en": "Live"},
@@ -42,8 +42,8 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "en": "Open cases past the deadline of their current stage.",
     },
     "closure_rate_30d": {
-        "zh": "近30日受理的案件中已办结数 ÷ 近30日受理数，保留两位小数。",
-        "en": "Closed ÷ received, over cases received in the last 30 days, two decimals.",
+        "zh": "近{days}日（含今日）受理的案件中已办结数 ÷ 近{days}日受理数，保留两位小数。",
+        "en": "Closed ÷ received, over cases received in the last {days} days (today included), two decimals.",
     },
     "red_alerts": {
         "zh": "红色预警的在办案件：涉及30人以上、有极端或群体性事件风险、或越级上访。",

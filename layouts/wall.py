@@ -20,6 +20,7 @@ def shell() -> html.Div:
 
 def wall(
     *, county: str, county_name: str, bounds: list[list[float]], lang: str, refresh_ms: int, stale_ms: int,
+    days: int = 30,
     tile_url: str | None = None, tile_attribution: str = "",
 ) -> list[object]:
     return [
@@ -30,13 +31,13 @@ def wall(
                 html.Span([label("updated", lang), " ", html.Span("—", id=ids.UPDATED)], className="updated"),
             ]),
         ]),
-        kpi_row({}, lang),
+        kpi_row({}, lang, days=days),
         html.Main(className="wall-map", children=[
             county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url, tile_attribution=tile_attribution),
             html.Div(id=ids.LEGEND, className="legend", children=[*legend(lang), html.Span(label("generated_note", lang), className="legend-note")]),
         ]),
         dcc.Interval(id=ids.REFRESH, interval=refresh_ms, n_intervals=0),
         dcc.Interval(id=ids.FRESHNESS_TICK, interval=1000),
-        dcc.Store(id=ids.COUNTY, data=county),
+        dcc.Store(id=ids.SCREEN, data={"county": county, "days": days}),
         dcc.Store(id=ids.LAST_OK, data={"at": None, "stale_ms": stale_ms, "live": label("live", lang), "stale": label("stale_since", lang)}),
     ]

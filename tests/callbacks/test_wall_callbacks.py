@@ -15,9 +15,9 @@ from layouts.kpi import KPI_NAMES
 
 
 def test_screen_params_default_and_override() -> None:
-    assert screen_params("", "zh") == {"lang": "zh", "county": None}
-    assert screen_params("?lang=en&county=220283", "zh") == {"lang": "en", "county": "220283"}
-    assert screen_params("?lang=fr", "zh")["lang"] == "zh"
+    assert screen_params("", "zh") == {"lang": "zh", "county": None, "days": 30}
+    assert screen_params("?lang=en&county=220283&days=365", "zh") == {"lang": "en", "county": "220283", "days": 365}
+    assert screen_params("?lang=fr&days=-3", "zh") == {"lang": "zh", "county": None, "days": 30}
 
 
 def test_refresh_sends_kpi_texts_and_values_only() -> None:

@@ -1,7 +1,10 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from dashboard.lifecycle import TransitionError, next_status, tier_above
-from dashboard.vocabulary import Action, Status, Tier
+from dashboard.lifecycle import TransitionError, due_at, next_status, tier_above
+from dashboard.rules import load_rules
+from dashboard.vocabulary import Action, Category, Source, Status, Tier
 
 ALLOWED = {
     (Status.received, Action.assess): Status.assessed,
@@ -38,3 +41,18 @@ def test_escalation_goes_up_and_stops_at_county() -> None:
     assert tier_above(Tier.township) is Tier.county
     with pytest.raises(TransitionError):
         tier_above(Tier.county)
+
+
+def test_deadlines_by_stage_tier_and_case_type() -> None:
+    rules = load_rules()
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def due(status: Status, tier: Tier, source: Source = Source.walk_in, category: Category = Category.neighbour):
+        return due_at(status, tier=tier, source=source, received_at=t0, since=t0, rules=rules, category=category) - t0
+
+    assert due(Status.received, Tier.county) == timedelta(hours=24)
+    assert due(Status.mediating, Tier.village) == timedelta(days=7)
+    assert due(Status.mediating, Tier.township) == timedelta(days=15)
+    assert due(Status.mediating, Tier.county) == timedelta(days=30)
+    assert due(Status.mediating, Tier.village, source=Source.petition) == timedelta(days=60)
+    assert due(Status.mediating, Tier.county, category=Category.labour_wages) == timedelta(days=5)

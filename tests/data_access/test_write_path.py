@@ -146,3 +146,13 @@ def test_events_log_every_change(runtime: Runtime, county: str) -> None:
 
 def test_period_counts_field_names_match_sql_columns() -> None:
     assert list(figure_queries.period_columns()) == [f.name for f in fields(PeriodCounts)]
+
+
+def test_screen_period_figure_equals_sql(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    snapshot = SnapshotCache(runtime).get(county, NOW, period_days=365)
+    year = Period.trailing(local_date(NOW), 365)
+    with runtime.sessions() as session:
+        sql = figure_queries.period_counts(session, county_code=county, start=year.start, end=year.end)
+    assert snapshot.figures.period == sql and snapshot.figures.period_days == 365
+    assert sql.received > snapshot.figures.last_30_days.received

@@ -1,0 +1,564 @@
+"""Bulk case import from CSV or XLSX: check every row, then write all cases in one transaction.
+
+A county moving onto the command centre brings its history as a spreadsheet. Each row becomes a
+case through the same lifecycle rules as every other writer (``casework.new_case`` and ``act``),
+so imported cases carry the deadlines, alert levels and event log that live cases do; only the
+insert is bulk (``data_access.bulk_cases``). After commit the new cases go to the Redis aggregates
+in one MULTI, so the screens and a later ``cache reconcile`` agree with SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from shapely import from_geojson
+from sqlalchemy.exc import IntegrityError
+from tqdm import tqdm
+
+from dashboard.casework import CaseDraft, CaseInputError, act, new_case, refresh_alert
+from dashboard.lifecycle import TransitionError
+from dashboard.rules import Rules
+from dashboard.runtime import Runtime
+from dashboard.vocabulary import CLOSED_STATUSES, Action, Category, Satisfaction, Source, Status, Tier
+from data_access import areas, bulk_cases
+from data_access.areas import GridPlace
+from data_access.models import Case, CaseEvent
+from geo.assign import GridLocator
+
+COLUMNS: tuple[str, ...] = (
+    "external_ref", "source", "category", "received_at", "lon", "lat", "grid_code", "people_involved", "tier",
+    "status", "resolved_at", "satisfaction", "description",
+)
+REQUIRED_COLUMNS = frozenset({"external_ref", "source", "category", "received_at", "status"})
+REPORT_COLUMNS = ("row", "column", "value", "message")
+
+STEPS: tuple[tuple[Action, Status], ...] = (
+    (Action.assess, Status.assessed),
+    (Action.dispatch, Status.dispatched),
+    (Action.mediate, Status.mediating),
+    (Action.resolve, Status.resolved),
+    (Action.follow_up, Status.followed_up),
+)
+"""The main loop in order: a row's status implies every step up to and including it."""
+
+_Choice = TypeVar("_Choice", Source, Category, Tier, Status, Satisfaction)
+_TIME_EXAMPLE = "e.g. 2026-03-05T09:30:00+08:00"
+_PROGRESS_EVERY = 1000
+
+
+class CaseImportError(ValueError):
+    """A file that cannot be read as a case list at all (missing, unknown format, bad header)."""
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One non-blank data row as text; ``number`` is the spreadsheet row (the header is row 1)."""
+
+    number: int
+    values: Mapping[str, str]
+    extra_cells: bool = False
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """A row that passed every check, ready to become a case."""
+
+    number: int
+    draft: CaseDraft
+    place: GridPlace
+    status: Status
+    resolved_at: datetime | None
+    satisfaction: Satisfaction | None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What checking needs from the outside world, handed in so that checking itself stays pure."""
+
+    places: Mapping[str, GridPlace]
+    now: datetime
+    locate_many: Callable[[Sequence[float], Sequence[float]], list[str | None]] | None = None
+    """Grid code (or None) for each point; only needed when some row gives lon/lat."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    valid: list[ImportRow]
+    errors: list[RowError]
+
+    @property
+    def bad_rows(self) -> set[int]:
+        return {e.row for e in self.errors}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did; ``exit_code`` is what the CLI should return."""
+
+    rows: int
+    imported: int
+    duplicates: int
+    """Rows already stored under the same (source, external_ref): skipped, counted nothing twice."""
+    rejected: int
+    """Rows with at least one error; none of them was written."""
+    report_path: Path | None
+    seconds: float
+    errors: tuple[RowError, ...] = field(default=(), repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.rejected == 0 else 1
+
+
+# Reading ------------------------------------------------------------------------------------------
+
+
+def read_rows(path: Path) -> list[RawRow]:
+    """The data rows of a CSV (UTF-8, BOM optional) or XLSX file; blank rows are skipped."""
+    if not path.is_file():
+        raise CaseImportError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        records = _xlsx_records(path)
+    else:
+        raise CaseImportError(f"{path}: expected a .csv or .xlsx file")
+    try:
+        header = next(records, None)
+        if header is None:
+            raise CaseImportError(f"{path}: the file is empty")
+        names = _header_names(path, header)
+        rows: list[RawRow] = []
+        for number, cells in enumerate(records, start=2):
+            if not any(cells):
+                continue
+            values = {name: cells[i] if i < len(cells) else "" for i, name in names.items()}
+            extra = any(cells[i] for i in range(len(cells)) if i not in names)
+            rows.append(RawRow(number, values, extra))
+    except UnicodeDecodeError as error:
+        raise CaseImportError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return rows
+
+
+def _csv_records(path: Path) -> Iterable[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for record in csv.reader(handle):
+            yield [cell.strip() for cell in record]
+
+
+def _xlsx_records(path: Path) -> Iterable[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise CaseImportError(f"{path}: not a readable XLSX workbook ({error})") from None
+    try:
+        sheet = book.worksheets[0]
+        for record in sheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in record]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text a CSV would hold; spreadsheet dates carry no offset and will be refused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _header_names(path: Path, header: Sequence[str]) -> dict[int, str]:
+    """Cell index → column name; unknown or missing columns refuse the file (a typo must not pass)."""
+    names: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        name = cell.strip().lower()
+        if not name:
+            continue
+        if name not in COLUMNS:
+            raise CaseImportError(f"{path}: unknown column {cell!r}; columns are {', '.join(COLUMNS)}")
+        if name in names.values():
+            raise CaseImportError(f"{path}: column {name!r} appears twice")
+        names[i] = name
+    missing = sorted(REQUIRED_COLUMNS - set(names.values()))
+    if missing:
+        raise CaseImportError(f"{path}: missing column(s) {', '.join(missing)}")
+    present = set(names.values())
+    if "grid_code" not in present and not {"lon", "lat"} <= present:
+        raise CaseImportError(f"{path}: needs a grid_code column or both lon and lat columns")
+    return names
+
+
+# Checking -----------------------------------------------------------------------------------------
+
+
+class _Row:
+    """Collects one row's parsed values and errors while it is being checked."""
+
+    def __init__(self, raw: RawRow) -> None:
+        self.raw = raw
+        self.errors: list[RowError] = []
+
+    def text(self, column: str) -> str:
+        return self.raw.values.get(column, "")
+
+    def fail(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.raw.number, column, self.text(column), message))
+
+    def choice(self, column: str, kind: type[_Choice], default: _Choice | None = None) -> _Choice | None:
+        value = self.text(column)
+        if not value:
+            if default is None:
+                self.fail(column, "required")
+            return default
+        try:
+            return kind(value)
+        except ValueError:
+            self.fail(column, f"must be one of {', '.join(m.value for m in kind)}")
+            return None
+
+    def moment(self, column: str) -> datetime | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(column, f"not an ISO 8601 time ({_TIME_EXAMPLE})")
+            return None
+        if parsed.tzinfo is None:
+            self.fail(column, f"needs a UTC offset ({_TIME_EXAMPLE})")
+            return None
+        return parsed.astimezone(UTC)
+
+    def number(self, column: str, low: float, high: float) -> float | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            parsed = float(value)
+        except ValueError:
+            self.fail(column, "not a number")
+            return None
+        if not (math.isfinite(parsed) and low <= parsed <= high):
+            self.fail(column, f"must be between {low:g} and {high:g}")
+            return None
+        return parsed
+
+
+@dataclass
+class _Parsed:
+    """A row's fields after parsing, before its grid is known."""
+
+    row: _Row
+    source: Source | None
+    external_ref: str
+    category: Category | None
+    received_at: datetime | None
+    lon: float | None
+    lat: float | None
+    people: int | None
+    tier: Tier | None
+    status: Status | None
+    resolved_at: datetime | None
+    satisfaction: Satisfaction | None
+    grid_code: str | None = None
+
+
+def _parse(raw: RawRow, now: datetime) -> _Parsed:
+    """Every check that needs only the row itself and the clock."""
+    row = _Row(raw)
+    if raw.extra_cells:
+        row.fail("", "more cells than the header has columns")
+    external_ref = row.text("external_ref")
+    if not external_ref:
+        row.fail("external_ref", "required")
+    elif len(external_ref) > 64:
+        row.fail("external_ref", "at most 64 characters")
+    source = row.choice("source", Source)
+    category = row.choice("category", Category)
+    tier = row.choice("tier", Tier, Tier.village)
+    status = row.choice("status", Status)
+    satisfaction = row.choice("satisfaction", Satisfaction, None) if row.text("satisfaction") else None
+
+    people: int | None = 1
+    if row.text("people_involved"):
+        try:
+            people = int(row.text("people_involved"))
+        except ValueError:
+            people = None
+            row.fail("people_involved", "not a whole number")
+        if people is not None and not 1 <= people <= 100_000:
+            people = None
+            row.fail("people_involved", "must be between 1 and 100000")
+
+    received_at = row.moment("received_at")
+    if received_at is None and not row.text("received_at"):
+        row.fail("received_at", "required")
+    elif received_at is not None and received_at > now:
+        row.fail("received_at", "lies in the future")
+        received_at = None
+
+    resolved_at = row.moment("resolved_at")
+    closed = status in CLOSED_STATUSES
+    if status is not None and closed and not row.text("resolved_at"):
+        row.fail("resolved_at", f"required when status is {status.value}")
+    elif status is not None and not closed and row.text("resolved_at"):
+        row.fail("resolved_at", "only for status resolved or followed_up")
+    elif resolved_at is not None:
+        if resolved_at > now:
+            row.fail("resolved_at", "lies in the future")
+        elif received_at is not None and resolved_at < received_at:
+            row.fail("resolved_at", "lies before received_at")
+
+    if status is Status.followed_up and not row.text("satisfaction"):
+        row.fail("satisfaction", "required when status is followed_up")
+    elif status is not None and status is not Status.followed_up and row.text("satisfaction"):
+        row.fail("satisfaction", "only for status followed_up")
+
+    lon = row.number("lon", -180, 180)
+    lat = row.number("lat", -90, 90)
+    if bool(row.text("lon")) != bool(row.text("lat")):
+        row.fail("lat" if row.text("lon") else "lon", "give both lon and lat, or neither")
+    if not row.text("lon") and not row.text("lat") and not row.text("grid_code"):
+        row.fail("grid_code", "give lon and lat, or grid_code")
+    return _Parsed(row, source, external_ref, category, received_at, lon, lat, people, tier, status, resolved_at,
+                   satisfaction)
+
+
+def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
+    """Place every row in a grid: points in one vectorised lookup, codes against the county's grids."""
+    located = [p for p in parsed if p.lon is not None and p.lat is not None]
+    if located and context.locate_many is None:
+        raise ValueError("rows give lon/lat but the check context has no grid locator")
+    grids = context.locate_many([p.lon for p in located], [p.lat for p in located]) if located else []  # type: ignore[misc]
+    point_grid = {id(p): grid for p, grid in zip(located, grids, strict=True)}
+    for p in parsed:
+        given = p.row.text("grid_code")
+        if given and given not in context.places:
+            p.row.fail("grid_code", "no such grid in this county")
+            continue
+        if id(p) in point_grid:
+            found = point_grid[id(p)]
+            if found is None:
+                p.row.fail("lon", "the point lies outside every grid of the county")
+            elif given and given != found:
+                p.row.fail("grid_code", f"the point lon/lat lies in grid {found}")
+            else:
+                p.grid_code = found
+        elif given:
+            p.grid_code = given
+
+
+def check_rows(rows: Sequence[RawRow], context: CheckContext) -> CheckResult:
+    """Check every row and return the good ones plus every error (row, column, message); no I/O.
+
+    A repeat of an earlier row's (source, external_ref) is an error on the repeat, since a file
+    cannot say which of two versions of a case is right.
+    """
+    parsed = [_parse(raw, context.now) for raw in rows]
+    _assign_grids(parsed, context)
+    first_seen: dict[tuple[str, str], int] = {}
+    valid: list[ImportRow] = []
+    errors: list[RowError] = []
+    for p in parsed:
+        if p.source is not None and p.external_ref:
+            key = (p.source.value, p.external_ref)
+            if key in first_seen:
+                p.row.fail("external_ref", f"repeats row {first_seen[key]} (same source and external_ref)")
+            else:
+                first_seen[key] = p.row.raw.number
+        if not p.row.errors:
+            draft = _draft(p)
+            if isinstance(draft, CaseDraft):
+                assert p.status is not None and p.grid_code is not None
+                valid.append(ImportRow(p.row.raw.number, draft, context.places[p.grid_code], p.status,
+                                       p.resolved_at, p.satisfaction))
+            else:
+                p.row.fail(draft.field, draft.message)
+        errors.extend(p.row.errors)
+    return CheckResult(valid, errors)
+
+
+def _draft(p: _Parsed) -> CaseDraft | CaseInputError:
+    """The draft, through ``CaseDraft``'s own checks."""
+    assert p.source and p.category and p.received_at and p.tier and p.people and p.grid_code
+    try:
+        return CaseDraft(
+            source=p.source, external_ref=p.external_ref, category=p.category, received_at=p.received_at,
+            grid_code=p.grid_code, tier=p.tier, people_involved=p.people, description=p.row.text("description"),
+            lon=p.lon, lat=p.lat,
+        )
+    except CaseInputError as error:
+        return error
+
+
+# Building -----------------------------------------------------------------------------------------
+
+
+def lifecycle_steps(status: Status, received_at: datetime, resolved_at: datetime | None) -> list[tuple[Action, datetime]]:
+    """The actions a row's status implies, each with a deterministic time.
+
+    A closed case spreads assess, dispatch and mediate over quarters of receipt → resolution and
+    is resolved (and followed up) at ``resolved_at``; an open case has no later time to go by, so
+    its steps all happen at receipt.
+    """
+    steps: list[tuple[Action, datetime]] = []
+    for n, (action, reached) in enumerate(STEPS, start=1):
+        if status is Status.received:
+            break
+        if resolved_at is None:
+            at = received_at
+        elif action in (Action.resolve, Action.follow_up):
+            at = resolved_at
+        else:
+            at = received_at + (resolved_at - received_at) * n / 4
+        steps.append((action, at))
+        if reached is status:
+            break
+    return steps
+
+
+def build_case(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tuple[Case, list[CaseEvent]]:
+    """The case and its events through the write path's own rules; nothing touches a session."""
+    case, first = new_case(row.draft, row.place, actor=actor, now=now, rules=rules)
+    events = [first]
+    for action, at in lifecycle_steps(row.status, case.received_at, row.resolved_at):
+        extra = {"satisfaction": row.satisfaction} if action is Action.follow_up else {}
+        events.append(act(case, action, actor=actor, at=at, rules=rules, **extra))  # type: ignore[arg-type]
+    refresh_alert(case, now=now, rules=rules)
+    return case, events
+
+
+# Importing ----------------------------------------------------------------------------------------
+
+
+def default_report_path(path: Path) -> Path:
+    """``cases.csv`` → ``cases.errors.csv`` next to the input."""
+    return path.with_name(f"{path.stem}.errors.csv")
+
+
+def write_report(path: Path, errors: Iterable[RowError]) -> None:
+    """A CSV of every row error; UTF-8 with BOM so spreadsheet programs show Chinese values."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for e in sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1)):
+            writer.writerow((e.row, e.column, e.value, e.message))
+
+
+def grid_locator(rt: Runtime, county: str) -> GridLocator:
+    """Point-in-grid lookup over the county's stored grid polygons."""
+    with rt.sessions() as session:
+        rows = areas.grid_geometries(session, county)
+    return GridLocator([(code, from_geojson(geometry)) for code, _, _, geometry in rows])
+
+
+def import_cases(
+    rt: Runtime,
+    path: Path,
+    *,
+    all_or_nothing: bool = True,
+    report_path: Path | None = None,
+    actor: str = "import",
+    progress: bool = True,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Import a CSV/XLSX case list in one transaction, then update the Redis aggregates.
+
+    All-or-nothing (default): any bad row writes nothing. Otherwise bad rows are skipped. Either
+    way every bad row goes to the report (default ``<name>.errors.csv``), and rows whose
+    (source, external_ref) is already stored are skipped, so re-running a file is harmless.
+    Raises ``CaseImportError`` when the file itself cannot be read.
+    """
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    raw = read_rows(path)
+    service = rt.cases
+    needs_locator = any(r.values.get("lon") or r.values.get("lat") for r in raw)
+    locator = grid_locator(rt, service.county_code) if needs_locator else None
+    context = CheckContext(service.places(), now, locator.locate_many if locator else None)
+    checked = check_rows(raw, context)
+    errors = list(checked.errors)
+
+    def finish(imported: int, duplicates: int) -> ImportResult:
+        report = None
+        if errors:
+            report = report_path or default_report_path(path)
+            write_report(report, errors)
+        return ImportResult(len(raw), imported, duplicates, len({e.row for e in errors}), report,
+                            time.perf_counter() - started, tuple(errors))
+
+    if errors and all_or_nothing:
+        return finish(0, 0)
+
+    with tqdm(total=len(checked.valid), desc="import", unit="row", file=sys.stderr, disable=not progress,
+              leave=False) as bar, service.sessions() as session:
+        with session.begin():
+            stored = bulk_cases.existing_refs(session, ((r.draft.source.value, r.draft.external_ref)
+                                                        for r in checked.valid))
+            fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in stored]
+            bar.update(len(checked.valid) - len(fresh))
+            built = _build_all(fresh, actor=actor, now=now, rules=rt.rules, errors=errors, bar=bar)
+            if errors and all_or_nothing:
+                return finish(0, 0)
+            bar.set_postfix_str("writing")
+            try:
+                ids = bulk_cases.insert_cases(
+                    session,
+                    [tuple(getattr(case, name) for name in bulk_cases.CASE_COLUMNS) for case, _ in built],
+                    [(i, *(getattr(e, name) for name in bulk_cases.EVENT_COLUMNS))
+                     for i, (_, events) in enumerate(built) for e in events],
+                )
+            except IntegrityError as error:
+                raise CaseImportError(
+                    f"{path}: another writer stored one of these cases during the import; nothing was written, "
+                    f"run the import again ({error.orig})"
+                ) from None
+        bar.set_postfix_str("updating Redis")
+        for case_id, (case, _) in zip(ids, built, strict=True):
+            case.id = case_id
+        if built:
+            service.push_new(case for case, _ in built)
+    return finish(len(built), len(stored))
+
+
+def _build_all(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],
+               bar: tqdm[object]) -> list[tuple[Case, list[CaseEvent]]]:
+    """Build every case; a lifecycle refusal becomes a row error like any other."""
+    built: list[tuple[Case, list[CaseEvent]]] = []
+    for n, row in enumerate(rows, start=1):
+        try:
+            built.append(build_case(row, actor=actor, now=now, rules=rules))
+        except (CaseInputError, TransitionError) as error:
+            column = error.field if isinstance(error, CaseInputError) else "status"
+            errors.append(RowError(row.number, column, "", str(error)))
+        if n % _PROGRESS_EVERY == 0:
+            bar.update(_PROGRESS_EVERY)
+    bar.update(len(rows) % _PROGRESS_EVERY)
+    return built
+
