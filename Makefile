@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-RATE ?= 1.5
+RATE ?= 0.3
 DAYS ?= 365
 
 .PHONY: run test install bench clean

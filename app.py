@@ -17,4 +17,5 @@ app = create_app(runtime)
 server = app.server
 
 if __name__ == "__main__":
-    uvicorn.run("app:server", host=runtime.settings.host, port=runtime.settings.port, log_level="info")
+    uvicorn.run("app:server", host=runtime.settings.host, port=runtime.settings.port, log_level="info",
+                timeout_graceful_shutdown=2)

@@ -1,14 +1,18 @@
-/* Map styling driven by `hideout`: geometry arrives once by URL, values arrive on every refresh.
-   values[code] = [level, open, overdue, received30, closed30, reasons]; see dashboard/wall_snapshot.py. */
+/* Map styling. Geometry arrives once by URL; values live in window.mediationLive (live.js).
+   values[code] = [level, open, overdue, received30, closed30, reasons]; see dashboard/wall_snapshot.py.
+   Every drawn layer is registered by code so that an update restyles only what changed. */
 window.mediationMap = (function () {
   "use strict";
   var LEVEL_COLORS = { red: "#ef4444", orange: "#f97316", yellow: "#eab308", blue: "#3b82f6" };
   var NO_OPEN = "#1f4e5f";
   var TIER_COLORS = { county: "#f8fafc", township: "#a5f3fc", village: "#67e8f9" };
   var TIER_RADIUS = { county: 10, township: 5, village: 2.5 };
+  var grids = {};
+  var centers = {};
 
-  function values(context) {
-    return (context && context.hideout && context.hideout.values) || {};
+  function valueOf(code) {
+    var live = window.mediationLive;
+    return live ? live.values[code] : undefined;
   }
   function words(context) {
     return (context && context.hideout && context.hideout.labels) || {};
@@ -25,12 +29,8 @@ window.mediationMap = (function () {
     return received > 0 ? ((100 * closed) / received).toFixed(2) + "%" : "—";
   }
 
-  var styled = {};
-
-  function gridStyle(feature, context) {
-    var code = codeOf(feature);
-    var v = values(context)[code];
-    styled[code] = true;
+  function gridStyleFor(code) {
+    var v = valueOf(code);
     var level = v && v[0];
     return {
       fillColor: level ? LEVEL_COLORS[level] : NO_OPEN,
@@ -38,6 +38,10 @@ window.mediationMap = (function () {
       color: "#0b1722",
       weight: 0.5,
     };
+  }
+
+  function gridStyle(feature) {
+    return gridStyleFor(codeOf(feature));
   }
 
   function tooltipHtml(name, v, w) {
@@ -56,22 +60,32 @@ window.mediationMap = (function () {
     );
   }
 
-  function gridTooltip(feature, layer, context) {
+  function bindTooltip(feature, layer, context) {
+    var code = codeOf(feature);
     layer.bindTooltip(function () {
-      return tooltipHtml(feature.properties.name, values(context)[codeOf(feature)], words(context));
+      return tooltipHtml(feature.properties.name, valueOf(code), words(context));
     }, { sticky: true });
+  }
+
+  function gridTooltip(feature, layer, context) {
+    grids[codeOf(feature)] = layer;
+    bindTooltip(feature, layer, context);
   }
 
   function townshipStyle() {
     return { fill: false, color: "#dbeafe", weight: 1.8, opacity: 0.9 };
   }
 
-  function centerMarker(feature, latlng, context) {
-    var tier = feature.properties.tier;
-    var v = values(context)[codeOf(feature)];
+  function centerRadius(tier, code) {
+    var v = valueOf(code);
     var open = v ? v[1] : 0;
+    return TIER_RADIUS[tier] + Math.sqrt(open) * (tier === "village" ? 1.2 : 0.9);
+  }
+
+  function centerMarker(feature, latlng) {
+    var tier = feature.properties.tier;
     return L.circleMarker(latlng, {
-      radius: TIER_RADIUS[tier] + Math.sqrt(open) * (tier === "village" ? 1.2 : 0.9),
+      radius: centerRadius(tier, codeOf(feature)),
       color: "#0f172a",
       weight: 1,
       fillColor: TIER_COLORS[tier] || "#ffffff",
@@ -80,20 +94,28 @@ window.mediationMap = (function () {
   }
 
   function centerTooltip(feature, layer, context) {
-    layer.bindTooltip(function () {
-      return tooltipHtml(feature.properties.name, values(context)[codeOf(feature)], words(context));
-    });
+    centers[codeOf(feature)] = { layer: layer, tier: feature.properties.tier };
+    bindTooltip(feature, layer, context);
   }
 
-  function freshness(lastOk) {
-    if (!lastOk || !lastOk.at) {
-      return ["badge badge-wait", "…"];
-    }
-    if (Date.now() - lastOk.at > lastOk.stale_ms) {
-      var since = new Date(lastOk.at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
-      return ["badge badge-stale", lastOk.stale + " " + since];
-    }
-    return ["badge badge-live", lastOk.live];
+  /* Restyle only the given codes: dash-leaflet would re-add every feature on a hideout change. */
+  function restyle(codes) {
+    var touched = 0;
+    codes.forEach(function (code) {
+      if (grids[code]) {
+        grids[code].setStyle(gridStyleFor(code));
+        touched += 1;
+      }
+      if (centers[code]) {
+        centers[code].layer.setRadius(centerRadius(centers[code].tier, code));
+        touched += 1;
+      }
+    });
+    return touched;
+  }
+
+  function restyleAll() {
+    return restyle(Object.keys(grids).concat(Object.keys(centers)));
   }
 
   return {
@@ -102,9 +124,10 @@ window.mediationMap = (function () {
     townshipStyle: townshipStyle,
     centerMarker: centerMarker,
     centerTooltip: centerTooltip,
-    freshness: freshness,
+    restyle: restyle,
+    restyleAll: restyleAll,
     styledCount: function () {
-      return Object.keys(styled).length;
+      return Object.keys(grids).length;
     },
   };
 })();

@@ -163,7 +163,9 @@ def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
         feed = subprocess.Popen([sys.executable, "-m", "dashboard", "demo", "live", "--rate", str(feed_rate)], env=env)
     try:
         print(f"serving http://{rt.settings.host}:{rt.settings.port}/", flush=True)
-        uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="info")
+        # Screens hold event streams open; do not wait for them on shutdown, they reconnect.
+        uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="info",
+                    timeout_graceful_shutdown=2)
     finally:
         if feed is not None:
             feed.terminate()

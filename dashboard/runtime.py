@@ -14,7 +14,7 @@ from dashboard.rules import Rules, load_rules
 from dashboard.settings import Settings
 from data_access import areas
 from data_access.database import make_engine, make_session_factory
-from data_access.redis_connection import connect
+from data_access.redis_connection import connect, start_embedded_redis
 
 
 class NoCountyError(RuntimeError):
@@ -34,8 +34,13 @@ class Runtime:
         return make_session_factory(self.engine)
 
     @cached_property
+    def redis_url(self) -> str:
+        """The configured Redis, or the embedded one (started on first use)."""
+        return self.settings.redis_url or start_embedded_redis(self.settings.var_dir)
+
+    @cached_property
     def redis(self) -> redis.Redis:
-        return connect(self.settings.redis_url, self.settings.var_dir)
+        return connect(self.redis_url)
 
     @cached_property
     def rules(self) -> Rules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from dashboard.settings import PROJECT_ROOT
 from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
+from dashboard.live_api import build_live_api
+from dashboard.live_hub import LiveHub
 from dashboard.ingest_api import build_ingest_api, install_error_handlers
 from dashboard.open311 import build_open311_api
 from layouts import wall
@@ -24,17 +27,28 @@ from layouts import wall
 log = logging.getLogger(__name__)
 
 
-def _lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
-    """Background work that lives as long as the server: the deadline scheduler."""
+def build_id() -> str:
+    """Changes whenever the code or the screen assets change: open screens reload on a deploy."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*(PROJECT_ROOT / "assets").glob("*.js"), *(PROJECT_ROOT / "assets").glob("*.css"),
+                        *(PROJECT_ROOT / "dashboard").glob("*.py"), *(PROJECT_ROOT / "layouts").glob("*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
+    """Background work that lives as long as the server: the live hub and the deadline scheduler."""
 
     @asynccontextmanager
     async def lifespan(_server: FastAPI) -> AsyncIterator[None]:
         scheduler = SchedulerThread(rt) if rt.settings.scheduler else None
         if scheduler:
             scheduler.start()
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             if scheduler:
                 scheduler.stop()
 
@@ -43,12 +57,16 @@ def _lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
 
 def create_app(rt: Runtime) -> Dash:
     """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application."""
+    build = build_id()
+    snapshots = SnapshotCache(rt)
+    hub = LiveHub(rt, snapshots, build=build)
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
-                     openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt))
+                     openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt, hub))
     install_error_handlers(server)
     server.include_router(build_api(rt, GeometryCache(rt)))
     server.include_router(build_ingest_api(rt))
     server.include_router(build_open311_api(rt))
+    server.include_router(build_live_api(hub))
     app = Dash(
         __name__,
         server=server,
@@ -61,5 +79,5 @@ def create_app(rt: Runtime) -> Dash:
         update_title=None,
     )
     app.layout = wall.shell()
-    wall_callbacks.register(app, rt, SnapshotCache(rt))
+    wall_callbacks.register(app, rt, build=build)
     return app

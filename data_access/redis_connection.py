@@ -59,9 +59,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def connect(url: str | None, var_dir: Path) -> redis.Redis:
-    """A client for ``url``, or for the embedded server when ``url`` is ``None``."""
-    url = url or start_embedded_redis(var_dir)
+def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
 
 

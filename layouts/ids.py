@@ -1,7 +1,5 @@
 """Component ids shared by layouts, callbacks and browser tests."""
 
-REFRESH = "wall-refresh"
-FRESHNESS_TICK = "wall-freshness-tick"
 MAP = "wall-map"
 GRIDS = "wall-grids"
 TOWNSHIPS = "wall-townships"
@@ -9,10 +7,9 @@ CENTERS = "wall-centers"
 KPIS = "wall-kpis"
 UPDATED = "wall-updated"
 FRESHNESS = "wall-freshness"
-LAST_OK = "wall-last-ok"
+LIVE = "wall-live"
 LEGEND = "wall-legend"
 TITLE = "wall-title"
-SCREEN = "wall-screen"
 
 
 def kpi(name: str) -> str:

@@ -12,6 +12,8 @@ LABELS: dict[str, dict[str, str]] = {
     "red_alerts": {"zh": "红色预警", "en": "Red alerts"},
     "updated": {"zh": "更新于", "en": "Updated"},
     "live": {"zh": "实时", "en": "Live"},
+    "reconnecting": {"zh": "重连中", "en": "Reconnecting"},
+    "polling": {"zh": "实时（轮询）", "en": "Live (polling)"},
     "stale_since": {"zh": "数据停滞，自", "en": "Stale since"},
     "generated_note": {"zh": "乡镇与网格边界为生成示意，非官方界线", "en": "Township and grid boundaries are generated, not official"},
     "level.red": {"zh": "红色", "en": "Red"},

@@ -1,7 +1,8 @@
 """The county map: grids coloured by alert level, township outlines, centres sized by open cases.
 
-Geometry is loaded once by URL; colours and sizes come from ``hideout`` values read by the
-JavaScript in ``assets/map_style.js``, so refreshes carry ids and numbers only.
+Geometry is loaded once by URL. Colours and sizes come from the live values held by
+``assets/live.js``; ``assets/map_style.js`` registers each drawn layer so an update restyles only
+the features whose values changed. ``hideout`` carries the static tooltip words.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def county_map(
     layers += [
         dl.Pane(name="grids", style={"zIndex": 400}, children=dl.GeoJSON(
             id=ids.GRIDS, url=f"/api/geo/grids.geojson?county={county}", style=_fn("gridStyle"),
-            onEachFeature=_fn("gridTooltip"), hideout={"values": {}, "labels": labels},
+            onEachFeature=_fn("gridTooltip"), hideout={"labels": labels},
         )),
         dl.Pane(name="townships", style={"zIndex": 450, "pointerEvents": "none"}, children=dl.GeoJSON(
             id=ids.TOWNSHIPS, url=f"/api/geo/townships.geojson?county={county}", style=_fn("townshipStyle"),
@@ -37,13 +38,11 @@ def county_map(
         )),
         dl.Pane(name="centers", style={"zIndex": 600}, children=dl.GeoJSON(
             id=ids.CENTERS, url=f"/api/geo/centers.geojson?county={county}", pointToLayer=_fn("centerMarker"),
-            onEachFeature=_fn("centerTooltip"), hideout={"values": {}, "labels": labels},
+            onEachFeature=_fn("centerTooltip"), hideout={"labels": labels},
         )),
     ]
-    (south, west), (north, east) = bounds
     return dl.MapContainer(
-        id=ids.MAP, bounds=bounds, center=[(south + north) / 2, (west + east) / 2], zoom=9, trackViewport=False,
-        preferCanvas=True, zoomSnap=0.25, attributionControl=bool(tile_url),
+        id=ids.MAP, bounds=bounds, boundsOptions={"padding": [12, 12]}, trackViewport=False, preferCanvas=True, zoomSnap=0.25, attributionControl=bool(tile_url),
         className="county-map", children=layers,
     )
 

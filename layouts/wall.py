@@ -1,4 +1,8 @@
-"""The wall screen (一屏观全市): header with freshness, KPI row, the county map."""
+"""The wall screen (一屏观全市): header with freshness, KPI row, the county map.
+
+Values arrive through ``assets/live.js`` (server-sent events, polling as fallback); the layout
+only says which county and period this screen follows.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,18 @@ def shell() -> html.Div:
     return html.Div([dcc.Location(id=URL), html.Div(id=PAGE, className="wall-root")])
 
 
+def live_anchor(*, county: str, days: int, build: str, stale_ms: int, lang: str) -> html.Div:
+    """Where ``live.js`` reads what to follow; the badge texts travel with it."""
+    return html.Div(id=ids.LIVE, hidden=True, **{
+        "data-county": county, "data-days": str(days), "data-build": build, "data-stale-ms": str(stale_ms),
+        "data-live": label("live", lang), "data-reconnecting": label("reconnecting", lang),
+        "data-stale": label("stale_since", lang), "data-polling": label("polling", lang),
+    })
+
+
 def wall(
-    *, county: str, county_name: str, bounds: list[list[float]], lang: str, refresh_ms: int, stale_ms: int,
-    days: int = 30,
-    tile_url: str | None = None, tile_attribution: str = "",
+    *, county: str, county_name: str, bounds: list[list[float]], lang: str, stale_ms: int, build: str,
+    days: int = 30, tile_url: str | None = None, tile_attribution: str = "",
 ) -> list[object]:
     return [
         html.Header(className="wall-header", children=[
@@ -36,8 +48,5 @@ def wall(
             county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url, tile_attribution=tile_attribution),
             html.Div(id=ids.LEGEND, className="legend", children=[*legend(lang), html.Span(label("generated_note", lang), className="legend-note")]),
         ]),
-        dcc.Interval(id=ids.REFRESH, interval=refresh_ms, n_intervals=0),
-        dcc.Interval(id=ids.FRESHNESS_TICK, interval=1000),
-        dcc.Store(id=ids.SCREEN, data={"county": county, "days": days}),
-        dcc.Store(id=ids.LAST_OK, data={"at": None, "stale_ms": stale_ms, "live": label("live", lang), "stale": label("stale_since", lang)}),
+        live_anchor(county=county, days=days, build=build, stale_ms=stale_ms, lang=lang),
     ]

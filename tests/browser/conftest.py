@@ -38,6 +38,25 @@ def _cli(env: dict[str, str], *args: str) -> None:
 class LiveServer:
     url: str
     runtime: Runtime
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=PROJECT_ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.process.terminate()
+        raise RuntimeError("the app did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -46,26 +65,15 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     var = tmp_path_factory.mktemp("demo-var")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(MEDIATION_VAR_DIR=str(var), PORT=str(port), REFRESH_SECONDS="1")
+    env.update(MEDIATION_VAR_DIR=str(var), PORT=str(port), REFRESH_SECONDS="1", MEDIATION_SCHEDULER="off")
     _cli(env, "db", "upgrade")
     _cli(env, "county", "ensure-demo")
     _cli(env, "demo", "backfill", "--days", "60")
-    server = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=env, cwd=PROJECT_ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        server.terminate()
-        raise RuntimeError("the app did not start within 60 s")
     rt = Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
-    yield LiveServer(url, rt)
-    server.terminate()
-    server.wait(timeout=20)
+    server = LiveServer(f"http://127.0.0.1:{port}", rt, env, None)  # type: ignore[arg-type]
+    server.start()
+    yield server
+    server.stop()
     rt.close()
     stop_embedded_redis(var)
 
@@ -78,7 +86,11 @@ def chrome(width: int, height: int) -> webdriver.Chrome:
                  f"--window-size={width},{height}", "--hide-scrollbars"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # The window size includes browser chrome; pin the page itself to the screen's pixels.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> Path:

@@ -1,0 +1,184 @@
+/* Live values for the wall: a server-sent event stream (/api/live/stream), polling as the
+   fallback, a freshness badge, and self-healing after server, Redis or network outages.
+   Messages are versioned: a delta whose "from" is not the state held here means a gap, and the
+   full state is fetched instead. A message from a new build reloads the page (a deploy). */
+window.mediationLive = (function () {
+  "use strict";
+  var live = { values: {}, kpis: {}, id: null, lastMessageAt: 0, mode: "connecting", staleSince: null,
+               received: 0, lastApplyMs: 0 };
+  var anchor = null;
+  var source = null;
+  var pollTimer = null;
+  var failures = 0;
+  var opened = false;
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(id, props);
+    }
+  }
+
+  function query(since) {
+    var q = "?county=" + encodeURIComponent(anchor.dataset.county) + "&days=" + anchor.dataset.days;
+    return since ? q + "&since=" + encodeURIComponent(since) : q;
+  }
+
+  function apply(kind, msg) {
+    var started = performance.now();
+    if (msg.build && msg.build !== anchor.dataset.build) {
+      window.location.reload();
+      return;
+    }
+    var changed;
+    if (kind === "full") {
+      live.values = msg.values;
+      changed = null;
+    } else {
+      if (msg.from !== live.id) {
+        fetchFull();
+        return;
+      }
+      changed = Object.keys(msg.values);
+      changed.forEach(function (code) {
+        if (msg.values[code] === null) {
+          delete live.values[code];
+        } else {
+          live.values[code] = msg.values[code];
+        }
+      });
+    }
+    var kpis = msg.kpis || {};
+    Object.keys(kpis).forEach(function (name) {
+      if (live.kpis[name] !== kpis[name]) {
+        live.kpis[name] = kpis[name];
+        setProps("kpi-" + name, { children: kpis[name] });
+      }
+    });
+    setProps("wall-updated", { children: msg.updated });
+    live.id = msg.to || msg.id;
+    live.received += 1;
+    if (window.mediationMap) {
+      if (changed === null) {
+        window.mediationMap.restyleAll();
+      } else {
+        window.mediationMap.restyle(changed);
+      }
+    }
+    live.lastApplyMs = performance.now() - started;
+    heard();
+  }
+
+  function heard() {
+    live.lastMessageAt = Date.now();
+    live.staleSince = null;
+    badge();
+  }
+
+  function fetchFull() {
+    fetch("/api/live/state" + query(), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (msg) { apply("full", msg); })
+      .catch(function () { /* the stream or the poll will try again */ });
+  }
+
+  function badge() {
+    var d = anchor.dataset;
+    var stale = Date.now() - live.lastMessageAt > Number(d.staleMs);
+    var cls, text;
+    if (!live.lastMessageAt) {
+      cls = "badge badge-wait"; text = d.reconnecting;
+    } else if (stale) {
+      if (!live.staleSince) {
+        live.staleSince = new Date(live.lastMessageAt);
+      }
+      cls = "badge badge-stale";
+      text = d.stale + " " + live.staleSince.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    } else if (live.mode === "polling") {
+      cls = "badge badge-live"; text = d.polling;
+    } else if (live.mode === "reconnecting") {
+      cls = "badge badge-wait"; text = d.reconnecting;
+    } else {
+      cls = "badge badge-live"; text = d.live;
+    }
+    var el = document.getElementById("wall-freshness");
+    if (el && (el.className !== cls || el.textContent !== text)) {
+      setProps("wall-freshness", { className: cls, children: text });
+    }
+  }
+
+  function connect() {
+    if (source) {
+      source.close();
+    }
+    opened = false;
+    live.mode = "connecting";
+    source = new EventSource("/api/live/stream" + query(live.id));
+    source.onopen = function () {
+      opened = true;
+      failures = 0;
+      live.mode = "live";
+      stopPolling();
+    };
+    source.addEventListener("full", function (e) { apply("full", JSON.parse(e.data)); });
+    source.addEventListener("delta", function (e) { apply("delta", JSON.parse(e.data)); });
+    source.addEventListener("ping", heard);
+    source.onerror = function () {
+      failures += 1;
+      live.mode = "reconnecting";
+      badge();
+      if (!opened && failures >= 3) {
+        startPolling();
+      }
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(connect, Math.min(30000, 1000 * failures));
+      }
+    };
+  }
+
+  function poll() {
+    fetch("/api/live/poll" + query(live.id), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (msg) { apply(msg.kind, msg); })
+      .catch(function () { badge(); });
+  }
+
+  function startPolling() {
+    if (pollTimer) {
+      return;
+    }
+    live.mode = "polling";
+    poll();
+    pollTimer = setInterval(poll, 2000);
+    setTimeout(connect, 60000);
+  }
+
+  function stopPolling() {
+    if (pollTimer) {
+      clearInterval(pollTimer);
+      pollTimer = null;
+    }
+  }
+
+  function start() {
+    anchor = document.getElementById("wall-live");
+    if (!anchor) {
+      setTimeout(start, 100);
+      return;
+    }
+    connect();
+    setInterval(badge, 1000);
+    /* Nothing heard for a long time although the page is open: start over with a fresh stream. */
+    setInterval(function () {
+      if (live.lastMessageAt && Date.now() - live.lastMessageAt > 60000) {
+        connect();
+      }
+    }, 30000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+  return live;
+})();

@@ -1,0 +1,86 @@
+"""Live updates for screens: a server-sent event stream, with plain polling as the fallback.
+
+Server-sent events ride on ordinary HTTP, so they pass proxies that block WebSocket upgrades,
+and the browser's EventSource reconnects by itself after any outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from dashboard.live_hub import LiveHub, ScreenKey
+from dashboard.runtime import NoCountyError
+
+HEARTBEAT_SECONDS = 5.0
+"""A ping event this often: screens tell "quiet" from "dead", proxies keep the stream open."""
+
+
+Days = Annotated[int, Query(ge=1, le=1098)]
+"""The screen's closure-rate period, as ``?days=`` on the wall."""
+
+
+def _event(kind: str, body: dict[str, object]) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def build_live_api(hub: LiveHub) -> APIRouter:
+    router = APIRouter(prefix="/api/live")
+
+    def key_of(county: str | None, days: int) -> ScreenKey:
+        return (county or hub.rt.county_code(), days)
+
+    @router.get("/state")
+    async def state(county: str | None = None, days: Days = 30) -> Response:
+        """The full state of a screen (first load, or after a gap)."""
+        try:
+            watched = await hub.watch(key_of(county, days))
+        except (NoCountyError, LookupError) as error:
+            return JSONResponse({"errors": [{"code": "not_found", "field": "county", "message": str(error)}]}, 404)
+        return Response(orjson.dumps(watched.latest), media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+    @router.get("/poll")
+    async def poll(county: str | None = None, days: Days = 30, since: str | None = None) -> Response:
+        """The same messages as the stream, for networks that break long-lived responses."""
+        key = key_of(county, days)
+        watched = await hub.watch(key)
+        delta = hub.delta_since(key, since)
+        body = {"kind": "delta", **delta} if delta else {"kind": "full", **watched.latest}
+        return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    @router.get("/stream")
+    async def stream(request: Request, county: str | None = None, days: Days = 30, since: str | None = None) -> StreamingResponse:
+        key = key_of(county, days)
+        await hub.watch(key)
+
+        async def events() -> AsyncIterator[bytes]:
+            yield b"retry: 2000\n\n"
+            watched = hub.current(key)
+            delta = hub.delta_since(key, since)
+            if delta is None:
+                yield _event("full", watched.latest)
+            else:
+                yield _event("delta", delta)
+            current = watched.latest["id"]
+            while not await request.is_disconnected():
+                changed = watched.changed
+                try:
+                    await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b"event: ping\ndata: {}\n\n"
+                    continue
+                watched = hub.current(key)
+                delta = hub.delta_since(key, current)
+                yield _event("delta", delta) if delta else _event("full", watched.latest)
+                current = watched.latest["id"]
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    return router

@@ -1,0 +1,141 @@
+"""One Redis subscription per server process, fanned out to every open screen of that process.
+
+The hub listens for "a new version" messages, recomputes each watched screen state once, keeps a
+short ring of deltas, and wakes the streams. A clock tick recomputes too, because alert levels
+and overdue counts change with time alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from dashboard.live_state import Delta, State, compose, screen_state, state_delta
+from dashboard.runtime import Runtime
+from dashboard.wall_service import SnapshotCache
+from data_access import redis_keys as keys
+
+log = logging.getLogger(__name__)
+RING = 64
+"""Deltas kept per screen kind: enough to bridge a reconnect of a few seconds under load."""
+
+ScreenKey = tuple[str, int]
+"""(county, closure-rate period in days): screens that share it share one state."""
+
+
+@dataclass
+class Watched:
+    latest: State
+    ring: deque[Delta] = field(default_factory=lambda: deque(maxlen=RING))
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class LiveHub:
+    def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0) -> None:
+        self.rt = rt
+        self.snapshots = snapshots
+        self.build = build
+        self.tick_seconds = tick_seconds
+        self._watched: dict[ScreenKey, Watched] = {}
+        self._lock = asyncio.Lock()
+        self._dirty = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen(), name="live-listen"),
+                       asyncio.create_task(self._tick(), name="live-tick"),
+                       asyncio.create_task(self._work(), name="live-work")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def watch(self, key: ScreenKey) -> Watched:
+        """The state of a screen kind, computed on first use."""
+        watched = self._watched.get(key)
+        if watched is None:
+            async with self._lock:
+                watched = self._watched.get(key)
+                if watched is None:
+                    watched = Watched(await self._compute(key))
+                    self._watched[key] = watched
+        return watched
+
+    def current(self, key: ScreenKey) -> Watched:
+        return self._watched[key]
+
+    def delta_since(self, key: ScreenKey, since: str | None) -> Delta | None:
+        """What turns state ``since`` into the latest; ``None`` if ``since`` is unknown here."""
+        watched = self._watched.get(key)
+        if watched is None or since is None:
+            return None
+        if since == watched.latest["id"]:
+            return {"from": since, "to": since, "build": self.build, "kpis": {}, "values": {},
+                    "updated": watched.latest["updated"]}
+        chain = list(watched.ring)
+        for start, delta in enumerate(chain):
+            if delta["from"] == since:
+                return compose(chain[start:])
+        return None
+
+    async def refresh(self) -> None:
+        """Recompute every watched state; wake its streams if anything changed."""
+        for key, watched in list(self._watched.items()):
+            try:
+                new = await self._compute(key)
+            except Exception:  # noqa: BLE001 - Redis down: screens keep the last state and turn stale
+                log.warning("live refresh failed for %s", key, exc_info=True)
+                continue
+            old = watched.latest
+            if new["id"] == old["id"] and new["values"] == old["values"] and new["kpis"] == old["kpis"]:
+                continue
+            delta = state_delta(old, new)
+            if delta["from"] == delta["to"]:  # same id, new values: a recomputation after a rebuild
+                watched.ring.clear()
+            watched.ring.append(delta)
+            watched.latest = new
+            watched.changed.set()
+            watched.changed = asyncio.Event()
+
+    async def _compute(self, key: ScreenKey) -> State:
+        county, days = key
+        snapshot = await asyncio.to_thread(self.snapshots.get, county, datetime.now(UTC), period_days=days)
+        return screen_state(snapshot, build=self.build)
+
+    async def _listen(self) -> None:
+        """Follow every county's change channel; reconnect forever (Redis may restart)."""
+        pattern = keys.changes_channel("*")
+        while True:
+            client = aioredis.Redis.from_url(self.rt.redis_url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.psubscribe(pattern)
+                    self._dirty.set()  # catch up on anything missed while disconnected
+                    async for message in pubsub.listen():
+                        if message.get("type") == "pmessage":
+                            self._dirty.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.warning("live subscription lost; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+            finally:
+                await client.aclose()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            self._dirty.set()
+
+    async def _work(self) -> None:
+        """One recomputation at a time; a burst of messages collapses into the next one."""
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self.refresh()

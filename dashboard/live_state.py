@@ -1,0 +1,57 @@
+"""What a live screen holds, and the difference between two of its states.
+
+A state is identified by ``"{aggregate version}-{minute}"``: every app process computes the same
+state for the same id, so a screen that reconnects to another process can still ask for a delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dashboard.settings import LOCAL_TZ
+from dashboard.wall_snapshot import WallSnapshot, map_values
+from layouts.kpi import kpi_values
+
+State = dict[str, Any]
+Delta = dict[str, Any]
+
+
+def state_id(version: int, minute: int) -> str:
+    return f"{version}-{minute}"
+
+
+def screen_state(snapshot: WallSnapshot, *, build: str) -> State:
+    """The full state a wall needs: KPI texts, map values, when it was computed, which build."""
+    local = snapshot.computed_at.astimezone(LOCAL_TZ)
+    return {
+        "id": state_id(snapshot.version, int(snapshot.computed_at.timestamp() // 60)),
+        "build": build,
+        "kpis": kpi_values(snapshot.figures),
+        "values": map_values(snapshot, sorted(snapshot.areas)),
+        "updated": local.strftime("%H:%M:%S"),
+    }
+
+
+def state_delta(old: State, new: State) -> Delta:
+    """Only what changed; a removed area value travels as ``None``."""
+    values = {code: v for code, v in new["values"].items() if old["values"].get(code) != v}
+    values.update({code: None for code in old["values"].keys() - new["values"].keys()})
+    kpis = {name: text for name, text in new["kpis"].items() if old["kpis"].get(name) != text}
+    return {"from": old["id"], "to": new["id"], "build": new["build"], "kpis": kpis, "values": values,
+            "updated": new["updated"]}
+
+
+def compose(deltas: Iterable[Delta]) -> Delta | None:
+    """Chain consecutive deltas into one; ``None`` when they do not chain."""
+    merged: Delta | None = None
+    for delta in deltas:
+        if merged is None:
+            merged = {**delta, "kpis": dict(delta["kpis"]), "values": dict(delta["values"])}
+            continue
+        if delta["from"] != merged["to"]:
+            return None
+        merged["kpis"].update(delta["kpis"])
+        merged["values"].update(delta["values"])
+        merged.update(to=delta["to"], build=delta["build"], updated=delta["updated"])
+    return merged
