@@ -6,7 +6,7 @@ always computed for a given ``now``; closed cases carry no alert.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,8 +103,9 @@ def is_spike(today: int, baseline: Sequence[int], rules: Rules) -> bool:
     """New cases today beyond the baseline mean by ``spike_sigmas`` standard deviations."""
     if today < rules.spike_min_cases or not baseline:
         return False
-    mean = statistics.fmean(baseline)
-    spread = statistics.pstdev(baseline)
+    count = len(baseline)
+    mean = sum(baseline) / count
+    spread = math.sqrt(sum((x - mean) ** 2 for x in baseline) / count)  # population sd, as pstdev
     return today > mean + rules.spike_sigmas * spread
 
 

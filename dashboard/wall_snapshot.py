@@ -61,7 +61,6 @@ def build_snapshot(
 ) -> WallSnapshot:
     window = window_day_keys(now)
     today = window[-1]
-    baseline_days = window[-1 - rules.spike_baseline_days : -1]
 
     per_area_alerts: dict[str, list[Alert]] = defaultdict(list)
     per_area_open: dict[str, int] = defaultdict(int)
@@ -78,20 +77,31 @@ def build_snapshot(
             per_area_open[area] += 1
             per_area_overdue[area] += late
 
-    area_codes: set[str] = set(per_area_open)
-    for counters in days.values():
-        area_codes.update(name.split(":", 1)[0] for name in counters)
+    # One pass over every counter of the window: per-area sums, and per-area daily receipts for
+    # the spike rule. (Summing per area × day × figure instead costs 20× more on a county.)
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_PERIOD_FIELDS, 0))
+    received_by_day: dict[str, list[int]] = defaultdict(lambda: [0] * len(window))
+    for index, day in enumerate(window):
+        for name, value in days.get(day, {}).items():
+            area, _, figure = name.partition(":")
+            totals = sums[area]
+            if figure in totals:
+                totals[figure] += value
+                if figure == "received":
+                    received_by_day[area][index] = value
 
     areas: dict[str, AreaState] = {}
-    for area in area_codes:
-        received_today = days.get(today, {}).get(f"{area}:received", 0)
-        baseline = [days.get(d, {}).get(f"{area}:received", 0) for d in baseline_days]
-        alert = area_alert(per_area_alerts.get(area, ()), spike=is_spike(received_today, baseline, rules), rules=rules)
-        areas[area] = AreaState(alert, per_area_open.get(area, 0), per_area_overdue.get(area, 0), _sum_counts(days, window, area))
+    baseline_slice = slice(len(window) - 1 - rules.spike_baseline_days, len(window) - 1)
+    for area in set(per_area_open) | set(sums):
+        daily = received_by_day.get(area)
+        spike = bool(daily) and is_spike(daily[-1], daily[baseline_slice], rules)  # type: ignore[index]
+        alert = area_alert(per_area_alerts.get(area, ()), spike=spike, rules=rules)
+        counts = PeriodCounts(**sums[area]) if area in sums else PeriodCounts()
+        areas[area] = AreaState(alert, per_area_open.get(area, 0), per_area_overdue.get(area, 0), counts)
 
     figures = WallFigures(
         today=_sum_counts(days, [today], county),
-        last_30_days=_sum_counts(days, window, county),
+        last_30_days=areas[county].last_30_days if county in areas else PeriodCounts(),
         now=InstantCounts(open=len(open_entries), overdue=overdue_total, red=red),
     )
     return WallSnapshot(county, version, now, figures, areas)

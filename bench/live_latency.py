@@ -1,0 +1,271 @@
+"""Live path benchmark: committed write → painted screen, one screen and N screens, and bytes.
+
+Starts its own server on the embedded default (SQLite + embedded Redis) in a temporary folder
+with the demo county and 30 days of history, so it measures the product as ``make run`` runs it.
+
+    python -m bench.live_latency [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class Server:
+    """A real ``python -m dashboard serve`` with the demo county, in a throw-away folder."""
+
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        self.env.update(MEDIATION_VAR_DIR=str(var), PORT=str(self.port), MEDIATION_SCHEDULER="off")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def prepare(self, days: int) -> None:
+        for args in (["db", "upgrade"], ["county", "ensure-demo"], ["demo", "backfill", "--days", str(days)]):
+            subprocess.run([sys.executable, "-m", "dashboard", *args], env=self.env, cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
+                    httpx.get(f"{self.url}/api/live/state", timeout=30)
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def _writer(var: Path) -> Any:
+    """A case service in this process, writing through the product's own write path."""
+    os.environ["MEDIATION_VAR_DIR"] = str(var)
+    from dashboard.runtime import Runtime
+    from dashboard.settings import Settings
+
+    return Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
+
+
+def _write(rt: Any, n: int) -> float:
+    """Submit one case; returns the wall-clock ms at which the write started."""
+    from dashboard.casework import CaseDraft
+    from dashboard.vocabulary import Category, Source
+
+    grid = sorted(rt.cases.places())[n % 1000]
+    started = time.time() * 1000
+    now = datetime.now(UTC)
+    rt.cases.submit(CaseDraft(source=Source.online, external_ref=f"bench-{time.time_ns()}", category=Category.debt,
+                              received_at=now, grid_code=grid), actor="bench", now=now)
+    return started
+
+
+OBSERVE = """
+window.__painted = [];
+const target = document.getElementById('kpi-received_today');
+new MutationObserver(() => requestAnimationFrame(() => window.__painted.push(performance.timeOrigin + performance.now())))
+  .observe(target, {childList: true, characterData: true, subtree: true});
+"""
+
+
+def _browser(url: str) -> Any:
+    sys.path.insert(0, str(ROOT))
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.conftest import chrome
+
+    driver = chrome(1920, 1080)
+    driver.get(url + "/")
+    WebDriverWait(driver, 60, poll_frequency=0.2).until(
+        lambda d: d.execute_script("return window.mediationMap && window.mediationMap.styledCount() > 1000 "
+                                   "&& window.mediationLive.received > 0"))
+    time.sleep(1)
+    driver.execute_script(OBSERVE)
+    return driver
+
+
+def change_to_pixel(rt: Any, driver: Any, writes: int) -> list[float]:
+    latencies = []
+    for n in range(writes):
+        seen = driver.execute_script("return window.__painted.length")
+        started = _write(rt, n)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            painted = driver.execute_script("return window.__painted")
+            if len(painted) > seen:
+                latencies.append(painted[seen] - started)
+                break
+            time.sleep(0.005)
+        time.sleep(0.3)
+    return latencies
+
+
+async def _client(url: str, arrivals: list[tuple[float, str]], ready: asyncio.Event, counter: list[int], n: int,
+                  sizes: list[int]) -> None:
+    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", f"{url}/api/live/stream") as response:
+        kind = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind == "full":
+                counter[0] += 1
+                if counter[0] == n:
+                    ready.set()
+            elif line.startswith("data: ") and kind == "delta":
+                body = orjson.loads(line[6:])
+                if "received_today" in body["kpis"]:
+                    arrivals.append((time.time() * 1000, body["kpis"]["received_today"]))
+                    sizes.append(len(line) - 6)
+
+
+async def fan_out(url: str, rt: Any, clients: int, writes: int) -> dict[str, Any]:
+    arrivals: list[list[tuple[float, str]]] = [[] for _ in range(clients)]
+    sizes: list[int] = []
+    ready, counter = asyncio.Event(), [0]
+    tasks = [asyncio.create_task(_client(url, arrivals[i], ready, counter, clients, sizes)) for i in range(clients)]
+    await asyncio.wait_for(ready.wait(), 120)
+    starts = []
+    for n in range(writes):
+        starts.append(await asyncio.to_thread(_write, rt, n))
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies, missed = [], 0
+    for mine in arrivals:
+        for start, nxt in zip(starts, starts[1:] + [float("inf")], strict=True):
+            hit = [t for t, _ in mine if start <= t < nxt]
+            if hit:
+                latencies.append(hit[0] - start)
+            else:
+                missed += 1
+    return {"clients": clients, "writes": writes, "p50_ms": _pct(latencies, 0.5), "p95_ms": _pct(latencies, 0.95),
+            "missed": missed, "delta_bytes_median": statistics.median(sizes) if sizes else None}
+
+
+RESTYLE = """
+const codes = Object.keys(window.mediationLive.values).filter(c => c.length === 15);
+const runs = (fn) => { const t = []; for (let i = 0; i < 15; i++) { const s = performance.now(); fn(); t.push(performance.now() - s); }
+  t.sort((a, b) => a - b); return t[7]; };
+return {changed_4: runs(() => window.mediationMap.restyle(codes.slice(0, 4))),
+        all: runs(() => window.mediationMap.restyleAll()), features: codes.length};
+"""
+
+
+def restyle_cost(driver: Any) -> dict[str, float]:
+    """Median ms to restyle 4 changed features vs every feature (what a hideout change costs)."""
+    return driver.execute_script(RESTYLE)
+
+
+def first_load_bytes(driver: Any) -> dict[str, int]:
+    entries = driver.execute_script(
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".map(e => [e.name, e.transferSize, e.decodedBodySize])")
+    streams = [e for e in entries if "/api/live/stream" in e[0]]
+    files = [e for e in entries if e not in streams]
+    return {"transferred": sum(e[1] for e in files), "decoded": sum(e[2] for e in files), "requests": len(files)}
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as folder:
+        var = Path(folder)
+        server = Server(var)
+        server.prepare(days=7 if quick else 30)
+        server.start()
+        rt = _writer(var)
+        try:
+            driver = _browser(server.url)
+            try:
+                one = change_to_pixel(rt, driver, 10 if quick else 40)
+                load = first_load_bytes(driver)
+                restyle = restyle_cost(driver)
+            finally:
+                driver.quit()
+            fans = [asyncio.run(fan_out(server.url, rt, n, 3 if quick else 8))
+                    for n in ((50,) if quick else (100, 500, 1000))]
+        finally:
+            server.stop()
+            from data_access.redis_connection import stop_embedded_redis
+
+            stop_embedded_redis(var)
+            rt.close()
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "one_screen_change_to_pixel": {"writes": len(one), "p50_ms": _pct(one, 0.5), "p95_ms": _pct(one, 0.95)},
+        "screens": fans,
+        "first_load": load,
+        "restyle_ms": restyle,
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = [("one screen, write → painted KPI (Chromium)", f"{result['one_screen_change_to_pixel']['p50_ms']:.0f}",
+             f"{result['one_screen_change_to_pixel']['p95_ms']:.0f}", "")]
+    for fan in result["screens"]:
+        rows.append((f"{fan['clients']} screens, write → event received", f"{fan['p50_ms']:.0f}", f"{fan['p95_ms']:.0f}",
+                     f"missed {fan['missed']}, delta {fan['delta_bytes_median']} B"))
+    load = result["first_load"]
+    lines = [f"{'measure':<46} {'p50 ms':>8} {'p95 ms':>8}  note", "-" * 90]
+    lines += [f"{a:<46} {b:>8} {c:>8}  {d}" for a, b, c, d in rows]
+    lines.append(f"first load of the wall: {load['transferred'] / 1024:.0f} KB transferred "
+                 f"({load['decoded'] / 1024:.0f} KB decoded) in {load['requests']} requests")
+    lines.append(f"restyle in the browser: {result['restyle_ms']['changed_4']:.2f} ms for 4 changed grids, "
+                 f"{result['restyle_ms']['all']:.2f} ms for all {result['restyle_ms']['features']} (median of 15)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = run(args.quick)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "live_latency.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2) if args.json else table(result))
+
+
+if __name__ == "__main__":
+    main()
