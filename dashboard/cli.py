@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import uvicorn
 from shapely import to_geojson
 
 from dashboard import cache_ops, demo, onboarding, scheduler
@@ -19,6 +22,8 @@ from dashboard.tokens import new_token, token_hash
 from dashboard.vocabulary import Source
 from data_access import aggregates, api_clients, cases
 from data_access.migrate import upgrade
+from data_access.redis_connection import start_embedded_redis, stop_embedded_redis
+from geo import sources
 from geo.errors import CountyInputError
 
 
@@ -71,8 +76,6 @@ DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "
 
 def _import(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs: str, seat: Path | None,
             name: str | None, grids: int) -> int:
-    from geo import sources
-
     generated = onboarding.load_county_files(outline=outline, townships=townships, villages=villages, crs=crs,
                                              seat=seat, grid_target=grids)
     outline_shape = sources.read_outline(outline, crs=crs)
@@ -147,16 +150,10 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
 
 def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
     """Run uvicorn in this process and, for the demo, the live feed as a child process."""
-    import os
-    import subprocess
-
-    import uvicorn
-
     env = dict(os.environ)
-    if rt.settings.redis_url is None:
+    embedded = rt.settings.redis_url is None
+    if embedded:
         # Every process must share one embedded Redis: start it here and hand its URL down.
-        from data_access.redis_connection import start_embedded_redis
-
         env["REDIS_URL"] = os.environ["REDIS_URL"] = start_embedded_redis(rt.settings.var_dir)
     feed = None
     if feed_rate:
@@ -170,6 +167,8 @@ def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
         if feed is not None:
             feed.terminate()
             feed.wait(timeout=10)
+        if embedded:  # leave no server behind; any later command starts it again
+            stop_embedded_redis(rt.settings.var_dir)
     return 0
 
 
