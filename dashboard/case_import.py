@@ -15,9 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from shapely import from_geojson
 from sqlalchemy.exc import IntegrityError
@@ -102,10 +102,6 @@ class CheckResult:
     valid: list[ImportRow]
     errors: list[RowError]
 
-    @property
-    def bad_rows(self) -> set[int]:
-        return {e.row for e in self.errors}
-
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -114,7 +110,8 @@ class ImportResult:
     rows: int
     imported: int
     duplicates: int
-    """Rows already stored under the same (source, external_ref): skipped, counted nothing twice."""
+    """Rows already stored under the same (source, external_ref): skipped, counted nothing twice.
+    0 when an all-or-nothing import was refused before the database was asked."""
     rejected: int
     """Rows with at least one error; none of them was written."""
     report_path: Path | None
@@ -154,6 +151,8 @@ def read_rows(path: Path) -> list[RawRow]:
             rows.append(RawRow(number, values, extra))
     except UnicodeDecodeError as error:
         raise CaseImportError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except csv.Error as error:
+        raise CaseImportError(f"{path}: not a readable CSV file ({error})") from None
     return rows
 
 
@@ -536,8 +535,8 @@ def import_cases(
                 )
             except IntegrityError as error:
                 raise CaseImportError(
-                    f"{path}: another writer stored one of these cases during the import; nothing was written, "
-                    f"run the import again ({error.orig})"
+                    f"{path}: the database refused the import, nothing was written ({error.orig}); most likely "
+                    "another writer stored one of these cases meanwhile: run the import again"
                 ) from None
         bar.set_postfix_str("updating Redis")
         for case_id, (case, _) in zip(ids, built, strict=True):

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from shapely import to_geojson
 
-from dashboard import cache_ops, demo, onboarding, scheduler
+from dashboard import cache_ops, case_import, demo, onboarding, scheduler
 from dashboard.rules import RulesError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import load_settings
@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     lv = dm.add_parser("live", help="keep adding cases and state changes")
     lv.add_argument("--rate", type=float, default=1.0, help="changes per second on average")
     lv.add_argument("--limit", type=int, help="stop after this many changes")
+
+    cs = sub.add_parser("cases", help="case lists").add_subparsers(dest="verb", required=True)
+    ci = cs.add_parser("import", help="import a CSV/XLSX case list; all-or-nothing unless --skip-bad")
+    ci.add_argument("file", type=Path, help="CSV (UTF-8) or XLSX: external_ref, source, category, received_at, ...")
+    ci.add_argument("--skip-bad", action="store_true", help="import the good rows, skip the bad ones")
+    ci.add_argument("--report", type=Path, help="row-error report (default: <name>.errors.csv next to FILE)")
 
     clients = sub.add_parser("clients", help="source systems allowed to post").add_subparsers(dest="verb", required=True)
     add = clients.add_parser("add", help="register a source system and print its token once")
@@ -117,6 +123,15 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         print(f"live feed: about {args.rate} changes per second (Ctrl-C stops)", flush=True)
         demo.live(rt.cases, rate=args.rate, limit=args.limit)
         return 0
+    if args.area == "cases":
+        result = case_import.import_cases(rt, args.file, all_or_nothing=not args.skip_bad,
+                                          report_path=args.report, progress=sys.stderr.isatty())
+        print(f"{result.rows} rows: {result.imported} imported, {result.duplicates} already present, "
+              f"{result.rejected} rejected ({result.seconds:.1f} s)")
+        if result.report_path:
+            print(f"row errors: {result.report_path}" + ("" if args.skip_bad else "; nothing was written"),
+                  file=sys.stderr)
+        return result.exit_code
     if args.area == "clients":
         token = new_token()
         with rt.sessions() as session, session.begin():
@@ -182,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return run(args, rt)
-    except (CountyInputError, NoCountyError, RulesError) as error:
+    except (CountyInputError, NoCountyError, RulesError, case_import.CaseImportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,8 +1,9 @@
 """Bulk insert of new cases and their events for imports: COPY on PostgreSQL, executemany on SQLite.
 
-The ORM unit of work flushes one INSERT per object, which caps an import at a few thousand rows a
-second; these functions write whole batches instead. They run inside the caller's session and never
-commit, so an import stays one transaction that either lands completely or not at all.
+An import writes tens of thousands of cases with about six events each; streaming them as rows
+avoids the ORM session's per-object bookkeeping and statement round trips. These functions run
+inside the caller's session and never commit, so an import stays one transaction that lands
+completely or not at all.
 """
 
 from __future__ import annotations
@@ -103,12 +104,14 @@ def _insert_postgresql(session: Session, cases: Sequence[CaseValues], events: Se
     event_target = _target("case_event", ("case_id", *EVENT_COLUMNS))
     try:
         with raw.cursor() as cursor:
+            case_types = _column_types(cursor, "case", ("id", *CASE_COLUMNS))
+            event_types = _column_types(cursor, "case_event", ("case_id", *EVENT_COLUMNS))
             with cursor.copy(f"COPY {case_target} FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_column_types(cursor, "case", ("id", *CASE_COLUMNS)))
+                copy.set_types(case_types)
                 for case_id, values in zip(ids, cases, strict=True):
                     copy.write_row(_case_row(case_id, values))
             with cursor.copy(f"COPY {event_target} FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_column_types(cursor, "case_event", ("case_id", *EVENT_COLUMNS)))
+                copy.set_types(event_types)
                 for values in events:
                     copy.write_row(_event_row(ids, values))
     except psycopg.errors.IntegrityError as error:
@@ -134,7 +137,8 @@ def _column_types(cursor: psycopg.Cursor[Any], table: str, columns: Sequence[str
 def _insert_generic(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues]) -> list[int]:
     """executemany with explicit ids (max + 1 …) for SQLite, which has no sequences to reserve from.
 
-    Core ``insert()`` applies the UTC column type itself, so values go in as given.
+    A concurrent writer taking one of those ids makes the insert fail (primary key) rather than mix
+    rows. Core ``insert()`` applies the UTC column type itself, so values go in as given.
     """
     first = (session.scalar(select(func.max(Case.id))) or 0) + 1
     ids = list(range(first, first + len(cases)))

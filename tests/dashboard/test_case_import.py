@@ -1,0 +1,241 @@
+"""Bulk case import: checks, both modes, both file formats, and figures equal to SQL afterwards."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import cache_ops
+from dashboard.case_import import (
+    COLUMNS,
+    CaseImportError,
+    CheckContext,
+    ImportResult,
+    build_case,
+    check_rows,
+    import_cases,
+    lifecycle_steps,
+    read_rows,
+)
+from dashboard.periods import Period
+from dashboard.runtime import Runtime
+from dashboard.vocabulary import Status
+from data_access import bulk_cases, figure_queries
+from data_access.models import Case, CaseEvent
+from tests.factories import GRID_CODES
+
+GOOD = Path(__file__).resolve().parent.parent / "data" / "cases_good.csv"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+
+def _run(rt: Runtime, path: Path, **options: object) -> ImportResult:
+    return import_cases(rt, path, progress=False, now=NOW, **options)  # type: ignore[arg-type]
+
+
+def _reconcile(rt: Runtime, county: str) -> list[object]:
+    with rt.sessions() as session:
+        return list(cache_ops.reconcile(session, rt.redis, county, rt.rules))
+
+
+def _count(rt: Runtime, model: type[Case] | type[CaseEvent]) -> int:
+    with rt.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _row(ref: str, **fields: str) -> dict[str, str]:
+    base = {"external_ref": ref, "source": "hotline_12345", "category": "neighbour",
+            "received_at": "2026-03-10T09:00:00+08:00", "grid_code": GRID_CODES[0], "status": "received"}
+    return base | fields
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_good_csv_imports_and_every_figure_equals_sql(runtime: Runtime, county: str) -> None:
+    result = _run(runtime, GOOD)
+
+    assert (result.rows, result.imported, result.duplicates, result.rejected) == (10, 10, 0, 0)
+    assert result.report_path is None and result.exit_code == 0
+    assert _reconcile(runtime, county) == []
+    with runtime.sessions() as session:
+        counts = figure_queries.period_counts(session, county_code=county, start=MARCH.start, end=MARCH.end)
+        instant = figure_queries.instant_counts(session, county_code=county, now=NOW)
+        followed = session.scalars(select(Case).where(Case.external_ref == "imp-006")).one()
+        by_point = session.scalars(select(Case).where(Case.external_ref == "imp-005")).one()
+        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == followed.id).order_by(CaseEvent.id)).all()
+    assert (counts.received, counts.closed, counts.closed_on_time) == (10, 5, 3)
+    assert (counts.closed_village, counts.closed_township, counts.closed_county) == (3, 1, 1)
+    assert (counts.followed_up, counts.satisfied) == (3, 1)
+    assert (instant.open, instant.red) == (5, 1)
+    assert by_point.grid_code == "990101002002002" and by_point.township_code == "990101002"
+    assert [e.action for e in events] == ["receive", "assess", "dispatch", "mediate", "resolve", "follow_up"]
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    assert events[0].at == followed.received_at and events[-2].at == followed.resolved_at
+    assert (followed.status, followed.resolved_tier, followed.satisfaction) == ("followed_up", "township", "satisfied")
+    assert {e.actor for e in events} == {"import"}
+
+    again = _run(runtime, GOOD)
+    assert (again.rows, again.imported, again.duplicates, again.rejected) == (10, 0, 10, 0)
+    assert _count(runtime, Case) == 10
+    assert _reconcile(runtime, county) == []
+
+
+def test_one_bad_row_in_all_or_nothing_mode_writes_nothing_and_reports_it(
+    runtime: Runtime, county: str, tmp_path: Path
+) -> None:
+    source = _write_csv(tmp_path / "cases.csv", [_row("a-1"), _row("a-2"), _row("a-3", category="gossip"), _row("a-4")])
+
+    result = _run(runtime, source)
+
+    assert (result.rows, result.imported, result.rejected, result.exit_code) == (4, 0, 1, 1)
+    assert result.report_path == tmp_path / "cases.errors.csv"
+    assert _report(result.report_path) == [
+        {"row": "4", "column": "category", "value": "gossip", "message": result.errors[0].message}]
+    assert "neighbour" in result.errors[0].message
+    assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
+    assert _reconcile(runtime, county) == []
+
+
+def test_skip_mode_imports_only_the_good_rows(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    source = _write_csv(tmp_path / "cases.csv", [
+        _row("s-1"),
+        _row("s-2", status="resolved"),
+        _row("s-3", status="mediating", resolved_at="2026-03-11T09:00:00+08:00", people_involved="40"),
+        _row("s-1", category="debt"),
+        _row("s-5", status="followed_up", resolved_at="2026-03-12T09:00:00+08:00", satisfaction="satisfied"),
+    ])
+    report = tmp_path / "out" / "report.csv"
+
+    result = _run(runtime, source, all_or_nothing=False, report_path=report)
+
+    assert (result.rows, result.imported, result.rejected, result.report_path) == (5, 2, 3, report)
+    assert [(r["row"], r["column"]) for r in _report(report)] == [
+        ("3", "resolved_at"), ("4", "resolved_at"), ("5", "external_ref")]
+    assert "repeats row 2" in _report(report)[2]["message"]
+    with runtime.sessions() as session:
+        assert sorted(session.scalars(select(Case.external_ref))) == ["s-1", "s-5"]
+    assert _count(runtime, CaseEvent) == 1 + 6
+    assert _reconcile(runtime, county) == []
+
+
+def test_xlsx_imports_like_csv(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(COLUMNS))
+    sheet.append(["x-1", "grid_report", "land", "2026-03-02T10:00:00+08:00", 127.15, 44.15, None, 3, "village",
+                  "followed_up", "2026-03-04T10:00:00+08:00", "satisfied", "土地纠纷"])
+    sheet.append([1002, "walk_in", "debt", "2026-03-03T10:00:00+08:00", None, None, GRID_CODES[5], 1, None,
+                  "mediating", None, None, None])
+    sheet.append([])
+    sheet.append(["x-3", "walk_in", "debt", datetime(2026, 3, 3, 10), None, None, GRID_CODES[5], 1, None,
+                  "received", None, None, None])
+    path = tmp_path / "cases.xlsx"
+    book.save(path)
+
+    result = _run(runtime, path, all_or_nothing=False)
+
+    assert (result.rows, result.imported, result.rejected) == (3, 2, 1)
+    assert [(e.row, e.column) for e in result.errors] == [(5, "received_at")]
+    with runtime.sessions() as session:
+        stored = {c.external_ref: c for c in session.scalars(select(Case))}
+    assert stored["x-1"].grid_code == "990101001001002" and stored["x-1"].people_involved == 3
+    assert stored["1002"].status == "mediating"
+    assert _reconcile(runtime, county) == []
+
+
+def test_point_outside_the_county_and_naive_time_are_row_errors(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    source = _write_csv(tmp_path / "cases.csv", [
+        _row("o-1", grid_code="", lon="126.50", lat="44.10"),
+        _row("o-2", received_at="2026-03-10T09:00:00"),
+        _row("o-3", grid_code=GRID_CODES[0], lon="127.65", lat="44.15"),
+        _row("o-4", grid_code="990101009009009"),
+        _row("o-5", received_at="2026-07-01T09:00:00+08:00"),
+        _row("o-6"),
+    ])
+
+    result = _run(runtime, source)
+
+    assert (result.imported, result.rejected) == (0, 5)
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "lon"), (3, "received_at"), (4, "grid_code"), (5, "grid_code"), (6, "received_at")]
+    assert "outside every grid" in result.errors[0].message
+    assert "UTC offset" in result.errors[1].message
+    assert _count(runtime, Case) == 0
+
+
+def test_header_problems_refuse_the_file(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("external_ref,source,category,recieved_at,grid_code,status\n", encoding="utf-8")
+    with pytest.raises(CaseImportError, match="recieved_at"):
+        _run(runtime, path)
+
+
+def test_lifecycle_steps_are_deterministic_fractions_of_the_interval() -> None:
+    received = datetime(2026, 3, 1, tzinfo=UTC)
+    resolved = received + timedelta(days=4)
+    steps = lifecycle_steps(Status.followed_up, received, resolved)
+    assert [(a.value, (at - received).days) for a, at in steps] == [
+        ("assess", 1), ("dispatch", 2), ("mediate", 3), ("resolve", 4), ("follow_up", 4)]
+    assert [a.value for a, _ in lifecycle_steps(Status.dispatched, received, None)] == ["assess", "dispatch"]
+    assert lifecycle_steps(Status.received, received, None) == []
+
+
+@pytest.mark.parametrize("runtime", ["postgres"], indirect=True)
+def test_a_year_of_the_demo_county_gives_its_closure_rate(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    """Shulan's year: 23,724 received, 23,487 resolved → 99.00 %."""
+    total, resolved = 23_724, 23_487
+    start = datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=8)
+    step = timedelta(days=365) / total
+    statuses = ("received", "assessed", "dispatched", "mediating")
+    rows = []
+    for n in range(total):
+        received = start + step * n
+        row = _row(f"y-{n:05d}", received_at=received.isoformat(), grid_code=GRID_CODES[n % len(GRID_CODES)],
+                   category=("neighbour", "land", "debt")[n % 3])
+        if n % 100 == 0 and n > 0:
+            row["status"] = statuses[n // 100 % 4]
+        else:
+            closed_at = (received + timedelta(days=n % 9 + 1)).isoformat()
+            row |= {"status": "followed_up", "resolved_at": closed_at, "satisfaction": "satisfied"} if n % 2 else \
+                {"status": "resolved", "resolved_at": closed_at}
+        rows.append(row)
+    path = _write_csv(tmp_path / "year.csv", rows)
+
+    result = _run(runtime, path)
+
+    assert (result.rows, result.imported, result.rejected) == (total, total, 0)
+    year = Period(date(2025, 1, 1), date(2025, 12, 31))
+    with runtime.sessions() as session:
+        counts = figure_queries.period_counts(session, county_code=county, start=year.start, end=year.end)
+    assert (counts.received, counts.closed, counts.closure_rate) == (total, resolved, 99.00)
+    assert _reconcile(runtime, county) == []
+
+
+def test_bulk_insert_refuses_a_repeat_as_integrity_error_and_leaves_nothing(runtime: Runtime, county: str) -> None:
+    """The unique (source, external_ref) holds on both backends and the caller's transaction rolls back whole."""
+    checked = check_rows(read_rows(GOOD)[:1], CheckContext(runtime.cases.places(), NOW))
+    case, events = build_case(checked.valid[0], actor="import", now=NOW, rules=runtime.rules)
+    row = tuple(getattr(case, name) for name in bulk_cases.CASE_COLUMNS)
+    event_rows = [(0, *(getattr(e, name) for name in bulk_cases.EVENT_COLUMNS)) for e in events]
+    with pytest.raises(IntegrityError), runtime.sessions() as session, session.begin():
+        assert len(bulk_cases.insert_cases(session, [row], event_rows)) == 1
+        bulk_cases.insert_cases(session, [row], event_rows)
+    assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
