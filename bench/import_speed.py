@@ -33,13 +33,13 @@ from pathlib import Path
 from shapely.geometry import Point, box
 from sqlalchemy import make_url, text
 
+from bench.schema import fresh_schema
 from dashboard import cache_ops, onboarding
 from dashboard.case_import import COLUMNS, CheckContext, build_case, check_rows, grid_locator, import_cases, read_rows
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import aggregates, bulk_cases, redis_keys
 from data_access.database import make_engine
-from data_access.migrate import upgrade
 from geo.generate import GeneratedArea, GeneratedCounty
 
 COUNTY = "990201"
@@ -112,22 +112,6 @@ def write_cases(path: Path, rows: int, county: GeneratedCounty, seed: int = 2026
             local = received.astimezone(UTC) + timedelta(hours=8)
             writer.writerow((f"bench-{n:07d}", source, category, local.replace(tzinfo=None).isoformat(timespec="seconds")
                              + "+08:00", lon, lat, code, people, tier, status, resolved, satisfaction, "基准测试诉求"))
-
-
-def schema_url(url: str, schema: str) -> str:
-    """The URL with every connection's search_path set to ``schema``."""
-    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-
-def fresh_schema(url: str, schema: str) -> str:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    scoped = schema_url(url, schema)
-    upgrade(scoped)
-    return scoped
 
 
 def drop_schema(url: str, schema: str) -> None:

@@ -35,7 +35,7 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import redis_keys
 from data_access.database import make_engine
-from data_access.migrate import upgrade
+from bench.schema import fresh_schema
 from geo import sources
 from geo.generate import GeneratedArea, GeneratedCounty
 
@@ -66,11 +66,6 @@ def machine_load() -> dict[str, object]:
     """Load and disk at a moment: the machine is shared, so every result records them."""
     disk = shutil.disk_usage("/work")
     return {"loadavg": [round(x, 2) for x in os.getloadavg()], "disk_free_gb": round(disk.free / 1e9, 1)}
-
-
-def schema_url(base: str, schema: str) -> str:
-    """Every pooled connection gets ``search_path=schema`` (the same trick as tests/conftest.py)."""
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
 @dataclass
@@ -136,13 +131,7 @@ def setup(now: datetime | None = None) -> BenchEnv:
     """Fresh schema ``bench``, migrated, with the demo county onboarded; Redis namespace emptied."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    admin = make_engine(BASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    url = schema_url(BASE_URL, SCHEMA)
-    upgrade(url)
+    url = fresh_schema(BASE_URL, SCHEMA)
     timings["migrate"] = time.perf_counter() - started
 
     var_dir = Path(tempfile.mkdtemp(prefix="mediation-bench-"))
