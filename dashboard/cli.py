@@ -151,7 +151,7 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
     county = rt.county_code()
     with rt.sessions() as session:
         if args.verb == "rebuild":
-            report = cache_ops.rebuild(session, rt.redis, county, rt.rules)
+            report = cache_ops.rebuild(session, rt.redis_admin, county, rt.rules)
             print(f"rebuilt {report.cases} cases ({report.open_cases} open, {report.days} days) "
                   f"in {report.seconds:.2f} s; version {report.version}")
             return 0

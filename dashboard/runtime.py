@@ -43,6 +43,11 @@ class Runtime:
         return connect(self.redis_url)
 
     @cached_property
+    def redis_admin(self) -> redis.Redis:
+        """For long operations (a rebuild writes in one MULTI/EXEC that can take many seconds)."""
+        return redis.Redis.from_url(self.redis_url, socket_timeout=None, socket_connect_timeout=2)
+
+    @cached_property
     def rules(self) -> Rules:
         return load_rules(self.settings.rules_file)
 
@@ -61,5 +66,6 @@ class Runtime:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
-        if "redis" in self.__dict__:
-            self.redis.close()
+        for name in ("redis", "redis_admin"):
+            if name in self.__dict__:
+                self.__dict__[name].close()

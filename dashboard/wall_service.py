@@ -29,7 +29,7 @@ def ensure_aggregates(rt: Runtime, county: str) -> None:
         if aggregates.is_built(rt.redis, county):
             return
         with rt.sessions() as session:
-            report = cache_ops.rebuild(session, rt.redis, county, rt.rules)
+            report = cache_ops.rebuild(session, rt.redis_admin, county, rt.rules)
         log.info("rebuilt aggregates: %s cases in %.2f s", report.cases, report.seconds)
 
 
