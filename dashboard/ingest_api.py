@@ -102,9 +102,9 @@ def case_out(case: Case, *, now: datetime, rt: Runtime, with_events: bool = True
     )
 
 
-def build_ingest_api(rt: Runtime) -> APIRouter:
+def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter:
     router = APIRouter(prefix="/api", responses=ERRORS)  # type: ignore[arg-type]
-    lookup = GridLookup(rt)
+    lookup = lookup or GridLookup(rt)
 
     def client(authorization: Annotated[str | None, Header()] = None) -> ApiClient:
         if not authorization or not authorization.startswith("Bearer "):
@@ -152,7 +152,6 @@ def build_ingest_api(rt: Runtime) -> APIRouter:
     def post_event(case_id: int, body: EventIn, who: ApiClient = Depends(client)) -> CaseOut:
         """Move a case through the loop; an invalid transition is refused (409) and changes nothing."""
         now = datetime.now(UTC)
-        _existing(case_id)
         try:
             rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note,
                          **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
@@ -161,15 +160,10 @@ def build_ingest_api(rt: Runtime) -> APIRouter:
         except TransitionError as error:
             raise ApiError(409, "invalid_transition", "action", str(error)) from None
         except CaseInputError as error:
+            if error.field == "case_id":
+                raise ApiError(404, "not_found", "case_id", error.message) from None
             raise ApiError(422, "invalid", error.field, error.message) from None
         return get_case(case_id, who)
-
-    def _existing(case_id: int) -> Case:
-        with rt.sessions() as session:
-            case = cases.get(session, case_id)
-        if case is None:
-            raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
-        return case
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
     def get_case(case_id: int, who: ApiClient = Depends(client)) -> CaseOut:

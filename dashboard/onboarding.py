@@ -109,7 +109,7 @@ def save_county(session: Session, generated: GeneratedCounty, *, name: str, now:
 
 def _remove_stale_grids(session: Session, county: str, keep: set[str]) -> int:
     """Grids a re-import no longer generates go, unless cases point at them."""
-    current = {g for g, place in areas.grid_places(session, county).items()}
+    current = set(areas.grid_places(session, county))
     stale = current - keep
     if not stale:
         return 0

@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from shapely import from_geojson
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -344,24 +343,6 @@ def request_query(*, service_request_id: str | None = None, service_code: str | 
     return RequestQuery(categories=categories, closed=closed, start=start, end=end)
 
 
-def find_requests(session: Session, county_code: str, query: RequestQuery) -> Sequence[Case]:
-    """The county's cases matching ``query``, newest first, at most ``MAX_RESULTS``."""
-    stmt = select(Case).where(Case.county_code == county_code)
-    if query.ids:
-        stmt = stmt.where(Case.id.in_(query.ids))
-    else:
-        if query.categories:
-            stmt = stmt.where(Case.category.in_([c.value for c in query.categories]))
-        if query.closed is not None:
-            closed = [s.value for s in CLOSED_STATUSES]
-            stmt = stmt.where(Case.status.in_(closed) if query.closed else Case.status.not_in(closed))
-        if query.start is not None:
-            stmt = stmt.where(Case.received_at >= query.start)
-        if query.end is not None:
-            stmt = stmt.where(Case.received_at <= query.end)
-    return session.scalars(stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(MAX_RESULTS)).all()
-
-
 class GridPoints:
     """A representative point per grid, for cases reported by grid code only; rebuilt after a re-import."""
 
@@ -384,10 +365,11 @@ class GridPoints:
             return self._points
 
 
-def build_open311_api(rt: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
+def build_open311_api(rt: Runtime, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                      lookup: GridLookup | None = None) -> APIRouter:
     """The GeoReport v2 routes; ``clock`` is injectable so tests can pin the retry window."""
     router = APIRouter(prefix=PREFIX, tags=["open311"])
-    lookup = GridLookup(rt)
+    lookup = lookup or GridLookup(rt)
     grid_points = GridPoints(rt)
 
     def authenticate(api_key: str | None) -> ApiClient:
@@ -478,7 +460,9 @@ def build_open311_api(rt: Runtime, clock: Callable[[], datetime] = lambda: datet
             query = request_query(service_request_id=service_request_id, service_code=service_code, status=status,
                                   start_date=start_date, end_date=end_date, now=clock())
             with rt.sessions() as session:
-                return JSONResponse(requests_out(session, find_requests(session, county, query)))
+                return JSONResponse(requests_out(session, cases.find(session, county, ids=query.ids, categories=[c.value for c in query.categories],
+                                                         closed=query.closed, start=query.start, end=query.end,
+                                                         limit=MAX_RESULTS)))
         return guarded(work)
 
     @router.get("/requests/{service_request_id}.json")

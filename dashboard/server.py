@@ -20,7 +20,7 @@ from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
 from dashboard.live_api import build_live_api
 from dashboard.live_hub import LiveHub
-from dashboard.ingest_api import build_ingest_api, install_error_handlers
+from dashboard.ingest_api import GridLookup, build_ingest_api, install_error_handlers
 from dashboard.open311 import build_open311_api
 from layouts import wall
 
@@ -64,8 +64,9 @@ def create_app(rt: Runtime) -> Dash:
                      openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt, hub))
     install_error_handlers(server)
     server.include_router(build_api(rt, GeometryCache(rt)))
-    server.include_router(build_ingest_api(rt))
-    server.include_router(build_open311_api(rt))
+    lookup = GridLookup(rt)  # grid polygons are loaded once per process, for both APIs
+    server.include_router(build_ingest_api(rt, lookup))
+    server.include_router(build_open311_api(rt, lookup=lookup))
     server.include_router(build_live_api(hub))
     app = Dash(
         __name__,

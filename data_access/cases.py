@@ -63,3 +63,23 @@ def count(session: Session, county_code: str) -> int:
 
 def last_event_at(session: Session) -> datetime | None:
     return session.scalar(select(func.max(CaseEvent.at)))
+
+
+def find(
+    session: Session, county_code: str, *, ids: Sequence[int] = (), categories: Sequence[str] = (),
+    closed: bool | None = None, start: datetime | None = None, end: datetime | None = None, limit: int = 1000,
+) -> Sequence[Case]:
+    """Cases of a county, newest first; ``ids`` overrides every other filter (Open311's rule)."""
+    stmt = select(Case).where(Case.county_code == county_code)
+    if ids:
+        stmt = stmt.where(Case.id.in_(ids))
+    else:
+        if categories:
+            stmt = stmt.where(Case.category.in_(categories))
+        if closed is not None:
+            stmt = stmt.where(Case.resolved_at.is_not(None) if closed else Case.resolved_at.is_(None))
+        if start is not None:
+            stmt = stmt.where(Case.received_at >= start)
+        if end is not None:
+            stmt = stmt.where(Case.received_at <= end)
+    return session.scalars(stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)).all()

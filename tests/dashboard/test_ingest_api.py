@@ -101,6 +101,8 @@ def test_case_moves_through_the_loop_and_refuses_a_skip(api: TestClient, runtime
     assert body["status"] == "resolved" and body["supervised"] and body["alert"] is None
     assert [e["action"] for e in body["events"]] == ["receive", "assess", "dispatch", "mediate", "supervise", "resolve"]
     assert api.get("/api/cases/999999").status_code == 404
+    missing = api.post("/api/cases/999999/events", json={"action": "assess", "actor": "值班员"})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "case_id"
 
 
 def test_alerts_are_ordered_by_level_with_reasons(api: TestClient) -> None:
