@@ -121,7 +121,9 @@ def act(
     after = next_status(before, action)
     tier, source = Tier(case.tier), Source(case.source)
     received = case.received_at
-    if action is Action.dispatch:
+    if action in (Action.dispatch, Action.assign):
+        if action is Action.assign and center_id is None and department_id is None:
+            raise CaseInputError("center_id", "an assignment names a centre or a department")
         case.center_id = center_id if center_id is not None else case.center_id
         case.department_id = department_id if department_id is not None else case.department_id
     elif action is Action.escalate:
@@ -130,6 +132,9 @@ def act(
         case.escalated = True
     elif action is Action.supervise:
         case.supervised = True
+    elif action is Action.acknowledge:
+        case.acknowledged_at = at
+        case.acknowledged_by = actor
     elif action is Action.resolve:
         case.resolved_at = at
         case.resolved_tier = case.tier

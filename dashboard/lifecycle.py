@@ -18,7 +18,11 @@ _NEXT: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.escalate: (OPEN_STATUSES - {Status.received}, None),
     Action.supervise: (OPEN_STATUSES, None),
     Action.reopen: (CLOSED_STATUSES, Status.mediating),
+    Action.acknowledge: (OPEN_STATUSES, None),
+    Action.assign: (OPEN_STATUSES, None),
 }
+"""Acknowledge and assign are side moves on open cases only: a duty officer's click never
+reopens or alters a resolved case."""
 
 _TIER_ABOVE = {Tier.village: Tier.township, Tier.township: Tier.county}
 

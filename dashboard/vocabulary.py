@@ -87,3 +87,5 @@ class Action(StrEnum):
     escalate = "escalate"
     supervise = "supervise"
     reopen = "reopen"
+    acknowledge = "acknowledge"
+    assign = "assign"

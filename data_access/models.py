@@ -154,6 +154,8 @@ class Case(Base):
     center_id: Mapped[int | None] = mapped_column(ForeignKey("center.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     first_receiver: Mapped[str] = mapped_column(String(64), doc="首问: who first took the case")
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="a duty officer has seen the alert")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="deadline of the current stage")
@@ -187,6 +189,18 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class HandoverNote(Base):
+    """What one duty shift tells the next (交接班); append-only like the event log."""
+
+    __tablename__ = "handover_note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class ApiClient(Base):

@@ -23,7 +23,8 @@ ALLOWED = {
 @pytest.mark.parametrize("action", [a for a in Action if a is not Action.receive])
 def test_transition_table(status: Status, action: Action) -> None:
     expected = ALLOWED.get((status, action))
-    if expected is None and (action in (Action.escalate, Action.supervise) and status not in (Status.resolved, Status.followed_up)):
+    side_moves = (Action.escalate, Action.supervise, Action.acknowledge, Action.assign)
+    if expected is None and (action in side_moves and status not in (Status.resolved, Status.followed_up)):
         expected = status
     if action is Action.escalate and status is Status.received:
         expected = None
