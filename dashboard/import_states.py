@@ -1,0 +1,165 @@
+"""An imported case's end state and its event rows, computed directly from the checked row.
+
+Replaying assess → dispatch → mediate → resolve → follow_up through ``casework.act`` on ORM
+objects cost 270–410 µs a row. An import only ever walks the main loop forward with no side
+moves, so the end state is a short formula of the row: the deadline is the assessment one until
+assessed and the resolution one after, resolution fields come from ``resolved_at``, and the level
+is computed once at ``now`` by the same alert rules. Plain slotted objects keep it cheap, and
+``tests/dashboard/test_import_states.py`` holds it field by field to the replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from dashboard.alerts import case_alert
+from dashboard.casework import CaseInputError
+from dashboard.contributions import case_facts
+from dashboard.lifecycle import due_at
+from dashboard.periods import as_utc
+from dashboard.rules import Rules
+from dashboard.vocabulary import CLOSED_STATUSES, Action, Status
+from data_access.bulk_cases import CASE_COLUMNS
+
+if TYPE_CHECKING:
+    from dashboard.case_import import ImportRow
+
+EventRow = tuple[datetime, str, str, str | None, str, str]
+"""``(at, actor, action, from_status, to_status, note)``, as ``bulk_cases.EVENT_COLUMNS``."""
+
+
+@dataclass(slots=True)
+class CaseState:
+    """One case row as plain attributes: what the bulk insert writes and ``contribution`` reads."""
+
+    source: str
+    external_ref: str
+    category: str
+    description: str
+    people_involved: int
+    risk_extreme: bool
+    risk_mass_incident: bool
+    beyond_county_petition: bool
+    repeat_petition: bool
+    county_code: str
+    township_code: str
+    village_code: str
+    grid_code: str
+    lon: float | None
+    lat: float | None
+    status: str
+    tier: str
+    escalated: bool
+    supervised: bool
+    center_id: int | None
+    department_id: int | None
+    first_receiver: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    received_at: datetime
+    due_at: datetime
+    resolved_at: datetime | None
+    resolved_tier: str | None
+    outcome: str | None
+    followed_up_at: datetime | None
+    satisfaction: str | None
+    alert_level: str | None
+    alert_reasons: str
+    updated_at: datetime
+    id: int = 0
+    """Set once the bulk insert has reserved the ids."""
+
+
+STATE_COLUMNS: tuple[str, ...] = tuple(name for name in CASE_COLUMNS if name in CaseState.__dataclass_fields__)
+"""The case columns an import sets; the others (personal data, say) keep their column default."""
+_VALUES = attrgetter(*STATE_COLUMNS)
+
+
+def case_values(state: CaseState) -> tuple[Any, ...]:
+    """The row in ``STATE_COLUMNS`` order."""
+    return _VALUES(state)  # type: ignore[no-any-return]
+
+
+_LOOP = (Status.received, Status.assessed, Status.dispatched, Status.mediating, Status.resolved, Status.followed_up)
+_ACTIONS = (Action.assess, Action.dispatch, Action.mediate, Action.resolve, Action.follow_up)
+_STEPS: dict[Status, tuple[tuple[Action, Status, Status], ...]] = {
+    status: tuple((_ACTIONS[i], _LOOP[i], _LOOP[i + 1]) for i in range(n)) for n, status in enumerate(_LOOP)
+}
+"""For each status an import row may name: the forward steps that lead there (action, from, to)."""
+
+
+def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tuple[CaseState, list[EventRow]]:
+    """The case as ``case_import.build_case`` leaves it, and its events in lifecycle order.
+
+    Step times follow ``case_import.lifecycle_steps``: a
+    closed case spreads assess, dispatch and mediate over quarters of receipt → resolution; an
+    open case takes all its steps at receipt.
+    """
+    draft, place, status = row.draft, row.place, row.status
+    received = as_utc(draft.received_at)
+    if received > as_utc(now):
+        raise CaseInputError("received_at", "lies in the future")
+    tier = draft.tier
+    steps = _STEPS[status]
+    closed = status in CLOSED_STATUSES
+    end = as_utc(row.resolved_at) if row.resolved_at is not None else None
+    if steps and end is not None and end < received:
+        raise CaseInputError("at", "an event cannot predate the case's last change")
+    if status is Status.followed_up and row.satisfaction is None:
+        raise CaseInputError("satisfaction", "a follow-up records satisfaction")
+    events: list[EventRow] = [(received, actor, Action.receive.value, None, Status.received.value, "")]
+    at = received
+    for n, (action, before, after) in enumerate(steps, start=1):
+        if end is not None:
+            at = end if n > 3 else received + (end - received) * n / 4
+        events.append((at, actor, action.value, before.value, after.value, ""))
+    resolved = (end or received) if closed else None
+    stage = Status.received if status is Status.received else Status.assessed
+    deadline = due_at(stage, tier=tier, source=draft.source, received_at=received, since=received, rules=rules,
+                      category=draft.category)
+    followed = status is Status.followed_up
+    state = CaseState(
+        source=draft.source.value,
+        external_ref=draft.external_ref.strip(),
+        category=draft.category.value,
+        description=draft.description,
+        people_involved=draft.people_involved,
+        risk_extreme=draft.risk_extreme,
+        risk_mass_incident=draft.risk_mass_incident,
+        beyond_county_petition=draft.beyond_county_petition,
+        repeat_petition=draft.repeat_petition,
+        county_code=place.county_code,
+        township_code=place.township_code,
+        village_code=place.village_code,
+        grid_code=place.grid_code,
+        lon=draft.lon,
+        lat=draft.lat,
+        status=status.value,
+        tier=tier.value,
+        escalated=False,
+        supervised=False,
+        center_id=None,
+        department_id=None,
+        first_receiver=actor,
+        acknowledged_at=None,
+        acknowledged_by=None,
+        received_at=received,
+        due_at=deadline,
+        resolved_at=resolved,
+        resolved_tier=tier.value if closed else None,
+        outcome="" if closed else None,
+        followed_up_at=resolved if followed else None,
+        satisfaction=row.satisfaction.value if followed else None,
+        alert_level=None,
+        alert_reasons="",
+        updated_at=at,
+    )
+    if not closed:
+        alert = case_alert(case_facts(state), now=now, rules=rules)
+        if alert is not None:
+            state.alert_level = alert.level.value
+            state.alert_reasons = ",".join(alert.reasons)
+    return state, events
