@@ -1,7 +1,8 @@
 """Every DESIGN.md figure for one area and period, from the Redis aggregates.
 
-The period figures (received, closed, on-time, tiers, satisfaction) sum the per-day counters;
-open and overdue come from the open-case index at ``now``. Tests hold these equal to SQL.
+The period figures (received, closed, on-time, tiers, satisfaction) sum the area's per-day
+counters; open, overdue and red come from the per-area open counters and deadline sets at
+``now``. Tests hold these equal to SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import redis
 from dashboard.figures import InstantCounts, PeriodCounts
 from dashboard.periods import Period, day_key
 from dashboard.rules import Rules
-from dashboard.vocabulary import AlertLevel
+from dashboard.wall_snapshot import deadline_bounds
 from data_access import aggregates
 
 PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
@@ -71,13 +72,12 @@ class AreaFigures:
 def area_figures(client: redis.Redis, county: str, area: str, period: Period, *, now: datetime, rules: Rules) -> AreaFigures:
     periods = [period, previous_period(period), same_period_last_year(period)]
     wanted = sorted({day_key(d) for p in periods for d in p.days()})
-    days = aggregates.read_days(client, county, wanted)
-    opened = overdue = red = 0
-    for entry in aggregates.read_open(client, county).values():
-        if area not in entry.areas:
-            continue
-        opened += 1
-        overdue += entry.due_epoch < now.timestamp()
-        red += entry.alert(now, rules).level is AlertLevel.red
+    days = aggregates.read_area_days(client, county, area, wanted, PERIOD_FIELDS)
+    now_us, long_us, soon_us = deadline_bounds(now, rules)
+    state = aggregates.read_state(client, county, [], now_us=now_us, long_us=long_us, soon_us=soon_us)
+    instant = InstantCounts()
+    if area in state.codes:
+        i = state.codes.index(area)
+        instant = InstantCounts(int(state.open[i, 0]), int(state.clock[i, 0]), int(state.open[i, 1]))
     current, previous, last_year = (period_counts(days, area, p) for p in periods)
-    return AreaFigures(area, period, current, previous, last_year, InstantCounts(opened, overdue, red))
+    return AreaFigures(area, period, current, previous, last_year, instant)

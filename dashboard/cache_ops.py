@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, fields
 
 import redis
 from sqlalchemy.orm import Session
 
-from dashboard.contributions import BREAKDOWN_LEVELS, case_facts, contribution
-from dashboard.alerts import fact_reasons
+from dashboard.contributions import BREAKDOWN_LEVELS, OPEN_SLOTS, contribution
 from dashboard.figures import PeriodCounts
 from dashboard.rules import Rules
-from data_access import aggregates, cases, figure_queries
+from data_access import aggregates, case_columns, cases, figure_queries
 from data_access.aggregates import RebuildReport
 
 
 def rebuild(session: Session, client: redis.Redis, county: str, rules: Rules) -> RebuildReport:
-    rows = ((case.id, contribution(case, rules)) for case in cases.iter_county_cases(session, county))
-    return aggregates.rebuild(client, county, rows)
+    """Set-based: every case as packed columns (one COPY on PostgreSQL), summed with numpy."""
+    return aggregates.rebuild_columns(client, county, case_columns.case_columns(session, county, rules))
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,23 @@ def reconcile(session: Session, client: redis.Redis, county: str, rules: Rules) 
         if expected.get((day, name), 0) != found.get((day, name), 0)
     ]
     open_cached = aggregates.read_open(client, county)
+    open_expected: dict[str, list[int]] = defaultdict(lambda: [0] * len(OPEN_SLOTS))
     for case in cases.open_cases(session, county):
-        entry = open_cached.pop(case.id, None)
-        facts = case_facts(case)
-        want = (case.grid_code, case.due_at.timestamp(), tuple(fact_reasons(facts, rules)), not facts.awaiting_assessment)
-        got = (entry.areas[3], entry.due_epoch, entry.reasons, entry.warn_early) if entry else None
-        if got != want:
-            diffs.append(Difference(f"open case {case.id}", want, got))
+        entry = contribution(case, rules).open
+        assert entry is not None
+        for area in entry.areas:
+            counts = open_expected[area]
+            counts[0] += 1
+            counts[1] += entry.red
+            for i, slot in enumerate(OPEN_SLOTS[2:], start=2):
+                counts[i] += any(code == slot for _, code in entry.reasons)
+        got = open_cached.pop(case.id, None)
+        if got != entry:
+            diffs.append(Difference(f"open case {case.id}", entry, got))
     diffs.extend(Difference(f"open case {case_id}", None, "cached as open") for case_id in open_cached)
+    open_found = aggregates.read_open_counts(client, county)
+    for area in sorted(open_expected.keys() | open_found.keys()):
+        want, got = tuple(open_expected.get(area, ())), open_found.get(area, ())
+        if want != got:
+            diffs.append(Difference(f"open counters {area} {OPEN_SLOTS}", want, got))
     return diffs

@@ -1,26 +1,67 @@
 """What one case adds to the cached aggregates, as a pure function of its row.
 
-The cache stores each case's last contribution; applying a case means applying the difference
-between the new and the stored contribution. Applying the same state twice therefore changes
-nothing, and a lost update is repaired by the next one.
+A contribution is small and fixed-size: the local day, the four areas, category, source, one bit
+per period figure and, for an open case, its deadline and fact-based alert reasons. The cache keeps
+a 12-byte packed record of the last contribution applied per case, so applying a case means
+applying the difference between the new and the stored contribution: applying the same state
+twice changes nothing, and a lost update is repaired by the next one.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-import orjson
-
 from dashboard.alerts import Alert, CaseFacts, alert_from_reasons, fact_reasons
+from dashboard.figures import PeriodCounts
 from dashboard.periods import day_key, local_date
 from dashboard.rules import Rules
-from dashboard.vocabulary import AlertLevel
+from dashboard.vocabulary import AlertLevel, Category, Source
 
 BREAKDOWN_LEVELS = ("county", "township")
 """Category and source breakdowns are kept only for these areas: grids would multiply keys."""
+
+FIGURES: tuple[str, ...] = tuple(f.name for f in fields(PeriodCounts))
+"""Period figures in slot order; bit ``i`` of ``Contribution.flags`` is ``FIGURES[i]``."""
+
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
+BREAKDOWNS: tuple[str, ...] = tuple(f"category.{c}" for c in CATEGORIES) + tuple(f"source.{s}" for s in SOURCES)
+"""Breakdown counter names in slot order (county and township only)."""
+
+FACT_CODES: tuple[tuple[AlertLevel, str], ...] = (
+    (AlertLevel.red, "people_red"),
+    (AlertLevel.red, "risk_extreme"),
+    (AlertLevel.red, "risk_mass_incident"),
+    (AlertLevel.red, "beyond_county_petition"),
+    (AlertLevel.orange, "people_orange"),
+    (AlertLevel.orange, "repeat_petition"),
+    (AlertLevel.yellow, "escalated"),
+)
+"""Every fact reason ``alerts.fact_reasons`` can give, in its order; bit ``i`` of a reason mask is
+``FACT_CODES[i]`` (a test holds the two lists equal)."""
+
+OPEN_SLOTS: tuple[str, ...] = ("open", "red", *(code for _, code in FACT_CODES))
+"""Per-area open-case counters: open cases, red (fact) cases, and cases carrying each fact reason."""
+
+EPOCH_DAY = date(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_us(moment: datetime) -> int:
+    """Exact microseconds since 1970 (a float epoch would round at deadline boundaries)."""
+    return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
+
+
+def day_number(day: str) -> int:
+    """``YYYYMMDD`` → days since 1970-01-01 (what the packed record stores)."""
+    return (date(int(day[:4]), int(day[4:6]), int(day[6:])) - EPOCH_DAY).days
+
+
+def day_from_number(number: int) -> str:
+    return day_key(EPOCH_DAY + timedelta(days=number))
 
 
 class CaseRow(Protocol):
@@ -59,10 +100,13 @@ def case_facts(row: CaseRow) -> CaseFacts:
     )
 
 
-def _sized(raw: bytes) -> bytes:
-    """A right-sized copy: orjson 3.13 returns buffers of ~16 KB for small documents, and a
-    rebuild keeps one per case (measured: 200 k kept documents, 797 MB → 41 MB)."""
-    return bytes(memoryview(raw))
+def reason_mask(reasons: tuple[tuple[AlertLevel, str], ...]) -> int:
+    codes = {code for _, code in reasons}
+    return sum(1 << i for i, (_, code) in enumerate(FACT_CODES) if code in codes)
+
+
+def reasons_from_mask(mask: int) -> tuple[tuple[AlertLevel, str], ...]:
+    return tuple(item for i, item in enumerate(FACT_CODES) if mask >> i & 1)
 
 
 @dataclass(frozen=True)
@@ -70,40 +114,49 @@ class OpenEntry:
     """An open case as the live screens need it: where, deadline, and its fact-based reasons."""
 
     areas: tuple[str, str, str, str]
-    due_epoch: float
+    due_us: int
+    """Deadline in exact microseconds since 1970 (sorted-set score: overdue is a ``ZCOUNT``)."""
     reasons: tuple[tuple[AlertLevel, str], ...]
     warn_early: bool = True
 
-    def to_json(self) -> bytes:
-        return _sized(orjson.dumps({"a": self.areas, "d": self.due_epoch, "r": self.reasons, "w": self.warn_early}))
+    @property
+    def due_epoch(self) -> float:
+        return self.due_us / 1e6
 
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> OpenEntry:
-        data = orjson.loads(raw)
-        reasons = tuple((AlertLevel(level), code) for level, code in data["r"])
-        return cls(tuple(data["a"]), float(data["d"]), reasons, bool(data["w"]))  # type: ignore[arg-type]
+    @property
+    def mask(self) -> int:
+        return reason_mask(self.reasons)
+
+    @property
+    def red(self) -> bool:
+        return any(level is AlertLevel.red for level, _ in self.reasons)
 
     def alert(self, now: datetime, rules: Rules) -> Alert:
         """This open case's level at ``now``: stored facts plus the clock."""
-        due = datetime.fromtimestamp(self.due_epoch, tz=now.tzinfo)
+        due = _EPOCH + timedelta(microseconds=self.due_us)
         return alert_from_reasons(self.reasons, due_at=due, now=now, rules=rules, warn_early=self.warn_early)
 
 
 @dataclass(frozen=True)
 class Contribution:
     day: str
-    counters: dict[str, int]
-    """``"{area}:{figure}"`` → count on ``day``."""
+    """Local receipt day, ``YYYYMMDD``."""
+    areas: tuple[str, str, str, str]
+    """County, township, village, grid."""
+    category: str
+    source: str
+    flags: int
+    """Bit ``i`` set when the case counts for ``FIGURES[i]`` (bit 0, received, always)."""
     open: OpenEntry | None
 
-    def to_json(self) -> bytes:
-        return _sized(orjson.dumps({"d": self.day, "c": self.counters,
-                                    "o": self.open.to_json().decode() if self.open else None}))
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> Contribution:
-        data = orjson.loads(raw)
-        return cls(data["d"], data["c"], OpenEntry.from_json(data["o"]) if data["o"] else None)
+    @property
+    def counters(self) -> dict[str, int]:
+        """``"{area}:{figure}"`` → count on ``day``: the day counters this case adds."""
+        out = {f"{area}:{name}": 1 for i, name in enumerate(FIGURES) if self.flags >> i & 1 for area in self.areas}
+        for area in self.areas[: len(BREAKDOWN_LEVELS)]:
+            out[f"{area}:category.{self.category}"] = 1
+            out[f"{area}:source.{self.source}"] = 1
+        return out
 
 
 def figure_flags(row: CaseRow) -> dict[str, int]:
@@ -123,25 +176,10 @@ def figure_flags(row: CaseRow) -> dict[str, int]:
 
 def contribution(row: CaseRow, rules: Rules) -> Contribution:
     areas = (row.county_code, row.township_code, row.village_code, row.grid_code)
-    counters: dict[str, int] = {}
-    for name, value in figure_flags(row).items():
-        if value:
-            for area in areas:
-                counters[f"{area}:{name}"] = value
-    for area in areas[: len(BREAKDOWN_LEVELS)]:
-        counters[f"{area}:category.{row.category}"] = 1
-        counters[f"{area}:source.{row.source}"] = 1
+    flags = sum(value << FIGURES.index(name) for name, value in figure_flags(row).items())
     entry = None
     if row.resolved_at is None:
         facts = case_facts(row)
-        entry = OpenEntry(areas, row.due_at.timestamp(), tuple(fact_reasons(facts, rules)), not facts.awaiting_assessment)
-    return Contribution(day_key(local_date(row.received_at)), counters, entry)
-
-
-def delta(old: Contribution | None, new: Contribution) -> dict[str, Counter[str]]:
-    """Per day, the counter changes that turn ``old`` into ``new`` (zeros dropped)."""
-    changes: dict[str, Counter[str]] = {}
-    if old is not None:
-        changes.setdefault(old.day, Counter()).subtract(old.counters)
-    changes.setdefault(new.day, Counter()).update(new.counters)
-    return {day: Counter({k: v for k, v in c.items() if v}) for day, c in changes.items() if any(c.values())}
+        entry = OpenEntry(areas, epoch_us(row.due_at), tuple(fact_reasons(facts, rules)),
+                          not facts.awaiting_assessment)
+    return Contribution(day_key(local_date(row.received_at)), areas, row.category, row.source, flags, entry)

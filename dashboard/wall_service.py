@@ -13,11 +13,22 @@ from dashboard import cache_ops
 from dashboard.runtime import Runtime
 from dashboard.area_figures import PERIOD_FIELDS, period_counts
 from dashboard.periods import Period, day_key, local_date
-from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot, build_snapshot, window_day_keys
+from dashboard.wall_snapshot import (
+    WINDOW_DAYS,
+    WallSnapshot,
+    build_snapshot,
+    deadline_bounds,
+    decode,
+    encode,
+    window_day_keys,
+)
 from data_access import aggregates, areas
 from data_access import redis_keys as keys
 
 log = logging.getLogger(__name__)
+
+SHARED_TTL_SECONDS = 120
+"""A shared snapshot is for one minute; it only needs to outlive that minute."""
 
 
 def ensure_aggregates(rt: Runtime, county: str) -> None:
@@ -34,7 +45,8 @@ def ensure_aggregates(rt: Runtime, county: str) -> None:
 
 
 class SnapshotCache:
-    """One snapshot per (version, minute) per process: many screens share one computation."""
+    """One snapshot per (version, minute): computed once in O(areas) by whichever process asks
+    first, shared with every process through Redis, and kept per process for its screens."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
@@ -43,16 +55,19 @@ class SnapshotCache:
 
     def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS) -> WallSnapshot:
         now = now or datetime.now(UTC)
-        ensure_aggregates(self.rt, county)
-        version = aggregates.version(self.rt.redis, county)
-        key = (county, version, int(now.timestamp() // 60), period_days)
+        minute = int(now.timestamp() // 60)
+        built, version, shared = aggregates.read_cached_snapshot(self.rt.redis, county)
+        if not built:
+            ensure_aggregates(self.rt, county)
+            built, version, shared = aggregates.read_cached_snapshot(self.rt.redis, county)
+        key = (county, version, minute, period_days)
         with self._lock:
             if key in self._values:
                 return self._values[key]
-        days = aggregates.read_days(self.rt.redis, county, window_day_keys(now))
-        open_entries = aggregates.read_open(self.rt.redis, county)
-        snapshot = build_snapshot(county=county, version=version, now=now, days=days, open_entries=open_entries,
-                                  rules=self.rt.rules)
+        snapshot = decode(shared, version=version, minute=minute) if shared else None
+        if snapshot is None:
+            snapshot = self.compute(county, now)
+            aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute), ttl_seconds=SHARED_TTL_SECONDS)
         if period_days != WINDOW_DAYS:
             period = Period.trailing(local_date(now), period_days)
             counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],
@@ -63,6 +78,13 @@ class SnapshotCache:
             self._values = {k: v for k, v in self._values.items() if k[1:3] == key[1:3]}
             self._values[key] = snapshot
         return snapshot
+
+    def compute(self, county: str, now: datetime) -> WallSnapshot:
+        """The snapshot from the aggregates themselves (no shared copy): O(areas)."""
+        now_us, long_us, soon_us = deadline_bounds(now, self.rt.rules)
+        state = aggregates.read_state(self.rt.redis, county, window_day_keys(now), now_us=now_us, long_us=long_us,
+                                      soon_us=soon_us)
+        return build_snapshot(county=county, now=now, state=state, rules=self.rt.rules)
 
 
 def county_view(rt: Runtime, code: str | None) -> tuple[str, str, list[list[float]]]:

@@ -9,6 +9,7 @@ import pytest
 
 from dashboard import cache_ops
 from dashboard.casework import CaseInputError
+from dashboard.contributions import FIGURES
 from dashboard.figures import PeriodCounts
 from dashboard.lifecycle import TransitionError
 from dashboard.periods import Period, local_date
@@ -91,7 +92,8 @@ def test_cache_reconciles_and_rebuild_matches_incremental(runtime: Runtime, coun
 def test_reconcile_reports_a_tampered_cache(runtime: Runtime, county: str) -> None:
     _history(runtime)
     day = next(iter(aggregates.read_all_days(runtime.redis, county)))
-    runtime.redis.hincrby(redis_keys.day(county, day), f"{county}:received", 1)
+    slot = aggregates.area_indexes(runtime.redis, county)[county] * len(FIGURES) + FIGURES.index("received")
+    runtime.redis.bitfield(redis_keys.day(county, day)).incrby("i32", f"#{slot}", 1).execute()
     with runtime.sessions() as session:
         diffs = cache_ops.reconcile(session, runtime.redis, county, runtime.rules)
     assert [d.key for d in diffs] == [f"day {day} {county}:received"]
