@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="Redis aggregates").add_subparsers(dest="verb", required=True)
     cache.add_parser("rebuild", help="recompute every aggregate from SQL")
     cache.add_parser("reconcile", help="compare Redis with SQL; exit 1 on any difference")
+
+    fonts = sub.add_parser("fonts", help="the wall's web font").add_subparsers(dest="verb", required=True)
+    fs = fonts.add_parser("subset", help="rebuild the wall's font subset and assets/fonts.css (after label changes)")
+    fs.add_argument("--names", type=Path, help="folder of the county's CSV/GeoJSON files whose names the wall shows "
+                                              "(default: the demo county)")
     return parser
 
 
@@ -148,6 +153,8 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         return 0
     if args.area == "serve":
         return _serve(rt, feed_rate=args.demo_feed, workers=args.workers)
+    if args.area == "fonts":
+        return _fonts_subset(args.names)
     county = rt.county_code()
     with rt.sessions() as session:
         if args.verb == "rebuild":
@@ -161,6 +168,20 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         print(diff)
     print(f"{len(diffs)} differences over {total} cases (aggregate version {aggregates.version(rt.redis, county)})")
     return 1 if diffs else 0
+
+
+def _fonts_subset(names: Path | None) -> int:
+    """Imported here: fontTools is needed only to cut the font, never to serve."""
+    from dashboard import font_subset
+
+    try:
+        report = font_subset.regenerate(names or font_subset.DEMO_DATA)
+    except font_subset.FontSubsetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    sizes = ", ".join(f"{name} {size / 1024:.1f} KB" for name, size in report.files.items())
+    print(f"{report.characters} characters: {sizes}; assets/fonts.css rewritten ({report.seconds:.1f} s)")
+    return 0
 
 
 def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
