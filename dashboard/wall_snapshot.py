@@ -85,69 +85,98 @@ def _spikes(received: np.ndarray, rules: Rules) -> set[int]:
     return {int(a) for a in candidates if is_spike(int(today[a]), base[:, a].astype(np.int64).tolist(), rules)}
 
 
+def _area_alert(key: int, rules: Rules) -> Alert | None:
+    """The alert of an area described by ``key``: bits 0–6 the fact reasons present among its open
+    cases, then overdue 7+ days, overdue, due soon, "has open cases", spike."""
+    n = len(FACT_CODES)
+    case_alerts: list[Alert] = []
+    if key >> (n + 3) & 1:
+        reasons = [item for i, item in enumerate(FACT_CODES) if key >> i & 1]
+        for bit, reason in enumerate(_CLOCK_REASONS):
+            if key >> (n + bit) & 1:
+                reasons.append(reason)
+        case_alerts.append(open_cases_alert(reasons, rules))
+    return area_alert(case_alerts, spike=bool(key >> (n + 4) & 1), rules=rules)
+
+
+_CLOCK_REASONS = ((AlertLevel.orange, "overdue_long"), (AlertLevel.yellow, "overdue"), (AlertLevel.yellow, "due_soon"))
+
+
 def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rules) -> WallSnapshot:
-    """Every KPI and every area's value from the window's counter arrays and the open counters."""
+    """Every KPI and every area's value from the window's counter arrays and the open counters.
+
+    Areas whose open cases show the same set of reasons share one ``Alert``: the rule runs once per
+    distinct set (a few dozen), not once per area.
+    """
+    n_facts = len(FACT_CODES)
     sums = state.figures.sum(axis=0) if state.figures.shape[0] else np.zeros((len(state.codes), len(FIGURES)), int)
-    received = state.figures[:, :, _RECEIVED]
-    spikes = _spikes(received, rules)
-    shown = np.flatnonzero((sums[:, _RECEIVED] > 0) | (state.open[:, 0] > 0))
-    sums_rows, open_rows, clock_rows = sums.tolist(), state.open.tolist(), state.clock.tolist()
-    areas: dict[str, AreaState] = {}
-    for a in shown.tolist():
-        opened = open_rows[a]
-        overdue, overdue_long, due_soon = clock_rows[a]
-        case_alerts: list[Alert] = []
-        if opened[0]:
-            reasons = [item for i, item in enumerate(FACT_CODES) if opened[2 + i]]
-            if overdue_long:
-                reasons.append((AlertLevel.orange, "overdue_long"))
-            if overdue > overdue_long:
-                reasons.append((AlertLevel.yellow, "overdue"))
-            if due_soon:
-                reasons.append((AlertLevel.yellow, "due_soon"))
-            case_alerts.append(open_cases_alert(reasons, rules))
-        alert = area_alert(case_alerts, spike=a in spikes, rules=rules)
-        areas[state.codes[a]] = AreaState(alert, opened[0], overdue, PeriodCounts(*sums_rows[a]))
-    index = state.codes.index(county) if county in state.codes else None
-    if index is None:
+    spikes = np.zeros(len(state.codes), dtype=np.int64)
+    spikes[list(_spikes(state.figures[:, :, _RECEIVED], rules))] = 1
+    overdue, overdue_long, due_soon = state.clock[:, 0], state.clock[:, 1], state.clock[:, 2]
+    keys = (((state.open[:, 2:] > 0).astype(np.int64) << np.arange(n_facts)).sum(axis=1)
+            | (overdue_long > 0) << n_facts | (overdue > overdue_long) << (n_facts + 1)
+            | (due_soon > 0) << (n_facts + 2) | (state.open[:, 0] > 0) << (n_facts + 3) | spikes << (n_facts + 4))
+    shown = np.flatnonzero((sums[:, _RECEIVED] > 0) | (state.open[:, 0] > 0)).tolist()
+    alerts = {key: _area_alert(key, rules) for key in set(keys[shown].tolist())}
+    sums_rows, opened, late, codes = sums.tolist(), state.open[:, 0].tolist(), overdue.tolist(), state.codes
+    area_keys = keys.tolist()
+    areas = {codes[a]: AreaState(alerts[area_keys[a]], opened[a], late[a], PeriodCounts(*sums_rows[a])) for a in shown}
+    if county not in codes:
         figures = WallFigures(PeriodCounts(), PeriodCounts(), InstantCounts())
     else:
+        index = codes.index(county)
         today = state.figures[-1, index].tolist() if state.figures.shape[0] else [0] * len(FIGURES)
         figures = WallFigures(
             today=PeriodCounts(*today),
             last_30_days=PeriodCounts(*sums_rows[index]),
-            now=InstantCounts(open=open_rows[index][0], overdue=clock_rows[index][0], red=open_rows[index][1]),
+            now=InstantCounts(open=opened[index], overdue=late[index], red=int(state.open[index, 1])),
         )
     return WallSnapshot(county, state.version, now, figures, areas)
 
 
+_FORMAT = 2
+"""Bumped when ``encode`` changes: a process of the previous build then recomputes instead."""
+
+
 def encode(snapshot: WallSnapshot, minute: int) -> bytes:
-    """The snapshot as compact JSON, tagged with (version, minute), for every process to share."""
+    """The snapshot as compact JSON, tagged with (version, minute), for every process to share.
+
+    Alerts go in a table of their own (areas share a few dozen); each area is one flat row:
+    alert number (-1: none), open, overdue, then its 30-day counts in ``FIGURES`` order.
+    """
+    alerts: dict[Alert, int] = {}
+    rows: dict[str, list[object]] = {}
+    for code, state in snapshot.areas.items():
+        number = -1 if state.alert is None else alerts.setdefault(state.alert, len(alerts))
+        rows[code] = [number, state.open, state.overdue, *_counts(state.last_30_days)]
     f = snapshot.figures
-    areas = {code: [s.alert.level.value if s.alert else None, list(s.alert.reasons) if s.alert else None,
-                    s.open, s.overdue, list(s.last_30_days.__dict__.values())]
-             for code, s in snapshot.areas.items()}
-    return orjson.dumps({"v": snapshot.version, "m": minute, "c": snapshot.county,
+    return orjson.dumps({"k": _FORMAT, "v": snapshot.version, "m": minute, "c": snapshot.county,
                          "t": snapshot.computed_at.timestamp(),
-                         "f": [list(f.today.__dict__.values()), list(f.last_30_days.__dict__.values()),
-                               [f.now.open, f.now.overdue, f.now.red]], "a": areas})
+                         "f": [_counts(f.today), _counts(f.last_30_days), [f.now.open, f.now.overdue, f.now.red]],
+                         "l": [[a.level.value, a.reasons] for a in alerts], "a": rows})
+
+
+def _counts(counts: PeriodCounts) -> list[int]:
+    return [getattr(counts, name) for name in FIGURES]
+
+
+def _period_counts(values: list[int], new: type = PeriodCounts) -> PeriodCounts:
+    """``PeriodCounts(*values)`` at a third of the cost: thousands per decode, and the frozen
+    dataclass ``__init__`` sets each field through ``object.__setattr__`` (a test pins equality)."""
+    counts = object.__new__(new)
+    counts.__dict__.update(zip(FIGURES, values))
+    return counts  # type: ignore[no-any-return]
 
 
 def decode(raw: bytes, *, version: int, minute: int) -> WallSnapshot | None:
     """The shared snapshot if it is for this (version, minute), else ``None``."""
     data = orjson.loads(raw)
-    if data["v"] != version or data["m"] != minute:
+    if data.get("k") != _FORMAT or data["v"] != version or data["m"] != minute:
         return None
-    alerts: dict[tuple[str, tuple[str, ...]], Alert] = {}
-    areas: dict[str, AreaState] = {}
-    for code, (level, reasons, opened, overdue, counts) in data["a"].items():
-        alert = None
-        if level is not None:
-            key = (level, tuple(reasons))
-            alert = alerts.get(key)
-            if alert is None:
-                alert = alerts[key] = Alert(AlertLevel(level), key[1])
-        areas[code] = AreaState(alert, opened, overdue, PeriodCounts(*counts))
+    alerts = [Alert(AlertLevel(level), tuple(reasons)) for level, reasons in data["l"]]
+    alerts.append(None)  # type: ignore[arg-type]
+    counts = _period_counts
+    areas = {code: AreaState(alerts[row[0]], row[1], row[2], counts(row[3:])) for code, row in data["a"].items()}
     today, window, now = data["f"]
     figures = WallFigures(PeriodCounts(*today), PeriodCounts(*window), InstantCounts(*now))
     return WallSnapshot(data["c"], version, datetime.fromtimestamp(data["t"], UTC), figures, areas)

@@ -235,6 +235,8 @@ def apply_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int,
     for (case_id, contrib), seen in zip(latest.items(), known, strict=True):
         if seen:
             apply_case(client, county, case_id, contrib)
+    if all(known):
+        return version(client, county)
     changes = _changes()
     with client.pipeline(transaction=True) as pipe:
         for (case_id, contrib), seen in zip(latest.items(), known, strict=True):
@@ -473,25 +475,41 @@ class AreaArrays:
     """(areas, 3): overdue, overdue 7+ days, due within 24 h — at the ``now`` they were read for."""
 
 
+_known_codes: dict[str, tuple[tuple[bytes | None, int], list[str]]] = {}
+"""Per area-index key: (rebuilt_at, number of areas) → codes by index. Indexes only grow between
+rebuilds, so this tag tells whether the list read last time still holds."""
+
+
 def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now_us: int, long_us: int,
                soon_us: int) -> AreaArrays:
     """One consistent read (MULTI) of the window's day counters, the open counters and the
     deadline counts per grid at the given bounds, rolled up to every area."""
+    index_key = keys.area_index(county)
+    known = _known_codes.get(index_key)
     clock = client.register_script(_CLOCK)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.hget(keys.meta(county), "version")
-        pipe.hgetall(keys.area_index(county))
-        pipe.get(keys.area_parent(county))
-        for day in day_keys:
-            pipe.get(keys.day(county, day))
-        pipe.get(keys.open_counts(county))
-        clock(keys=[keys.grids(county)], args=[keys.due(county, ""), keys.warn(county, ""), now_us, long_us, soon_us],
-              client=pipe)
-        raw = pipe.execute()
-    codes = _codes(raw[1])
+    for with_codes in (known is None, True):
+        with client.pipeline(transaction=True) as pipe:
+            pipe.hmget(keys.meta(county), ["version", "rebuilt_at"])
+            pipe.hlen(index_key)
+            pipe.hgetall(index_key) if with_codes else pipe.echo("")
+            pipe.get(keys.area_parent(county))
+            for day in day_keys:
+                pipe.get(keys.day(county, day))
+            pipe.get(keys.open_counts(county))
+            clock(keys=[keys.grids(county)], args=[keys.due(county, ""), keys.warn(county, ""), now_us, long_us,
+                                                   soon_us], client=pipe)
+            raw = pipe.execute()
+        (current, rebuilt_at), size = raw[0], int(raw[1])
+        if with_codes:
+            known = ((rebuilt_at, size), _codes(raw[2]))
+            _known_codes[index_key] = known
+        if known is not None and known[0] == (rebuilt_at, size):
+            break
+    assert known is not None
+    codes = known[1]
     n = len(codes)
-    parents = _packed(raw[2], n, 1)[:, 0]
-    figures = np.stack([_packed(r, n, N_FIGURES) for r in raw[3 : 3 + len(day_keys)]]) if day_keys \
+    parents = _packed(raw[3], n, 1)[:, 0]
+    figures = np.stack([_packed(r, n, N_FIGURES) for r in raw[4 : 4 + len(day_keys)]]) if day_keys \
         else np.zeros((0, n, N_FIGURES), dtype=np.int64)
     grid_rows = np.array(raw[-1], dtype=np.int64).reshape(-1, 4)
     clock_counts = np.zeros((n, 3), dtype=np.int64)
@@ -503,7 +521,7 @@ def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now
             break
         np.add.at(clock_counts, rows, values)
         rows = parents[rows]
-    return AreaArrays(int(raw[0] or 0), codes, figures, _packed(raw[-2], n, N_OPEN), clock_counts)
+    return AreaArrays(int(current or 0), codes, figures, _packed(raw[-2], n, N_OPEN), clock_counts)
 
 
 def read_days(client: redis.Redis, county: str, day_keys: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -1,0 +1,136 @@
+"""The O(areas) aggregates: idempotent writes, deadlines that move with the clock, spikes, rebuild."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from dashboard import cache_ops
+from dashboard.alerts import CaseFacts, case_alert, fact_reasons
+from dashboard.contributions import FACT_CODES, case_facts, contribution
+from dashboard.rules import Rules
+from dashboard.runtime import Runtime
+from dashboard.vocabulary import Action, AlertLevel
+from dashboard.wall_service import SnapshotCache
+from dashboard.wall_snapshot import decode, encode
+from data_access import aggregates, cases, figure_queries
+from tests.data_access.test_write_path import NOW, _history
+from tests.factories import GRID_CODES, draft, hours
+
+
+def _state(rt: Runtime, county: str) -> tuple[object, ...]:
+    return (aggregates.read_all_days(rt.redis, county), aggregates.read_open(rt.redis, county),
+            aggregates.read_open_counts(rt.redis, county))
+
+
+def test_fact_codes_follow_the_alert_rules(rules: Rules) -> None:
+    calm = CaseFacts(people_involved=2, risk_extreme=True, risk_mass_incident=True, beyond_county_petition=True,
+                     repeat_petition=True, escalated=True, due_at=NOW, closed=False)
+    red = [code for _, code in fact_reasons(replace(calm, people_involved=rules.red_people), rules)]
+    orange = [code for _, code in fact_reasons(replace(calm, people_involved=rules.orange_people), rules)]
+    assert red == [code for _, code in FACT_CODES if code != "people_orange"]
+    assert orange == [code for _, code in FACT_CODES if code != "people_red"]
+    levels = dict((code, level) for level, code in fact_reasons(replace(calm, people_involved=rules.red_people), rules))
+    assert all(levels.get(code, level) is level for level, code in FACT_CODES)
+
+
+def test_an_update_applied_twice_counts_once(runtime: Runtime, county: str) -> None:
+    case, _ = runtime.cases.submit(draft(1, NOW - hours(30), people_involved=40), actor="窗口", now=NOW)
+    runtime.cases.act(case.id, Action.assess, actor="研判员", at=NOW - hours(29))
+    with runtime.sessions() as session:
+        stored = cases.get(session, case.id)
+        assert stored is not None
+        same = contribution(stored, runtime.rules)
+    before, version = _state(runtime, county), aggregates.version(runtime.redis, county)
+    for _ in range(2):
+        assert aggregates.apply_case(runtime.redis, county, case.id, same) == version
+        assert aggregates.apply_new_cases(runtime.redis, county, [(case.id, same)]) == version
+    assert _state(runtime, county) == before
+    counts = aggregates.read_open_counts(runtime.redis, county)
+    assert counts[county][:2] == (1, 1), "one open case, red, however often it is applied"
+    with runtime.sessions() as session:
+        assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
+
+
+def test_overdue_and_due_soon_move_with_the_clock(runtime: Runtime, county: str) -> None:
+    assessed, _ = runtime.cases.submit(draft(0, NOW - hours(2)), actor="窗口", now=NOW)
+    runtime.cases.act(assessed.id, Action.assess, actor="研判员", at=NOW - hours(1))
+    waiting, _ = runtime.cases.submit(draft(1, NOW - hours(1)), actor="窗口", now=NOW)
+    with runtime.sessions() as session:
+        rows = {c.id: c for c in cases.open_cases(session, county)}
+    due = rows[assessed.id].due_at
+    moments = [NOW, due - hours(12), due + hours(1), due + timedelta(days=7), due + timedelta(days=7, hours=1)]
+    moments += [rows[waiting.id].due_at - hours(1), rows[waiting.id].due_at + hours(1)]
+    seen: set[tuple[str, ...]] = set()
+    for moment in moments:
+        snapshot = SnapshotCache(runtime).get(county, moment)
+        with runtime.sessions() as session:
+            sql = figure_queries.instant_counts(session, county_code=county, now=moment)
+        assert snapshot.figures.now == sql, moment
+        for case_id, n in ((assessed.id, 0), (waiting.id, 1)):
+            want = case_alert(case_facts(rows[case_id]), now=moment, rules=runtime.rules)
+            state = snapshot.areas[GRID_CODES[n]]
+            assert state.alert == want, (moment, case_id)
+            assert state.overdue == int(rows[case_id].due_at < moment)
+            seen.add(want.reasons if want else ())
+    assert {("due_soon",), ("overdue",), ("overdue_long",), ()} <= seen
+
+
+def test_a_waiting_case_never_warns_due_soon(runtime: Runtime, county: str) -> None:
+    waiting, _ = runtime.cases.submit(draft(2, NOW - hours(20)), actor="窗口", now=NOW)
+    state = SnapshotCache(runtime).get(county, NOW).areas[GRID_CODES[2]]
+    assert state.alert is not None and state.alert.level is AlertLevel.blue and state.alert.reasons == ()
+    assert aggregates.read_open(runtime.redis, county)[waiting.id].warn_early is False
+
+
+def test_a_spike_raises_the_area_one_level(runtime: Runtime, county: str) -> None:
+    grid = GRID_CODES[3]
+    for day in range(1, 29):
+        received = NOW - timedelta(days=day)
+        case, _ = runtime.cases.submit(draft(100 + day, received, grid_code=grid), actor="窗口", now=NOW)
+        for step, action in enumerate((Action.assess, Action.dispatch, Action.mediate, Action.resolve), start=1):
+            runtime.cases.act(case.id, action, actor="调解员", at=received + hours(step))
+    for n in range(4):
+        runtime.cases.submit(draft(200 + n, NOW - hours(1 + n / 4), grid_code=grid), actor="窗口", now=NOW)
+    snapshot = SnapshotCache(runtime).get(county, NOW)
+    for area in (grid, grid[:12]):
+        alert = snapshot.areas[area].alert
+        assert alert is not None and alert.level is AlertLevel.yellow and alert.reasons == ("spike",), area
+    calm = snapshot.areas[county].alert
+    assert calm is not None and "spike" not in calm.reasons or calm.level is not AlertLevel.blue
+
+
+def test_rebuild_equals_the_incremental_path_everywhere(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    incremental = _state(runtime, county)
+    before = SnapshotCache(runtime).compute(county, NOW)
+    with runtime.sessions() as session:
+        cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+        assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
+    assert _state(runtime, county) == incremental
+    after = SnapshotCache(runtime).compute(county, NOW)
+    assert after.areas == before.areas and after.figures == before.figures
+
+
+def test_worst_case_level_per_area_equals_the_case_rules(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    snapshot = SnapshotCache(runtime).get(county, NOW)
+    with runtime.sessions() as session:
+        opened = cases.open_cases(session, county)
+    for area, state in snapshot.areas.items():
+        alerts = [case_alert(case_facts(c), now=NOW, rules=runtime.rules) for c in opened
+                  if area in (c.county_code, c.township_code, c.village_code, c.grid_code)]
+        if state.alert is None or "spike" in state.alert.reasons:
+            continue
+        worst = max((a.level for a in alerts if a), key=lambda level: level.rank)
+        assert state.alert.level is worst, area
+        assert set(state.alert.reasons) == {r for a in alerts if a for r in a.reasons}, area
+
+
+def test_shared_snapshot_round_trips(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    snapshot = SnapshotCache(runtime).compute(county, NOW)
+    minute = int(NOW.timestamp() // 60)
+    assert decode(encode(snapshot, minute), version=snapshot.version, minute=minute) == snapshot
+    assert decode(encode(snapshot, minute), version=snapshot.version + 1, minute=minute) is None
+    assert snapshot.computed_at == NOW and NOW.tzinfo is UTC
