@@ -3,8 +3,8 @@
 Generates a realistic case list (a year of a county: sources, categories, group sizes and a 99 %
 closure rate like the demo county's; about half the rows located by lon/lat, the rest by grid
 code), then times ``dashboard.case_import.import_cases`` three times on emptied tables, then its
-stages one by one (read + check, lifecycle replay, bulk insert, Redis push) to show where the time
-goes. Prints a table and writes ``bench/results/import_speed.json``.
+stages one by one (read + check, end states, bulk insert, contributions, Redis) to show where the
+time goes. Prints a table and writes ``bench/results/import_speed.json``.
 
 Where it writes: ``DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``), inside
 its own schema (``--schema``, default ``bench_import``), which it DROPS and recreates at the start
@@ -35,7 +35,9 @@ from sqlalchemy import make_url, text
 
 from bench.schema import fresh_schema
 from dashboard import cache_ops, onboarding
-from dashboard.case_import import COLUMNS, CheckContext, build_case, check_rows, grid_locator, import_cases, read_rows
+from dashboard.case_import import COLUMNS, CheckContext, check_rows, grid_locator, import_cases, read_rows
+from dashboard.contributions import contribution
+from dashboard.import_states import STATE_COLUMNS, case_state, case_values
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import aggregates, bulk_cases, redis_keys
@@ -151,20 +153,22 @@ def phases(rt: Runtime, county: str, source: Path) -> dict[str, float]:
     checked = check_rows(read_rows(source), CheckContext(rt.cases.places(), NOW, grid_locator(rt, county).locate_many))
     took["read + check"] = time.perf_counter() - started
     started = time.perf_counter()
-    built = [build_case(row, actor="import", now=NOW, rules=rt.rules) for row in checked.valid]
-    took["build (new_case + act)"] = time.perf_counter() - started
+    built = [case_state(row, actor="import", now=NOW, rules=rt.rules) for row in checked.valid]
+    states = [state for state, _ in built]
+    event_rows = [(i, *event) for i, (_, events) in enumerate(built) for event in events]
+    took["end states + events"] = time.perf_counter() - started
     started = time.perf_counter()
-    case_rows = [tuple(getattr(c, name) for name in bulk_cases.CASE_COLUMNS) for c, _ in built]
-    event_rows = [(i, *(getattr(e, name) for name in bulk_cases.EVENT_COLUMNS)) for i, (_, evs) in enumerate(built)
-                  for e in evs]
     with rt.sessions() as session, session.begin():
-        ids = bulk_cases.insert_cases(session, case_rows, event_rows)
+        ids = bulk_cases.insert_cases(session, [case_values(s) for s in states], event_rows, STATE_COLUMNS)
     took["insert_cases + commit"] = time.perf_counter() - started
+    for case_id, state in zip(ids, states, strict=True):
+        state.id = case_id
     started = time.perf_counter()
-    for case_id, (case, _) in zip(ids, built, strict=True):
-        case.id = case_id
-    rt.cases.push_new(case for case, _ in built)
-    took["push_new (Redis)"] = time.perf_counter() - started
+    items = [(state.id, contribution(state, rt.rules)) for state in states]
+    took["contribution()"] = time.perf_counter() - started
+    started = time.perf_counter()
+    aggregates.apply_new_cases(rt.redis, county, items)
+    took["apply_new_cases (Redis)"] = time.perf_counter() - started
     took["events"] = len(event_rows)
     return took
 

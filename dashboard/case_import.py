@@ -16,6 +16,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,10 +26,11 @@ import redis
 
 from shapely import from_geojson
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from dashboard.casework import CaseDraft, CaseInputError, act, new_case, refresh_alert
-from dashboard.contributions import contribution
+from dashboard.contributions import Contribution, contribution
 from dashboard.import_states import STATE_COLUMNS, CaseState, case_state, case_values
 from dashboard.lifecycle import TransitionError
 from dashboard.rules import Rules
@@ -595,7 +597,7 @@ def import_cases(
                 return finish(0, 0)
             bar.set_postfix_str("writing")
             try:
-                ids = bulk_cases.insert_cases(session, [case_values(state) for state in states], events, STATE_COLUMNS)
+                ids, contributions = _write(session, states, events, rt.rules)
             except IntegrityError as error:
                 raise CaseImportError(
                     f"{path}: the database refused the import, nothing was written ({error.orig}); most likely "
@@ -605,18 +607,37 @@ def import_cases(
         for case_id, state in zip(ids, states, strict=True):
             state.id = case_id
         if states:
-            push_new_states(rt.redis, service.county_code, states, rt.rules)
+            push_contributions(rt.redis, service.county_code, list(zip(ids, contributions, strict=True)))
     return finish(len(states), len(stored))
 
 
-def push_new_states(client: redis.Redis, county: str, states: Sequence[CaseState], rules: Rules) -> int | None:
+def _write(session: Session, states: Sequence[CaseState], events: Sequence[tuple[Any, ...]],
+           rules: Rules) -> tuple[list[int], list[Contribution]]:
+    """Insert the cases and compute their Redis contributions, overlapped on PostgreSQL.
+
+    ``contribution`` is pure Python and needs no id, and most of a COPY is the server checking
+    keys and filling indexes while the client waits with the GIL released; a writer thread lets
+    the two run at once (the session is only ever used by one thread at a time). SQLite works
+    inside this process, so there it runs one after the other.
+    """
+    values = [case_values(state) for state in states]
+    if session.get_bind().dialect.name != "postgresql":
+        ids = bulk_cases.insert_cases(session, values, events, STATE_COLUMNS)
+        return ids, [contribution(state, rules) for state in states]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy") as pool:
+        writing = pool.submit(bulk_cases.insert_cases, session, values, events, STATE_COLUMNS)
+        contributions = [contribution(state, rules) for state in states]
+        return writing.result(), contributions
+
+
+def push_contributions(client: redis.Redis, county: str, items: Sequence[tuple[int, Contribution]]) -> int | None:
     """``CaseService.push_new`` for imported rows: the same aggregates call, without ORM objects.
 
     The database is the truth, so a Redis failure after commit is logged and left to the next
     rebuild, as on every other write path.
     """
     try:
-        version = aggregates.apply_new_cases(client, county, ((s.id, contribution(s, rules)) for s in states))
+        version = aggregates.apply_new_cases(client, county, items)
         client.publish(redis_keys.changes_channel(county), str(version))
         return version
     except redis.RedisError:

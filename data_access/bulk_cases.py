@@ -150,9 +150,15 @@ def _copy_text(columns: Sequence[Sequence[Any]], kinds: Sequence[str]) -> bytes:
 
 
 def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
-    """One column as COPY text; timestamps become naive UTC like ``UTCDateTime`` stores them."""
+    """One column as COPY text.
+
+    A UTC timestamp keeps its ``+00:00``: a ``timestamp without time zone`` column ignores the
+    offset, so the naive UTC value lands as ``UTCDateTime`` stores it; any other offset is
+    converted first.
+    """
     if kind == "time":
-        return [_NULL if v is None else _naive_utc(v).isoformat() for v in values]  # type: ignore[union-attr]
+        return [_NULL if v is None else v.isoformat() if v.tzinfo is UTC else _naive_utc(v).isoformat()  # type: ignore[union-attr]
+                for v in values]
     if kind == "bool":
         return [_NULL if v is None else "t" if v else "f" for v in values]
     if kind == "float":
@@ -160,7 +166,7 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
     if kind == "int":
         return [_NULL if v is None else str(int(v)) for v in values]
     texts = [_NULL if v is None else str(v) for v in values]
-    joined = "".join(texts)
+    joined = "".join(t for t, v in zip(texts, values, strict=True) if v is not None)
     if any(mark in joined for mark in _SPECIAL):
         texts = [t if v is None else t.translate(_ESCAPES) for t, v in zip(texts, values, strict=True)]
     return texts
