@@ -201,8 +201,12 @@ def main(argv: list[str] | None = None) -> int:
             source = Path(tmp) / "cases.csv"
             write_cases(source, args.rows, generated)
 
+            cpu: list[float] = []
+
             def run_import() -> None:
+                started = time.process_time()
                 result = import_cases(rt, source, progress=False, now=NOW)
+                cpu.append(time.process_time() - started)
                 if result.imported != args.rows:
                     raise SystemExit(f"bench file did not import cleanly: {result}")
 
@@ -228,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_1m_before_after": [load_before, os.getloadavg()[0]]},
         "reconcile_differences": differences,
         "import_cases": {"seconds": full, "median_seconds": statistics.median(full),
-                         "rows_per_second": round(args.rows / statistics.median(full))},
+                         "rows_per_second": round(args.rows / statistics.median(full)),
+                         "client_cpu_seconds": cpu, "median_client_cpu_seconds": statistics.median(cpu)},
         "insert_cases_only": {"seconds": [step["insert_cases + commit"] for step in steps],
                               "median_seconds": stages["insert_cases + commit"],
                               "rows_per_second": round(args.rows / stages["insert_cases + commit"])},
@@ -240,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'what':<30}{'rows':>8}{'events':>9}{'median s':>10}{'rows/s':>9}")
     for name, seconds in lines:
         print(f"{name:<30}{args.rows:>8}{event_count:>9}{seconds:>10.2f}{round(args.rows / seconds):>9}")
+    print(f"import_cases used {statistics.median(cpu):.2f} s of this process's CPU (median; the servers' work is not in it)")
     print(f"reconcile after the last import: {differences} differences; "
           f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; results in {RESULTS}")
     return 0

@@ -26,7 +26,7 @@ from dashboard.case_import import (
 from dashboard.periods import Period
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Status
-from data_access import bulk_cases, figure_queries
+from data_access import aggregates, bulk_cases, figure_queries
 from data_access.models import Case, CaseEvent
 from tests.factories import GRID_CODES
 
@@ -239,3 +239,21 @@ def test_bulk_insert_refuses_a_repeat_as_integrity_error_and_leaves_nothing(runt
         assert len(bulk_cases.insert_cases(session, [row], event_rows)) == 1
         bulk_cases.insert_cases(session, [row], event_rows)
     assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
+
+
+def test_a_case_stored_meanwhile_refuses_the_whole_import_and_redis_stays_untouched(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer storing a case between the duplicate lookup and the COPY: the unique key
+    refuses the insert (in the writer thread on PostgreSQL), and nothing of the file lands."""
+    first = _run(runtime, _write_csv(tmp_path / "one.csv", [_row("m-2")]))
+    assert first.imported == 1
+    version = aggregates.version(runtime.redis, county)
+    monkeypatch.setattr(bulk_cases, "existing_refs", lambda session, refs: set())
+
+    with pytest.raises(CaseImportError, match="another writer"):
+        _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("m-1"), _row("m-2"), _row("m-3")]))
+
+    assert _count(runtime, Case) == _count(runtime, CaseEvent) == 1
+    assert aggregates.version(runtime.redis, county) == version
+    assert _reconcile(runtime, county) == []
