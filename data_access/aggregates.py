@@ -353,11 +353,14 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
     n = len(codes)
     place_areas = np.array([[index[t], index[v], index[g]] for t, v, g in cols.places], dtype=np.int64).reshape(-1, 3)
     n_places = max(len(cols.places), 1)
-    day_values, day_of = np.unique(cols.day, return_inverse=True)
-    n_days = len(day_values)
+    first_day = int(cols.day.min()) if len(cols.day) else 0
+    day_of = cols.day - first_day
+    n_days = int(day_of.max()) + 1 if len(day_of) else 0
     cell = day_of * n_places + cols.place
 
-    flag_values, flag_of = np.unique(cols.flags, return_inverse=True)
+    present = np.bincount(cols.flags, minlength=256) > 0
+    flag_values = np.flatnonzero(present)
+    flag_of = (np.cumsum(present) - 1)[cols.flags]
     counts = np.bincount(cell * len(flag_values) + flag_of, minlength=n_days * n_places * len(flag_values))
     bits = (flag_values[:, None] >> np.arange(N_FIGURES)) & 1
     by_place = (counts.reshape(n_days * n_places, len(flag_values)).astype(np.float64) @ bits.astype(np.float64))
@@ -422,8 +425,8 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
         grid_indexes = sorted({int(g) for g in place_areas[:, 2]}) if len(cols.places) else []
         if grid_indexes:
             pipe.sadd(keys.grids(county), *grid_indexes)
-        for d, number in enumerate(day_values.tolist()):
-            day = day_from_number(int(number))
+        for d in np.flatnonzero(figures[0, :, 0]).tolist():
+            day = day_from_number(first_day + d)
             pipe.set(keys.day(county, day), figures[:, d, :].astype(PACKED).tobytes())
             pipe.set(keys.breakdown(county, day), breakdowns[:, d, :].astype(PACKED).tobytes())
         pipe.set(keys.open_counts(county), open_counts.astype(PACKED).tobytes())
@@ -438,7 +441,8 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
         pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now})
         pipe.hincrby(keys.meta(county), "version", 1)
         new_version = int(pipe.execute()[-1])
-    return RebuildReport(len(cols.ids), len(open_ids), n_days, time.perf_counter() - started, new_version)
+    days = int(np.count_nonzero(figures[0, :, 0])) if n_days else 0
+    return RebuildReport(len(cols.ids), len(open_ids), days, time.perf_counter() - started, new_version)
 
 
 def rebuild(client: redis.Redis, county: str, items: Iterable[tuple[int, Contribution]]) -> RebuildReport:

@@ -9,12 +9,13 @@ is also the definition the packed SQL must equal (tests compare the two).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 from psycopg import sql
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.contributions import CATEGORIES, FACT_CODES, FIGURES, SOURCES, contribution
@@ -26,6 +27,8 @@ from data_access.models import Case
 FIXED_OFFSET_SINCE = datetime(1991, 9, 17)
 """Asia/Shanghai has been UTC+8 without daylight saving since 1991-09-15: later days are arithmetic."""
 UNPLACED = 0xFFFF
+WORKERS = 2
+"""Connections reading id ranges at once: PostgreSQL 15 runs ``string_agg`` in one process per query."""
 _PAIR = np.dtype([("id", ">i8"), ("value", ">i8")])
 
 
@@ -91,23 +94,53 @@ def _packed_select(places: dict[tuple[str, str, str], int], rules: Rules) -> sql
     )
 
 
-def _fetch(session: Session, query: sql.Composable, county: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _fetch(engine: Engine, snapshot: str, query: sql.Composable,
+           params: tuple[object, ...]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(id, value) pairs of a two-bigint-column query, packed by PostgreSQL into a few large byte
-    strings (one per 65,536 ids) and parsed by numpy: no Python object, no message, per case."""
-    raw = session.connection().connection.driver_connection
+    strings (one per 65,536 ids) and parsed by numpy: no Python object, no message, per case.
+
+    Runs on a connection of its own inside the exported ``snapshot``, so several run in parallel
+    and all see the same committed state."""
     chunked = sql.SQL("SELECT string_agg(int8send(q.id) || int8send(q.value), ''::bytea) "
                       "FROM ({}) AS q(id, value) GROUP BY q.id >> 16").format(query)
-    with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
-        cursor.execute(chunked, (county,))
-        parts = [np.frombuffer(blob, dtype=_PAIR) for (blob,) in cursor]
+    pooled = engine.raw_connection()
+    try:
+        raw = pooled.driver_connection
+        with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            cursor.execute(chunked, params)
+            parts = [np.frombuffer(blob, dtype=_PAIR) for (blob,) in cursor]
+        raw.rollback()  # type: ignore[union-attr]
+    finally:
+        pooled.close()
     pairs = np.concatenate(parts) if parts else np.zeros(0, dtype=_PAIR)
     return pairs["id"].astype(np.int64), pairs["value"].astype(np.int64)
 
 
 def _copy_columns(session: Session, county: str, rules: Rules) -> CaseColumns:
+    """The packed query over ``WORKERS`` id ranges at once, plus the open cases' deadlines, all in
+    one snapshot of the database."""
     known = areas.grid_places(session, county)
     places = {(p.township_code, p.village_code, g): i for i, (g, p) in enumerate(sorted(known.items()))}
-    ids, packed = _fetch(session, _packed_select(places, rules), county)
+    connection = session.connection()
+    snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+    low, high = connection.execute(select(func.min(Case.id), func.max(Case.id))
+                                   .where(Case.county_code == county)).one()
+    low, high = int(low or 0), int(high or 0)
+    step = (high - low) // WORKERS + 1
+    packed_query = sql.SQL("SELECT * FROM ({}) AS p WHERE p.id >= {} AND p.id < {}").format(
+        _packed_select(places, rules), sql.Placeholder(), sql.Placeholder())
+    open_query = sql.SQL('SELECT id, (extract(epoch FROM due_at) * 1000000)::int8 FROM "case" '
+                         "WHERE county_code = {} AND resolved_at IS NULL").format(sql.Placeholder())
+    engine = connection.engine
+    with ThreadPoolExecutor(WORKERS) as pool:
+        parts = [pool.submit(_fetch, engine, snapshot, packed_query, (county, low + k * step, low + (k + 1) * step))
+                 for k in range(WORKERS)]
+        opened = pool.submit(_fetch, engine, snapshot, open_query, (county,))
+        ids = np.concatenate([part.result()[0] for part in parts])
+        packed = np.concatenate([part.result()[1] for part in parts])
+        open_ids, open_due = opened.result()
     place = (packed >> 24) & 0xFFFF
     unplaced = np.flatnonzero(place == UNPLACED)
     if unplaced.size:
@@ -118,8 +151,5 @@ def _copy_columns(session: Session, county: str, rules: Rules) -> CaseColumns:
     category, source = (packed >> 20) & 0xF, (packed >> 16) & 0xF
     if (category >= len(CATEGORIES)).any() or (source >= len(SOURCES)).any():
         raise ValueError("a case has a category or source outside the vocabulary")
-    open_ids, open_due = _fetch(session, sql.SQL(
-        'SELECT id, (extract(epoch FROM due_at) * 1000000)::int8 FROM "case" '
-        "WHERE county_code = {} AND resolved_at IS NULL").format(sql.Placeholder()), county)
     return CaseColumns(ids, packed >> 40, place, category, source, (packed >> 8) & 0xFF, packed & 0xFF,
                        open_ids, open_due, list(places))
