@@ -54,6 +54,10 @@ MAX_AREAS = 0xFFFF
 
 _ASSIGN = """
 local out, parent = {}, -1
+if redis.call('HLEN', KEYS[1]) == 0 then
+  local now = redis.call('TIME')
+  redis.call('HSET', KEYS[4], 'areas_epoch', now[1] .. '.' .. string.format('%06d', now[2]))
+end
 for i = 1, #ARGV do
   local idx = redis.call('HGET', KEYS[1], ARGV[i])
   if not idx then
@@ -67,7 +71,8 @@ for i = 1, #ARGV do
 end
 return out
 """
-"""Index of each code (county, township, village, grid), assigned on first sight, atomically."""
+"""Index of each code (county, township, village, grid), assigned on first sight, atomically; a new
+index hash gets a new ``areas_epoch`` in meta, so readers know their cached code list is void."""
 
 _CLOCK = """
 local out = {}
@@ -124,7 +129,8 @@ def _record(contrib: Contribution, indexes: Sequence[int]) -> Record:
 
 def _indexes(client: redis.Redis, county: str, areas: Sequence[str]) -> list[int]:
     script = client.register_script(_ASSIGN)
-    found = script(keys=[keys.area_index(county), keys.area_parent(county), keys.grids(county)], args=list(areas))
+    found = script(keys=[keys.area_index(county), keys.area_parent(county), keys.grids(county), keys.meta(county)],
+                   args=list(areas))
     return [int(i) for i in found]
 
 
@@ -438,7 +444,7 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
             start = int(bucket) * bucket_bytes
             pipe.set(keys.record(county, int(bucket) * keys.RECORD_BUCKET), raw_records[start : start + bucket_bytes])
         now = repr(time.time())
-        pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now})
+        pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now, "areas_epoch": now})
         pipe.hincrby(keys.meta(county), "version", 1)
         new_version = int(pipe.execute()[-1])
     days = int(np.count_nonzero(figures[0, :, 0])) if n_days else 0
@@ -480,8 +486,9 @@ class AreaArrays:
 
 
 _known_codes: dict[str, tuple[tuple[bytes | None, int], list[str]]] = {}
-"""Per area-index key: (rebuilt_at, number of areas) → codes by index. Indexes only grow between
-rebuilds, so this tag tells whether the list read last time still holds."""
+"""Per area-index key: (areas_epoch, number of areas) → codes by index. Indexes only grow until
+the index hash is recreated (rebuild, or an emptied Redis), which sets a new epoch; so this tag
+tells whether the list read last time still holds."""
 
 
 def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now_us: int, long_us: int,
@@ -493,7 +500,7 @@ def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now
     clock = client.register_script(_CLOCK)
     for with_codes in (known is None, True):
         with client.pipeline(transaction=True) as pipe:
-            pipe.hmget(keys.meta(county), ["version", "rebuilt_at"])
+            pipe.hmget(keys.meta(county), ["version", "areas_epoch"])
             pipe.hlen(index_key)
             pipe.hgetall(index_key) if with_codes else pipe.echo("")
             pipe.get(keys.area_parent(county))
@@ -503,11 +510,11 @@ def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now
             clock(keys=[keys.grids(county)], args=[keys.due(county, ""), keys.warn(county, ""), now_us, long_us,
                                                    soon_us], client=pipe)
             raw = pipe.execute()
-        (current, rebuilt_at), size = raw[0], int(raw[1])
+        (current, epoch), size = raw[0], int(raw[1])
         if with_codes:
-            known = ((rebuilt_at, size), _codes(raw[2]))
+            known = ((epoch, size), _codes(raw[2]))
             _known_codes[index_key] = known
-        if known is not None and known[0] == (rebuilt_at, size):
+        if known is not None and known[0] == (epoch, size):
             break
     assert known is not None
     codes = known[1]

@@ -12,8 +12,9 @@ from dashboard.rules import Rules
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, AlertLevel
 from dashboard.wall_service import SnapshotCache
-from dashboard.wall_snapshot import decode, encode
+from dashboard.wall_snapshot import deadline_bounds, decode, encode
 from data_access import aggregates, cases, figure_queries
+from tests.conftest import clear_namespace
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
 
@@ -134,3 +135,13 @@ def test_shared_snapshot_round_trips(runtime: Runtime, county: str) -> None:
     assert decode(encode(snapshot, minute), version=snapshot.version, minute=minute) == snapshot
     assert decode(encode(snapshot, minute), version=snapshot.version + 1, minute=minute) is None
     assert snapshot.computed_at == NOW and NOW.tzinfo is UTC
+
+
+def test_codes_read_before_redis_was_emptied_are_not_reused(runtime: Runtime, county: str) -> None:
+    bounds = deadline_bounds(NOW, runtime.rules)
+    for n in (0, 1):
+        clear_namespace(runtime.redis)
+        runtime.cases.submit(draft(300 + n, NOW - hours(1), grid_code=GRID_CODES[n]), actor="窗口", now=NOW)
+        state = aggregates.read_state(runtime.redis, county, [], now_us=bounds[0], long_us=bounds[1], soon_us=bounds[2])
+        opened = dict(zip(state.codes, state.open[:, 0].tolist(), strict=True))
+        assert opened.get(GRID_CODES[n]) == 1 and GRID_CODES[1 - n] not in opened
