@@ -46,8 +46,10 @@ PUNCTUATION = "·—–−…、，。：；！？（）“”‘’÷×％"
 """Marks the screens' code, number formats and Leaflet (its zoom-out button is U+2212) put on screen."""
 NAME_SOURCES = (PROJECT_ROOT / "geo" / "generate.py", PROJECT_ROOT / "dashboard" / "onboarding.py")
 """Modules whose f-strings name grids and centres (``f"{village}第{n}网格"``, ``f"{town}矛调中心"``)."""
-SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", *sorted((PROJECT_ROOT / "layouts").glob("*.py")))
-"""Screen code whose literals (not comments or docstrings) can put characters on the wall."""
+SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "wall.css",
+                  *sorted((PROJECT_ROOT / "layouts").glob("*.py")))
+"""Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
+the badge's ``content: "● "`` in wall.css."""
 
 
 class FontSubsetError(RuntimeError):
@@ -102,21 +104,23 @@ def name_affixes(paths: Iterable[Path] = NAME_SOURCES) -> str:
 
 
 def _python_literals(source: str) -> Iterable[str]:
-    docstrings = {id(body[0].value) for node in ast.walk(ast.parse(source))
-                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                  and (body := node.body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+    """String constants that can reach a screen: docstrings and bare string statements never do."""
+    tree = ast.parse(source)
+    bare = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in bare:
             yield node.value
 
 
 def screen_literals(paths: Iterable[Path] = SCREEN_SOURCES) -> str:
-    """Non-ASCII characters written into the screens' code (``"—"``, ``"、"``), comments excluded."""
+    """Non-ASCII characters written into the screens' code and CSS (``"—"``, ``"●"``), comments excluded."""
     texts: list[str] = []
     for path in paths:
         source = path.read_text("utf-8")
         if path.suffix == ".py":
             texts += list(_python_literals(source))
+        elif path.suffix == ".css":
+            texts.append(re.sub(r"/\*.*?\*/", "", source, flags=re.S))
         else:
             texts.append(re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S))
     return "".join(c for text in texts for c in text if ord(c) > 0x7E)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from dash import Dash
 from fastapi import FastAPI
+from starlette_compress import CompressMiddleware, remove_compress_type
 
 from callbacks import wall as wall_callbacks
 from dashboard import __version__
@@ -68,6 +69,11 @@ def create_app(rt: Runtime) -> Dash:
     server.include_router(build_ingest_api(rt, lookup))
     server.include_router(build_open311_api(rt, lookup=lookup))
     server.include_router(build_live_api(hub))
+    # Brotli for typed responses where the browser offers it (HTTPS, localhost). Added before Dash(...),
+    # it sits inside Dash's gzip (compress=True), which covers the rest, e.g. untyped callback replies.
+    # Event streams stay plain: a brotli stream holds about 3 MB per open screen.
+    remove_compress_type("text/event-stream")
+    server.add_middleware(CompressMiddleware, zstd=False, gzip=False, brotli_quality=6)
     app = Dash(
         __name__,
         server=server,
