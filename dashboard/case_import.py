@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
-
 from shapely import from_geojson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -604,8 +603,6 @@ def import_cases(
                     "another writer stored one of these cases meanwhile: run the import again"
                 ) from None
         bar.set_postfix_str("updating Redis")
-        for case_id, state in zip(ids, states, strict=True):
-            state.id = case_id
         if states:
             push_contributions(rt.redis, service.county_code, list(zip(ids, contributions, strict=True)))
     return finish(len(states), len(stored))

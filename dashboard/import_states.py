@@ -70,7 +70,7 @@ class CaseState:
     alert_reasons: str
     updated_at: datetime
     id: int = 0
-    """Set once the bulk insert has reserved the ids."""
+    """0 until stored; ``contribution`` does not read it, the import pairs ids with contributions itself."""
 
 
 STATE_COLUMNS: tuple[str, ...] = tuple(name for name in CASE_COLUMNS if name in CaseState.__dataclass_fields__)
