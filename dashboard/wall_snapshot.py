@@ -8,6 +8,7 @@ worst clock level (deadline counts at ``now``); so no open case is looked at one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -26,14 +27,50 @@ WINDOW_DAYS = 30
 _RECEIVED = FIGURES.index("received")
 
 
-@dataclass(frozen=True, slots=True)
-class AreaState:
-    """One area's live values: what the map colours and the tooltip shows."""
+class AreaState(tuple):  # type: ignore[type-arg]
+    """One area's live values: what the map colours and the tooltip shows. Immutable.
 
-    alert: Alert | None
-    open: int
-    overdue: int
-    last_30_days: PeriodCounts
+    A tuple underneath, and ``last_30_days`` is built from the stored counts when asked for: a
+    snapshot holds thousands of areas, every process decodes the shared one, and the map
+    (``map_values``) only needs received and closed.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, alert: Alert | None, open: int, overdue: int, last_30_days: PeriodCounts) -> AreaState:  # noqa: A002
+        return tuple.__new__(cls, (alert, open, overdue, tuple(getattr(last_30_days, name) for name in FIGURES)))
+
+    @classmethod
+    def from_counts(cls, alert: Alert | None, open: int, overdue: int, counts: Sequence[int]) -> AreaState:  # noqa: A002
+        """Without building ``PeriodCounts``: ``counts`` are the 30-day figures in ``FIGURES`` order."""
+        return tuple.__new__(cls, (alert, open, overdue, tuple(counts)))
+
+    @property
+    def alert(self) -> Alert | None:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def open(self) -> int:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def overdue(self) -> int:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def last_30_days(self) -> PeriodCounts:
+        return PeriodCounts(*self[3])
+
+    def count(self, figure: str) -> int:
+        """One 30-day figure without building ``last_30_days``."""
+        return self[3][FIGURES.index(figure)]  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (AreaState.from_counts, tuple(self))
+
+    def __repr__(self) -> str:
+        return (f"AreaState(alert={self.alert!r}, open={self.open!r}, overdue={self.overdue!r}, "
+                f"last_30_days={self.last_30_days!r})")
 
 
 @dataclass(frozen=True)
@@ -120,7 +157,8 @@ def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rule
     alerts = {key: _area_alert(key, rules) for key in set(keys[shown].tolist())}
     sums_rows, opened, late, codes = sums.tolist(), state.open[:, 0].tolist(), overdue.tolist(), state.codes
     area_keys = keys.tolist()
-    areas = {codes[a]: AreaState(alerts[area_keys[a]], opened[a], late[a], PeriodCounts(*sums_rows[a])) for a in shown}
+    make = AreaState.from_counts
+    areas = {codes[a]: make(alerts[area_keys[a]], opened[a], late[a], sums_rows[a]) for a in shown}
     if county not in codes:
         figures = WallFigures(PeriodCounts(), PeriodCounts(), InstantCounts())
     else:
@@ -134,21 +172,21 @@ def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rule
     return WallSnapshot(county, state.version, now, figures, areas)
 
 
-_FORMAT = 2
+_FORMAT = 3
 """Bumped when ``encode`` changes: a process of the previous build then recomputes instead."""
 
 
 def encode(snapshot: WallSnapshot, minute: int) -> bytes:
     """The snapshot as compact JSON, tagged with (version, minute), for every process to share.
 
-    Alerts go in a table of their own (areas share a few dozen); each area is one flat row:
-    alert number (-1: none), open, overdue, then its 30-day counts in ``FIGURES`` order.
+    Alerts go in a table of their own (areas share a few dozen); each area is one row: alert
+    number (-1: none), open, overdue, and its 30-day counts in ``FIGURES`` order.
     """
     alerts: dict[Alert, int] = {}
     rows: dict[str, list[object]] = {}
     for code, state in snapshot.areas.items():
         number = -1 if state.alert is None else alerts.setdefault(state.alert, len(alerts))
-        rows[code] = [number, state.open, state.overdue, *_counts(state.last_30_days)]
+        rows[code] = [number, state.open, state.overdue, state[3]]
     f = snapshot.figures
     return orjson.dumps({"k": _FORMAT, "v": snapshot.version, "m": minute, "c": snapshot.county,
                          "t": snapshot.computed_at.timestamp(),
@@ -160,14 +198,6 @@ def _counts(counts: PeriodCounts) -> list[int]:
     return [getattr(counts, name) for name in FIGURES]
 
 
-def _period_counts(values: list[int], new: type = PeriodCounts) -> PeriodCounts:
-    """``PeriodCounts(*values)`` at a third of the cost: thousands per decode, and the frozen
-    dataclass ``__init__`` sets each field through ``object.__setattr__`` (a test pins equality)."""
-    counts = object.__new__(new)
-    counts.__dict__.update(zip(FIGURES, values))
-    return counts  # type: ignore[no-any-return]
-
-
 def decode(raw: bytes, *, version: int, minute: int) -> WallSnapshot | None:
     """The shared snapshot if it is for this (version, minute), else ``None``."""
     data = orjson.loads(raw)
@@ -175,8 +205,8 @@ def decode(raw: bytes, *, version: int, minute: int) -> WallSnapshot | None:
         return None
     alerts = [Alert(AlertLevel(level), tuple(reasons)) for level, reasons in data["l"]]
     alerts.append(None)  # type: ignore[arg-type]
-    counts = _period_counts
-    areas = {code: AreaState(alerts[row[0]], row[1], row[2], counts(row[3:])) for code, row in data["a"].items()}
+    make = AreaState.from_counts
+    areas = {code: make(alerts[row[0]], row[1], row[2], row[3]) for code, row in data["a"].items()}
     today, window, now = data["f"]
     figures = WallFigures(PeriodCounts(*today), PeriodCounts(*window), InstantCounts(*now))
     return WallSnapshot(data["c"], version, datetime.fromtimestamp(data["t"], UTC), figures, areas)
@@ -192,10 +222,9 @@ def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[objec
         state = snapshot.areas.get(code)
         if state is None:
             continue
-        counts = state.last_30_days
         alert = state.alert
-        out[code] = [alert.level.value if alert else None, state.open, state.overdue, counts.received, counts.closed,
-                     list(alert.reasons) if alert else []]
+        out[code] = [alert.level.value if alert else None, state.open, state.overdue, state.count("received"),
+                     state.count("closed"), list(alert.reasons) if alert else []]
     return out
 
 
