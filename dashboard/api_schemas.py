@@ -54,6 +54,11 @@ class CaseIn(BaseModel):
     beyond_county_petition: bool = False
     repeat_petition: bool = False
     received_by: Annotated[str, Field(min_length=1, max_length=64)] = "api"
+    party_name: Annotated[str, Field(max_length=64)] | None = None
+    """Personal data: stored as sent, shown masked everywhere, revealed only by a duty officer."""
+    party_phone: Annotated[str, Field(max_length=32)] | None = None
+    party_id_number: Annotated[str, Field(max_length=32)] | None = None
+    address: Annotated[str, Field(max_length=255)] | None = None
 
 
 class EventIn(BaseModel):
@@ -108,7 +113,29 @@ class CaseOut(BaseModel):
     supervised: bool
     first_receiver: str
     alert: AlertOut | None
+    party_name: str | None = None
+    """Masked (张*明); ``POST /api/cases/{id}/reveal`` gives the full value to a duty officer."""
+    party_phone: str | None = None
+    party_id_number: str | None = None
+    address: str | None = None
     events: list[EventOut] = []
+
+
+class RevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+class RevealOut(BaseModel):
+    """The unmasked personal data of one case; every reveal is in the audit log."""
+
+    case_id: int
+    party_name: str | None
+    party_phone: str | None
+    party_id_number: str | None
+    address: str | None
+    revealed_by: str
+    revealed_at: datetime
 
 
 class FiguresQuery(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import subprocess
@@ -15,12 +16,13 @@ import uvicorn
 from shapely import to_geojson
 
 from dashboard import cache_ops, case_import, demo, onboarding, scheduler
+from dashboard.auth import USER_ROLES, Role, check_password_strength, hash_password, new_password
 from dashboard.rules import RulesError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import load_settings
-from dashboard.tokens import new_token, token_hash
+from dashboard.tokens import new_display_token, new_token, token_hash
 from dashboard.vocabulary import Source
-from data_access import aggregates, api_clients, cases
+from data_access import aggregates, api_clients, audit, cases, users
 from data_access.migrate import upgrade
 from data_access.redis_connection import start_embedded_redis, stop_embedded_redis
 from geo import sources
@@ -64,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--source", required=True, choices=[s.value for s in Source])
 
+    people = sub.add_parser("users", help="people who sign in").add_subparsers(dest="verb", required=True)
+    user_add = people.add_parser("add", help="add a person; the password is asked for (or read with --password-stdin)")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=[r.value for r in USER_ROLES])
+    user_add.add_argument("--county", help="limit the person to one county (default: any)")
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    screens = sub.add_parser("screens", help="wall screens and their display tokens").add_subparsers(
+        dest="verb", required=True)
+    screen_add = screens.add_parser("add", help="register a wall screen and print its URL with the token once")
+    screen_add.add_argument("name")
+    screen_add.add_argument("--county", help="the county it shows (default: the only county imported)")
+    screen_add.add_argument("--base-url", help="where the screens are served (default: http://HOST:PORT)")
+    screens.add_parser("revoke", help="stop a screen's token from working").add_argument("name")
+
     sched = sub.add_parser("scheduler", help="deadlines: relevel alerts, supervise and escalate late cases")
     sched.add_subparsers(dest="verb", required=True).add_parser("tick", help="one pass now (for cron)")
 
@@ -80,6 +97,113 @@ def _parser() -> argparse.ArgumentParser:
     fs.add_argument("--names", type=Path, help="folder of the county's CSV/GeoJSON files whose names the wall shows "
                                               "(default: the demo county)")
     return parser
+
+
+CLI_ROLE = "cli"
+"""Audit role of whoever runs these commands at the server's console."""
+DEMO_ADMIN = "demo"
+DEMO_SCREEN = "demo-wall"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _base_url(rt: Runtime, given: str | None = None) -> str:
+    if given:
+        return given.rstrip("/")
+    host = "127.0.0.1" if rt.settings.host in ("0.0.0.0", "::", "") else rt.settings.host
+    return f"http://{host}:{rt.settings.port}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _add_user(rt: Runtime, args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args.password_stdin)
+        check_password_strength(password)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with rt.sessions() as session, session.begin():
+        if users.get_user(session, args.name):
+            print(f"error: a user named {args.name!r} exists", file=sys.stderr)
+            return 2
+        users.create_user(session, name=args.name, role=args.role, password_hash=hash_password(password),
+                          now=datetime.now(UTC), county_code=args.county)
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="user_create", target=f"user:{args.name}",
+                     detail={"role": args.role, "county": args.county})
+    print(f"user {args.name} ({args.role}) added")
+    return 0
+
+
+def _add_screen(rt: Runtime, args: argparse.Namespace) -> int:
+    county = args.county or rt.county_code()
+    token = new_display_token()
+    with rt.sessions() as session, session.begin():
+        if users.get_screen(session, args.name):
+            print(f"error: a screen named {args.name!r} exists", file=sys.stderr)
+            return 2
+        users.create_screen(session, name=args.name, county_code=county, token_hash=token_hash(token),
+                            now=datetime.now(UTC))
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_create", target=f"screen:{args.name}",
+                     detail={"county": county})
+    print(f"{_base_url(rt, args.base_url)}/screen?token={token}")
+    return 0
+
+
+def _revoke_screen(rt: Runtime, name: str) -> int:
+    with rt.sessions() as session, session.begin():
+        screen = users.get_screen(session, name)
+        if screen is None:
+            print(f"error: no screen named {name!r}", file=sys.stderr)
+            return 2
+        screen.revoked_at = datetime.now(UTC)
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_revoke", target=f"screen:{name}")
+    print(f"screen {name} revoked; open walls stay signed in until their session ends")
+    return 0
+
+
+def demo_access(rt: Runtime) -> tuple[str, str]:
+    """For ``make run``: a demo admin and a demo wall, with a fresh password and token on every start.
+
+    Only hashes are stored, so the secrets cannot be shown again later; issuing new ones each
+    start means the console always shows working ones (there is no fixed default password).
+    """
+    county = rt.county_code()
+    password, token = new_password(), new_display_token()
+    now = datetime.now(UTC)
+    with rt.sessions() as session, session.begin():
+        admin = users.get_user(session, DEMO_ADMIN)
+        if admin is None:
+            users.create_user(session, name=DEMO_ADMIN, role=Role.admin.value, password_hash=hash_password(password),
+                              now=now)
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="user_create", target=f"user:{DEMO_ADMIN}",
+                         detail={"role": Role.admin.value, "demo": True})
+        else:
+            admin.password_hash = hash_password(password)
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="password_reset", target=f"user:{DEMO_ADMIN}",
+                         detail={"demo": True})
+        wall = users.get_screen(session, DEMO_SCREEN)
+        if wall is None:
+            users.create_screen(session, name=DEMO_SCREEN, county_code=county, token_hash=token_hash(token), now=now)
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_create", target=f"screen:{DEMO_SCREEN}",
+                         detail={"county": county, "demo": True})
+        else:
+            wall.token_hash, wall.revoked_at, wall.county_code = token_hash(token), None, county
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_token_reset",
+                         target=f"screen:{DEMO_SCREEN}", detail={"demo": True})
+    return password, token
 
 
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "shulan"
@@ -129,8 +253,18 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         demo.live(rt.cases, rate=args.rate, limit=args.limit)
         return 0
     if args.area == "cases":
-        result = case_import.import_cases(rt, args.file, all_or_nothing=not args.skip_bad,
-                                          report_path=args.report, progress=sys.stderr.isatty())
+        try:
+            result = case_import.import_cases(rt, args.file, all_or_nothing=not args.skip_bad,
+                                              report_path=args.report, progress=sys.stderr.isatty())
+        except case_import.CaseImportError as error:
+            with rt.sessions() as session, session.begin():
+                audit.record(session, actor=_actor(), role=CLI_ROLE, action="import_failed",
+                             target=f"file:{args.file.name}", detail={"error": str(error)[:500]})
+            raise
+        with rt.sessions() as session, session.begin():
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="import", target=f"file:{args.file.name}",
+                         detail={"rows": result.rows, "imported": result.imported, "duplicates": result.duplicates,
+                                 "rejected": result.rejected, "skip_bad": args.skip_bad})
         print(f"{result.rows} rows: {result.imported} imported, {result.duplicates} already present, "
               f"{result.rejected} rejected ({result.seconds:.1f} s)")
         if result.report_path:
@@ -145,8 +279,16 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
                 return 2
             api_clients.create(session, name=args.name, source=args.source, token_hash=token_hash(token),
                                now=datetime.now(UTC))
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="client_create", target=f"client:{args.name}",
+                         detail={"source": args.source})
         print(token)
         return 0
+    if args.area == "users":
+        return _add_user(rt, args)
+    if args.area == "screens" and args.verb == "add":
+        return _add_screen(rt, args)
+    if args.area == "screens":
+        return _revoke_screen(rt, args.name)
     if args.area == "scheduler":
         report = scheduler.tick(rt)
         print(report)
@@ -193,6 +335,11 @@ def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
         env["REDIS_URL"] = os.environ["REDIS_URL"] = start_embedded_redis(rt.settings.var_dir)
     feed = None
     if feed_rate:
+        password, token = demo_access(rt)
+        base = _base_url(rt)
+        print(f"demo wall screen (no sign-in):  {base}/screen?token={token}\n"
+              f"demo sign-in:  {base}/login  user {DEMO_ADMIN}  password {password}\n"
+              "(a new password and wall link are issued on every start)", flush=True)
         feed = subprocess.Popen([sys.executable, "-m", "dashboard", "demo", "live", "--rate", str(feed_rate)], env=env)
     try:
         print(f"serving http://{rt.settings.host}:{rt.settings.port}/", flush=True)

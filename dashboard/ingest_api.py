@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from shapely import from_geojson
 
 from dashboard.alerts import Alert, case_alert
-from dashboard.api_schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut
+from dashboard import personal_data
+from dashboard.api_schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
+from dashboard.auth import READERS, Role, current_user
 from dashboard.area_figures import area_figures
 from dashboard.casework import CaseDraft, CaseInputError
 from dashboard.contributions import case_facts
@@ -90,8 +92,10 @@ def alert_out(alert: Alert | None, lang: str = "zh") -> AlertOut | None:
 
 
 def case_out(case: Case, *, now: datetime, rt: Runtime, with_events: bool = True) -> CaseOut:
+    """The case as every reader sees it: personal data masked (revealing is a separate, audited act)."""
     alert = case_alert(case_facts(case), now=now, rules=rt.rules)
     return CaseOut(
+        **personal_data.party_of(case).masked().as_dict(),
         id=case.id, source=case.source, external_ref=case.external_ref, category=case.category, status=case.status,
         tier=case.tier, county_code=case.county_code, township_code=case.township_code, village_code=case.village_code,
         grid_code=case.grid_code, people_involved=case.people_involved, received_at=case.received_at, due_at=case.due_at,
@@ -114,6 +118,14 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         if found is None:
             raise ApiError(401, "unauthenticated", "Authorization", "unknown or revoked token")
         return found
+
+    def reader(authorization: Annotated[str | None, Header()] = None) -> ApiClient | None:
+        """A source system's token, or a signed-in leader, duty officer or admin."""
+        if authorization is None:
+            user = current_user()
+            if user is not None and user.role in READERS and user.role != Role.api_client:
+                return None
+        return client(authorization)
 
     def draft_from(body: CaseIn, source: Source, county: str) -> CaseDraft:
         loc = body.location
@@ -139,8 +151,9 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         now = datetime.now(UTC)
         try:
             draft = draft_from(body, Source(who.source), rt.cases.county_code)
-            case, created = rt.cases.submit(draft, actor=body.received_by, now=now)
-        except CaseInputError as error:
+            party = personal_data.clean_party(body.party_name, body.party_phone, body.party_id_number, body.address)
+            case, created = personal_data.submit(rt, draft, party, actor=body.received_by, now=now)
+        except (CaseInputError, personal_data.PartyInputError) as error:
             raise ApiError(422, "invalid", error.field, error.message) from None
         with rt.sessions() as session:
             stored = cases.get(session, case.id)
@@ -166,7 +179,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         return get_case(case_id, who)
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
-    def get_case(case_id: int, who: ApiClient = Depends(client)) -> CaseOut:
+    def get_case(case_id: int, who: ApiClient | None = Depends(reader)) -> CaseOut:
+        """A case with its event log; personal data is masked."""
         with rt.sessions() as session:
             case = cases.get(session, case_id)
             if case is None:
@@ -175,7 +189,7 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
 
     @router.get("/alerts", response_model=list[CaseOut])
     def get_alerts(min_level: AlertLevel = AlertLevel.yellow, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                   who: ApiClient = Depends(client)) -> list[CaseOut]:
+                   who: ApiClient | None = Depends(reader)) -> list[CaseOut]:
         """Open cases at or above ``min_level``, worst level first, then oldest first."""
         now = datetime.now(UTC)
         with rt.sessions() as session:
@@ -186,7 +200,7 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
 
     @router.get("/figures")
     def get_figures(area: str, start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")],
-                    who: ApiClient = Depends(client)) -> dict[str, object]:
+                    who: ApiClient | None = Depends(reader)) -> dict[str, object]:
         """Every DESIGN.md figure for an area (county, township, village or grid code) and period of local days."""
         if end < start:
             raise ApiError(422, "invalid", "to", "the period ends before it starts")
@@ -197,5 +211,26 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
                 raise ApiError(404, "not_found", "area", f"no area {area!r} in county {rt.cases.county_code}")
         now = datetime.now(UTC)
         return area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=now, rules=rt.rules).as_json()
+
+    @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
+    def reveal_case(case_id: int, request: Request, body: RevealIn | None = None) -> RevealOut:
+        """The unmasked personal data of one case, for a signed-in duty officer or admin.
+
+        Needs the session's CSRF token in an ``X-CSRFToken`` (or ``X-CSRF-Token``) header; every
+        reveal is written to the audit log in the same transaction that reads the data.
+        """
+        user = current_user()
+        if user is None or user.role not in (Role.duty_officer, Role.admin):
+            raise ApiError(403, "forbidden", None, "only a duty officer or an admin may reveal personal data")
+        ip = request.client.host if request.client else None
+        now = datetime.now(UTC)
+        with rt.sessions() as session, session.begin():
+            case = cases.get(session, case_id)
+            if case is None or (user.county is not None and case.county_code != user.county):
+                raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
+            details = personal_data.reveal(session, case_id, personal_data.Actor(user.name, user.role.value, ip),
+                                           reason=body.reason if body else "")
+        assert details is not None
+        return RevealOut(case_id=case_id, **details.as_dict(), revealed_by=user.name, revealed_at=now)
 
     return router

@@ -25,8 +25,10 @@ from shapely import from_geojson
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dashboard import personal_data
 from dashboard.casework import CaseDraft, CaseInputError
 from dashboard.ingest_api import GridLookup
+from dashboard.masking import PartyDetails
 from dashboard.periods import day_start
 from dashboard.runtime import Runtime
 from dashboard.settings import LOCAL_TZ
@@ -167,7 +169,11 @@ def service_notice(case: Case) -> str:
 
 
 def request_out(case: Case, point: tuple[float, float] | None = None) -> dict[str, object]:
-    """One case as an Open311 service request; ``point`` (lon, lat) stands in for a case without a position."""
+    """One case as an Open311 service request; ``point`` (lon, lat) stands in for a case without a position.
+
+    Open311 reads are public, so no personal data goes out: ``address`` stays empty and the
+    party's name, phone and ID number are never part of a request.
+    """
     category = Category(case.category)
     lon: float | None = None
     lat: float | None = None
@@ -206,7 +212,11 @@ def derived_ref(client_id: int, service_code: str, lat: float | None, long: floa
 
 @dataclass(frozen=True)
 class Submission:
-    """A POSTed service request after validation; personal fields are deliberately not kept."""
+    """A POSTed service request after validation.
+
+    The reporter's name, phone and address are kept as the case's personal data (masked
+    everywhere, never in a GET here: Open311 reads are public); the e-mail is not kept.
+    """
 
     category: Category
     description: str
@@ -214,6 +224,7 @@ class Submission:
     long: float | None
     grid_code: str | None
     external_ref: str | None
+    party: PartyDetails = PartyDetails()
 
 
 def _text(fields: Mapping[str, str], name: str) -> str | None:
@@ -251,8 +262,15 @@ def parse_submission(fields: Mapping[str, str]) -> Submission:
     description = fields.get("description", "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is limited to {MAX_DESCRIPTION} characters")
+    name = "".join(part for part in (_text(fields, "last_name"), _text(fields, "first_name")) if part)
+    try:
+        party = personal_data.clean_party(party_name=name or None, party_phone=_text(fields, "phone"),
+                                          address=_text(fields, "address_string"))
+    except personal_data.PartyInputError as error:
+        names = {"party_name": "first_name and last_name", "party_phone": "phone", "address": "address_string"}
+        raise Open311Error(400, f"{names.get(error.field, error.field)} {error.message}") from None
     return Submission(category=category, description=description, lat=lat, long=long, grid_code=grid_code,
-                      external_ref=_text(fields, "attribute[external_ref]"))
+                      external_ref=_text(fields, "attribute[external_ref]"), party=party)
 
 
 def _flatten_json(body: object) -> dict[str, str]:
@@ -405,7 +423,7 @@ def build_open311_api(rt: Runtime, clock: Callable[[], datetime] = lambda: datet
         try:
             draft = CaseDraft(source=Source(who.source), external_ref=ref, category=submission.category, received_at=now,
                               grid_code=grid, description=submission.description, lon=submission.long, lat=submission.lat)
-            return rt.cases.submit(draft, actor=who.name, now=now)
+            return personal_data.submit(rt, draft, submission.party, actor=who.name, now=now)
         except CaseInputError as error:
             field = f"attribute[{error.field}]" if error.field in ("grid_code", "external_ref") else error.field
             raise Open311Error(400, f"{field}: {error.message}") from None

@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from dash import Dash
 from fastapi import FastAPI
@@ -19,6 +20,9 @@ from dashboard.settings import PROJECT_ROOT
 from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
+from dashboard.audit_view import build_audit_router
+from dashboard.login_page import build_login_router
+from dashboard.security import AccessMiddleware, SecurityConfig, origin_of
 from dashboard.live_api import build_live_api
 from dashboard.live_hub import LiveHub
 from dashboard.ingest_api import GridLookup, build_ingest_api, install_error_handlers
@@ -56,14 +60,22 @@ def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
     return lifespan
 
 
-def create_app(rt: Runtime) -> Dash:
-    """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application."""
+def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
+    """The Dash app on the FastAPI backend; ``app.server`` is the ASGI application.
+
+    ``security`` sets rate limits (tests shrink them); every route sits behind
+    ``AccessMiddleware``, which checks the role of whoever asks (``dashboard.auth.RULES``).
+    """
+    tile = origin_of(rt.settings.tile_url)
+    security = security or SecurityConfig(img_sources=(tile,) if tile else ())
     build = build_id()
     snapshots = SnapshotCache(rt)
     hub = LiveHub(rt, snapshots, build=build)
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
                      openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt, hub))
     install_error_handlers(server)
+    server.include_router(build_login_router(rt, security))
+    server.include_router(build_audit_router(rt))
     server.include_router(build_api(rt, GeometryCache(rt)))
     lookup = GridLookup(rt)  # grid polygons are loaded once per process, for both APIs
     server.include_router(build_ingest_api(rt, lookup))
@@ -87,4 +99,6 @@ def create_app(rt: Runtime) -> Dash:
     )
     app.layout = wall.shell()
     wall_callbacks.register(app, rt, build=build)
+    # Outermost, added last: it must run before Dash's own middleware sees a callback request.
+    server.add_middleware(AccessMiddleware, rt=rt, config=replace(security, script_hashes=tuple(app.csp_hashes())))
     return app

@@ -16,3 +16,8 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_display_token() -> str:
+    """A wall screen's display token (``/screen?token=…``); stored, like API tokens, only as a hash."""
+    return "mcs_" + secrets.token_urlsafe(32)

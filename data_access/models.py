@@ -156,6 +156,10 @@ class Case(Base):
     first_receiver: Mapped[str] = mapped_column(String(64), doc="首问: who first took the case")
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="a duty officer has seen the alert")
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    party_name: Mapped[str | None] = mapped_column(String(64), doc="personal data: masked in every view")
+    party_phone: Mapped[str | None] = mapped_column(String(32), doc="personal data: masked in every view")
+    party_id_number: Mapped[str | None] = mapped_column(String(32), doc="personal data: masked in every view")
+    address: Mapped[str | None] = mapped_column(String(255), doc="personal data: masked in every view")
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="deadline of the current stage")
@@ -214,3 +218,45 @@ class ApiClient(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A person who signs in (admin, leader, duty officer); only an Argon2 hash of the password is kept."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    county_code: Mapped[str | None] = mapped_column(String(12), doc="the county this user works for; None: any")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Screen(Base):
+    """A wall display bound to one county; it signs in with a display token (only its hash is kept)."""
+
+    __tablename__ = "screen"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    county_code: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, from where; append-only."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[str] = mapped_column(Text, default="", doc="JSON text")
+    ip: Mapped[str | None] = mapped_column(String(45))

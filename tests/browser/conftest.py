@@ -1,4 +1,15 @@
-"""A real server (``python -m dashboard serve`` on the embedded default) and Debian's Chromium."""
+"""A real server (``python -m dashboard serve`` on the embedded default) and Debian's Chromium.
+
+Every page needs a role (``dashboard.auth.RULES``). What the fixtures give:
+
+- ``demo_server.screen_url`` (also the ``screen_url`` fixture): the demo wall's ``/screen?token=…`` link;
+- ``chrome(w, h)`` opens Chromium already holding that wall's display cookie for every running
+  demo server, so ``driver.get(server.url + "/")`` shows the wall as a screen does; pass
+  ``screen=False`` for a browser with no credentials (it is sent to ``/login``);
+- ``signed_in(driver, server, role)`` signs ``driver`` in through the real sign-in form as a user
+  of ``role`` (``"leader"``, ``"duty_officer"`` or ``"admin"``; created on first use) and
+  returns the user name; afterwards ``driver.get(server.url + "/duty")`` etc. just work.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +19,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.settings import PROJECT_ROOT, Settings
+from dashboard.auth import Role, hash_password, new_password
 from dashboard.runtime import Runtime
+from dashboard.security import DISPLAY_COOKIE
+from data_access import users
 from data_access.redis_connection import stop_embedded_redis
 
 SHOTS = PROJECT_ROOT / "screenshots"
@@ -29,9 +47,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dashboard", *args], env=env, cwd=PROJECT_ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+def _cli(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], env=env, cwd=PROJECT_ROOT, check=True,
+                          stdout=subprocess.PIPE, text=True).stdout
 
 
 @dataclass
@@ -40,6 +58,13 @@ class LiveServer:
     runtime: Runtime
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    screen_url: str = ""
+    """The demo wall's link with its display token (``/screen?token=…``)."""
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def display_token(self) -> str:
+        return self.screen_url.partition("token=")[2]
 
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=PROJECT_ROOT)
@@ -69,16 +94,51 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     _cli(env, "db", "upgrade")
     _cli(env, "county", "ensure-demo")
     _cli(env, "demo", "backfill", "--days", "60")
+    url = f"http://127.0.0.1:{port}"
+    screen_url = _cli(env, "screens", "add", "browser-wall", "--base-url", url).strip()
     rt = Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
-    server = LiveServer(f"http://127.0.0.1:{port}", rt, env, None)  # type: ignore[arg-type]
+    server = LiveServer(url, rt, env, None, screen_url=screen_url)  # type: ignore[arg-type]
     server.start()
+    _WALLS[url] = server.display_token
     yield server
+    _WALLS.pop(url, None)
     server.stop()
     rt.close()
     stop_embedded_redis(var)
 
 
-def chrome(width: int, height: int) -> webdriver.Chrome:
+_WALLS: dict[str, str] = {}
+"""Running demo servers → their wall's display token, for :func:`chrome`."""
+
+
+@pytest.fixture
+def screen_url(demo_server: LiveServer) -> str:
+    """The demo wall's ``/screen?token=…`` link: opening it signs a browser in as that wall."""
+    return demo_server.screen_url
+
+
+def signed_in(driver: WebDriver, server: LiveServer, role: str) -> str:
+    """Sign ``driver`` in through the sign-in form as a ``role`` user (created on first use); returns the name."""
+    name = f"browser-{role}"
+    if name not in server.passwords:
+        password = new_password()
+        with server.runtime.sessions() as session, session.begin():
+            if users.get_user(session, name) is None:
+                users.create_user(session, name=name, role=Role(role).value, password_hash=hash_password(password),
+                                  now=datetime.now(UTC))
+            else:
+                users.get_user(session, name).password_hash = hash_password(password)  # type: ignore[union-attr]
+        server.passwords[name] = password
+    driver.get(f"{server.url}/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(server.passwords[name])
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+    return name
+
+
+def chrome(width: int, height: int, *, screen: bool = True) -> webdriver.Chrome:
+    """Chromium at a screen's pixel size; with ``screen``, it holds each running demo wall's display cookie."""
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -90,6 +150,10 @@ def chrome(width: int, height: int) -> webdriver.Chrome:
     # The window size includes browser chrome; pin the page itself to the screen's pixels.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    if screen:
+        for url, token in _WALLS.items():
+            driver.execute_cdp_cmd("Network.setCookie", {"name": DISPLAY_COOKIE, "value": token, "url": url,
+                                                         "httpOnly": True, "sameSite": "Lax"})
     return driver
 
 

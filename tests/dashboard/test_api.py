@@ -7,12 +7,17 @@ import gzip
 import orjson
 from fastapi.testclient import TestClient
 
+from dashboard.auth import Role
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
+from tests.dashboard.auth_support import as_role
 
 
 def _client(rt: Runtime) -> TestClient:
-    return TestClient(create_app(rt).server)
+    """As a signed-in leader: geometry is for the screens (and source systems), not for anyone."""
+    client = TestClient(create_app(rt).server)
+    as_role(client, rt, Role.leader)
+    return client
 
 
 def test_status_reports_both_services_and_counts(runtime: Runtime, county: str) -> None:

@@ -18,8 +18,10 @@ import pytest
 from dashboard.runtime import Runtime
 from dashboard.settings import PROJECT_ROOT
 from dashboard.tokens import new_token, token_hash
+from dashboard.security import DISPLAY_COOKIE
 from data_access import api_clients
 from tests.conftest import REDIS_URL
+from tests.dashboard.auth_support import new_screen
 from tests.factories import GRID_CODES
 
 
@@ -30,7 +32,9 @@ def _port() -> int:
 
 
 @pytest.fixture
-def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """Two servers, a source system's token and a wall's display token."""
+    display = new_screen(runtime, county)
     token = new_token()
     with runtime.sessions() as session, session.begin():
         api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token), now=datetime.now(UTC))
@@ -53,7 +57,7 @@ def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, 
                     pass
                 assert time.monotonic() < deadline, f"{url} did not start"
                 time.sleep(0.3)
-        yield urls[0], urls[1], token
+        yield urls[0], urls[1], token, display
     finally:
         for proc in procs:
             proc.terminate()
@@ -61,9 +65,11 @@ def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, 
 
 
 @pytest.mark.parametrize("runtime", ["postgres"], indirect=True)
-def test_a_write_through_one_process_reaches_a_screen_on_the_other(two_servers: tuple[str, str, str]) -> None:
-    writer, watcher, token = two_servers
-    with httpx.Client(timeout=30) as client, client.stream("GET", f"{watcher}/api/live/stream") as stream:
+def test_a_write_through_one_process_reaches_a_screen_on_the_other(two_servers: tuple[str, str, str, str]) -> None:
+    writer, watcher, token, display = two_servers
+    with httpx.Client(timeout=30, cookies={DISPLAY_COOKIE: display}) as client, \
+            client.stream("GET", f"{watcher}/api/live/stream") as stream:
+        assert stream.status_code == 200
         lines = stream.iter_lines()
         full = _next_event(lines)
         assert full[0] == "full"

@@ -287,8 +287,11 @@ def test_query_defaults_to_the_last_90_days() -> None:
     assert ids.ids == (3, 5)
 
 
-def test_submission_keeps_nothing_personal() -> None:
-    submission = parse_submission({"service_code": "medical", "lat": "44.1", "long": "127.3", "first_name": "李",
-                                   "phone": "139", "email": "a@b.c", "description": " 术后感染 "})
+def test_submission_keeps_the_reporter_as_personal_data_but_not_the_email() -> None:
+    submission = parse_submission({"service_code": "medical", "lat": "44.1", "long": "127.3", "first_name": "小明",
+                                   "last_name": "李", "phone": "139", "email": "a@b.c", "description": " 术后感染 "})
     assert submission.description == "术后感染"
-    assert set(vars(submission)) == {"category", "description", "lat", "long", "grid_code", "external_ref"}
+    assert set(vars(submission)) == {"category", "description", "lat", "long", "grid_code", "external_ref", "party"}
+    assert submission.party.as_dict() == {"party_name": "李小明", "party_phone": "139", "party_id_number": None,
+                                          "address": None}
+    assert "a@b.c" not in str(submission)

@@ -1,0 +1,206 @@
+"""Who is asking: roles, the route table, passwords, sessions and ``current_user()``.
+
+Every request passes through ``dashboard.security.AccessMiddleware``, which finds the principal
+(a session cookie, a wall's display token, or a source system's Bearer token), checks it
+against :data:`RULES` and sets :func:`current_user` for the code that handles the request,
+Dash callbacks included. Roles, from most to least trusted: admin, duty_officer, leader, screen;
+api_client is a source system (``dashboard.tokens``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+
+import redis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from data_access import sessions_store
+
+
+class Role(StrEnum):
+    admin = "admin"
+    leader = "leader"
+    duty_officer = "duty_officer"
+    screen = "screen"
+    api_client = "api_client"
+
+
+USER_ROLES = (Role.admin, Role.leader, Role.duty_officer)
+"""Roles a person signs in with (screens use display tokens, source systems API tokens)."""
+WALL = frozenset({Role.screen, Role.leader, Role.duty_officer, Role.admin})
+TABLET = frozenset({Role.leader, Role.duty_officer, Role.admin})
+DUTY = frozenset({Role.duty_officer, Role.admin})
+ADMIN = frozenset({Role.admin})
+SOURCE = frozenset({Role.api_client})
+READERS = frozenset({Role.api_client, Role.leader, Role.duty_officer, Role.admin})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in party of one request; ``county`` binds a screen (or a user) to one county."""
+
+    name: str
+    role: Role
+    county: str | None = None
+
+
+_current: ContextVar[Principal | None] = ContextVar("mediation_principal", default=None)
+
+
+def current_user() -> Principal | None:
+    """Who makes the current request (``None``: nobody signed in, e.g. a public route)."""
+    return _current.get()
+
+
+def has_role(*roles: Role) -> bool:
+    """For callbacks: ``if not has_role(Role.duty_officer, Role.admin): raise PreventUpdate``."""
+    user = _current.get()
+    return user is not None and user.role in roles
+
+
+@contextmanager
+def acting_as(principal: Principal | None) -> Iterator[None]:
+    """Set :func:`current_user` for a block (the middleware per request; tests and jobs by hand)."""
+    token = _current.set(principal)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use the routes matching ``pattern`` (and ``methods``, if given).
+
+    ``kind``: ``page`` (unauthenticated → redirect to the sign-in page), ``api`` (→ 401/403 JSON)
+    or ``public``. ``bearer``: a source system's token is accepted as api_client.
+    """
+
+    pattern: re.Pattern[str]
+    roles: frozenset[Role]
+    kind: str = "api"
+    methods: frozenset[str] = frozenset()
+    bearer: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.methods or method in self.methods) and self.pattern.fullmatch(path) is not None
+
+
+def _rule(pattern: str, roles: frozenset[Role], kind: str = "api", methods: str = "", bearer: bool = False) -> Rule:
+    return Rule(re.compile(pattern), roles, kind, frozenset(methods.split()) if methods else frozenset(), bearer)
+
+
+PUBLIC: frozenset[Role] = frozenset()
+RULES: tuple[Rule, ...] = (
+    _rule(r"/login|/logout|/login\.css|/api/status|/_favicon\.ico", PUBLIC, "public"),
+    _rule(r"/assets/.*|/_dash-component-suites/.*", PUBLIC, "public"),
+    _rule(r"/open311/.*", PUBLIC, "public"),
+    _rule(r"/api/openapi\.json|/api/docs.*", PUBLIC, "public"),
+    _rule(r"/admin(/.*)?", ADMIN, "page"),
+    _rule(r"/api/audit", ADMIN),
+    _rule(r"/api/cases/[^/]+/reveal", DUTY, methods="POST"),
+    _rule(r"/api/cases(/[^/]+/events)?", SOURCE, methods="POST", bearer=True),
+    _rule(r"/api/(cases/[^/]+|alerts|figures)", READERS, methods="GET HEAD", bearer=True),
+    _rule(r"/api/live/.*", WALL),
+    _rule(r"/api/geo/.*", WALL | SOURCE, bearer=True),
+    _rule(r"/api/.*", ADMIN, bearer=False),
+    _rule(r"/_dash-.*|/_reload-hash", WALL),
+    _rule(r"/tablet(/.*)?", TABLET, "page"),
+    _rule(r"/duty(/.*)?", DUTY, "page"),
+    _rule(r"/.*", WALL, "page"),
+)
+"""First match wins; a path no rule names falls to the last rule: the wall's roles, as a page."""
+
+
+def rule_for(method: str, path: str) -> Rule:
+    for rule in RULES:
+        if rule.matches(method, path):
+            return rule
+    return RULES[-1]
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """Argon2id with argon2-cffi's current defaults (the parameters travel inside the hash)."""
+    check_password_strength(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the time a real check takes, so an unknown name cannot be told from a wrong password."""
+    verify_password(_DUMMY_HASH, password)
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD = 10
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if password.strip() != password:
+        raise ValueError("a password may not start or end with spaces")
+
+
+def new_password() -> str:
+    """A random password for demo and first accounts (never a fixed default)."""
+    return secrets.token_urlsafe(12)
+
+
+USER_IDLE_SECONDS = 8 * 3600
+"""A person's session ends after 8 idle hours (a duty shift)."""
+SCREEN_IDLE_SECONDS = 30 * 86400
+"""A wall runs for days unattended; its session is renewed by every request it makes."""
+
+
+@dataclass(frozen=True)
+class SessionData:
+    principal: Principal
+    csrf: str
+    screen_id: int | None = None
+
+
+def start_session(client: redis.Redis, principal: Principal, *, screen_id: int | None = None,
+                  csrf: str | None = None) -> tuple[str, SessionData]:
+    """A new session id (for the cookie) and its data; ``csrf`` is the token forms and callbacks send back."""
+    data = SessionData(principal, csrf or secrets.token_urlsafe(32), screen_id)
+    ttl = SCREEN_IDLE_SECONDS if principal.role == Role.screen else USER_IDLE_SECONDS
+    session_id = sessions_store.create(client, {
+        "name": principal.name, "role": principal.role.value, "county": principal.county, "csrf": data.csrf,
+        "screen": str(screen_id) if screen_id is not None else None,
+    }, ttl_seconds=ttl)
+    return session_id, data
+
+
+def load_session(client: redis.Redis, session_id: str) -> SessionData | None:
+    raw = sessions_store.load(client, session_id)
+    if raw is None:
+        return None
+    try:
+        county = raw.get("county")
+        principal = Principal(name=str(raw["name"]), role=Role(str(raw["role"])),
+                              county=str(county) if county else None)
+        screen = raw.get("screen")
+        return SessionData(principal, str(raw["csrf"]), int(str(screen)) if screen else None)
+    except (KeyError, ValueError):
+        return None
+
+
+def end_session(client: redis.Redis, session_id: str) -> None:
+    sessions_store.delete(client, session_id)

@@ -1,0 +1,97 @@
+"""Personal data on cases: written with the case, read masked, revealed only on purpose and audited.
+
+The write path (``dashboard.case_service``) knows nothing of people; a case with personal data is
+built by the same ``new_case`` and written in the same single transaction, with the party details
+set on the row before the commit, so a case never exists without the details it came with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dashboard.casework import CaseDraft, new_case
+from dashboard.masking import PartyDetails
+from dashboard.runtime import Runtime
+from data_access import audit, cases
+from data_access.models import Case
+
+LIMITS = {"party_name": 64, "party_phone": 32, "party_id_number": 32, "address": 255}
+
+
+class PartyInputError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def clean_party(party_name: str | None = None, party_phone: str | None = None, party_id_number: str | None = None,
+                address: str | None = None) -> PartyDetails:
+    """Trimmed details, empty strings as ``None``; a value over its column's length is refused."""
+    values = {"party_name": party_name, "party_phone": party_phone, "party_id_number": party_id_number,
+              "address": address}
+    cleaned: dict[str, str | None] = {}
+    for field, value in values.items():
+        text = (value or "").strip() or None
+        if text is not None and len(text) > LIMITS[field]:
+            raise PartyInputError(field, f"is limited to {LIMITS[field]} characters")
+        cleaned[field] = text
+    return PartyDetails(**cleaned)
+
+
+def party_of(case: Case) -> PartyDetails:
+    return PartyDetails(party_name=case.party_name, party_phone=case.party_phone,
+                        party_id_number=case.party_id_number, address=case.address)
+
+
+def submit(rt: Runtime, draft: CaseDraft, party: PartyDetails, *, actor: str,
+           now: datetime | None = None) -> tuple[Case, bool]:
+    """``CaseService.submit`` with personal data: a repeat of (source, external_ref) returns the first case."""
+    if party.is_empty():
+        return rt.cases.submit(draft, actor=actor, now=now)
+    service = rt.cases
+    now = now or datetime.now(UTC)
+    place = service.place(draft.grid_code)
+    with service.sessions() as session:
+        existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
+        if existing is not None:
+            return existing, False
+    case, event = new_case(draft, place, actor=actor, now=now, rules=service.rules)
+    for field, value in party.as_dict().items():
+        setattr(case, field, value)
+    try:
+        service.write(lambda session: [cases.add(session, case, event)])
+        return case, True
+    except IntegrityError:
+        with service.sessions() as session:
+            existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
+        if existing is None:
+            raise
+        return existing, False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, for the audit log."""
+
+    name: str
+    role: str
+    ip: str | None = None
+
+
+def reveal(session: Session, case_id: int, who: Actor, *, reason: str = "") -> PartyDetails | None:
+    """The unmasked personal data of a case, with an audit entry in the caller's transaction.
+
+    ``None`` when there is no such case (nothing is logged then).
+    """
+    case = cases.get(session, case_id)
+    if case is None:
+        return None
+    details = party_of(case)
+    audit.record(session, actor=who.name, role=who.role, action="reveal", target=f"case:{case_id}",
+                 detail={"fields": [k for k, v in details.as_dict().items() if v], "reason": reason[:200]},
+                 ip=who.ip)
+    return details

@@ -1,0 +1,41 @@
+"""People who sign in and the wall screens bound to a county. Functions never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data_access.models import Screen, User
+
+
+def create_user(session: Session, *, name: str, role: str, password_hash: str, now: datetime,
+                county_code: str | None = None) -> User:
+    user = User(name=name, role=role, password_hash=password_hash, created_at=now, county_code=county_code)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name)).first()
+
+
+def active_user(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name, User.disabled_at.is_(None))).first()
+
+
+def create_screen(session: Session, *, name: str, county_code: str, token_hash: str, now: datetime) -> Screen:
+    screen = Screen(name=name, county_code=county_code, token_hash=token_hash, created_at=now)
+    session.add(screen)
+    session.flush()
+    return screen
+
+
+def get_screen(session: Session, name: str) -> Screen | None:
+    return session.scalars(select(Screen).where(Screen.name == name)).first()
+
+
+def active_screen(session: Session, token_hash: str) -> Screen | None:
+    return session.scalars(select(Screen).where(Screen.token_hash == token_hash, Screen.revoked_at.is_(None))).first()

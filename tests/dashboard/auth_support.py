@@ -1,0 +1,45 @@
+"""Helpers for tests that talk to the app as a signed-in role, a wall screen or nobody."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from dashboard.auth import Principal, Role, hash_password, new_password, start_session
+from dashboard.runtime import Runtime
+from dashboard.security import CSRF_COOKIE, DISPLAY_COOKIE, SESSION_COOKIE
+from dashboard.tokens import token_hash
+from data_access import users
+
+
+def new_screen(rt: Runtime, county: str, name: str = "wall") -> str:
+    """A wall screen bound to ``county``; returns its display token."""
+    token = "mcs_" + new_password() + new_password()
+    with rt.sessions() as session, session.begin():
+        users.create_screen(session, name=name, county_code=county, token_hash=token_hash(token), now=datetime.now(UTC))
+    return token
+
+
+def new_user(rt: Runtime, name: str, role: Role, county: str | None = None) -> str:
+    """A user with a random password; returns the password."""
+    password = new_password()
+    with rt.sessions() as session, session.begin():
+        users.create_user(session, name=name, role=role.value, password_hash=hash_password(password),
+                          now=datetime.now(UTC), county_code=county)
+    return password
+
+
+def as_role(client: TestClient, rt: Runtime, role: Role, county: str | None = None, name: str | None = None) -> str:
+    """Give ``client`` a session of ``role`` (straight into Redis, no password); returns the CSRF token,
+    which is also set as the ``X-CSRFToken`` header like Dash's renderer does."""
+    session_id, data = start_session(rt.redis, Principal(name=name or f"test-{role.value}", role=role, county=county))
+    client.cookies.set(SESSION_COOKIE, session_id)
+    client.cookies.set(CSRF_COOKIE, data.csrf)
+    client.headers["X-CSRFToken"] = data.csrf
+    return data.csrf
+
+
+def as_screen(client: TestClient, token: str) -> None:
+    """A wall: only its display cookie; the app opens a screen session from it."""
+    client.cookies.set(DISPLAY_COOKIE, token)
