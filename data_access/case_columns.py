@@ -106,6 +106,7 @@ def _fetch(engine: Engine, snapshot: str, query: sql.Composable,
     pooled = engine.raw_connection()
     try:
         raw = pooled.driver_connection
+        raw.rollback()  # type: ignore[union-attr]  # a pool hook may have left a transaction open
         with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
