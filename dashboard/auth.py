@@ -9,6 +9,7 @@ api_client is a source system (``dashboard.tokens``).
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -117,6 +118,41 @@ RULES: tuple[Rule, ...] = (
     _rule(r"/.*", WALL, "page"),
 )
 """First match wins; a path no rule names falls to the last rule: the wall's roles, as a page."""
+
+
+CALLBACK_SCOPES: dict[str, frozenset[Role]] = {"duty-": DUTY, "tablet-": TABLET, "admin-": ADMIN}
+"""Every Dash screen shares one callback route, so the route table alone would let a wall run a
+duty console's callback. A callback any of whose output ids starts with one of these prefixes
+(for pattern-matching ids: whose ``type`` does) runs only for these roles. Callbacks should still
+check :func:`has_role` themselves before acting."""
+
+
+def _output_ids(output: str) -> list[str]:
+    """Component ids named by Dash's ``output`` field: ``id.prop`` or ``..id1.prop1...id2.prop2..``."""
+    specs = output[2:-2].split("...") if output.startswith("..") else [output]
+    ids = []
+    for spec in specs:
+        component = spec.rsplit(".", 1)[0]
+        if not component.startswith("{"):
+            ids.append(component)
+            continue
+        try:
+            parsed = json.loads(component)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            ids.extend(str(v) for v in parsed.values() if isinstance(v, str))
+    return ids
+
+
+def callback_roles(output: str) -> frozenset[Role] | None:
+    """The roles that may run a callback with this ``output``; ``None``: any role the route admits."""
+    allowed: frozenset[Role] | None = None
+    for component in _output_ids(output):
+        for prefix, roles in CALLBACK_SCOPES.items():
+            if component.startswith(prefix):
+                allowed = roles if allowed is None else allowed & roles
+    return allowed
 
 
 def rule_for(method: str, path: str) -> Rule:

@@ -7,6 +7,7 @@ unbuffered and the principal set in :func:`dashboard.auth.current_user` reaches 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import time
@@ -22,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard.auth import (
     Principal,
+    callback_roles,
     Role,
     Rule,
     SessionData,
@@ -45,6 +47,7 @@ CSRF_HEADERS = ("x-csrftoken", "x-csrf-token")
 LOGIN_CSRF_COOKIE = "mc_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SCREEN_PATHS = frozenset({"/", "/screen"})
+CALLBACK_PATH = "/_dash-update-component"
 DISPLAY_MAX_AGE = 400 * 86400
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
 
@@ -246,6 +249,12 @@ class AccessMiddleware:
                 return
             await verdict.response(scope, receive, send_with_headers)
             return
+        if incoming.path == CALLBACK_PATH and incoming.method == "POST" and verdict.principal is not None:
+            body, receive = await _buffered(receive)
+            refused = callback_refusal(body, verdict.principal)
+            if refused is not None:
+                await refused(scope, receive, send_with_headers)
+                return
         scope.setdefault("state", {})["principal"] = verdict.principal
         with acting_as(verdict.principal):
             await self.app(scope, receive, send_with_headers)
@@ -361,6 +370,40 @@ class AccessMiddleware:
         if verdict is None:
             return Verdict(cookies=clear_cookies(https=req.https))
         return verdict
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read a request body once and hand on a ``receive`` that replays it."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def callback_refusal(body: bytes, principal: Principal) -> Response | None:
+    """403 when the callback's outputs belong to a screen this role may not use (``auth.CALLBACK_SCOPES``)."""
+    try:
+        output = json.loads(body).get("output", "")
+    except (ValueError, AttributeError):
+        return None
+    allowed = callback_roles(output) if isinstance(output, str) else None
+    if allowed is None or principal.role in allowed:
+        return None
+    return error_json(403, "forbidden", f"the role {principal.role.value} may not run this callback", "output")
 
 
 def client_ip(scope: Scope) -> str | None:

@@ -10,7 +10,7 @@ import pytest
 from dash import Input, Output
 from fastapi.testclient import TestClient
 
-from dashboard.auth import RULES, Role, current_user, rule_for
+from dashboard.auth import RULES, Role, callback_roles, current_user, rule_for
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, SESSION_COOKIE, Limit, SecurityConfig
 from dashboard.server import create_app
@@ -271,3 +271,34 @@ def test_websocket_needs_a_session_and_the_same_origin(runtime: Runtime, county:
     with pytest.raises(WebSocketDisconnect):
         with app_client.websocket_connect("/_dash-ws-callback", headers={"origin": "https://evil.example"}):
             pass
+
+
+@pytest.mark.parametrize(("output", "allowed"), [
+    ("wall-page.children", None),
+    ("duty-queue.children", frozenset(DUTY)),
+    ("..wall-kpis.children...tablet-brief.children..", frozenset(TABLET)),
+    ("..duty-queue.children...tablet-brief.children..", frozenset(DUTY)),
+    ('{"index":["ALL"],"type":"admin-row"}.children', frozenset(ADMIN)),
+])
+def test_callback_outputs_name_the_roles_that_may_run_them(output: str, allowed: frozenset[Role] | None) -> None:
+    assert callback_roles(output) == allowed
+
+
+@pytest.mark.parametrize("role", [Role.screen, Role.leader, Role.duty_officer])
+def test_a_duty_callback_runs_only_for_duty_roles(runtime: Runtime, county: str, role: Role) -> None:
+    app = create_app(runtime)
+
+    @app.callback(Output("duty-test-out", "children"), Input("duty-test-in", "value"))
+    def duty_only(_value: object) -> str:
+        return "acted"
+
+    with TestClient(app.server) as client:
+        as_role(client, runtime, role, county=county)
+        response = client.post("/_dash-update-component", json={
+            "output": "duty-test-out.children", "outputs": {"id": "duty-test-out", "property": "children"},
+            "inputs": [{"id": "duty-test-in", "property": "value", "value": 1}],
+            "changedPropIds": ["duty-test-in.value"], "state": []})
+    if role in DUTY:
+        assert response.status_code == 200 and "acted" in response.text
+    else:
+        assert response.status_code == 403 and response.json()["errors"][0]["field"] == "output"
