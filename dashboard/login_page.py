@@ -70,7 +70,8 @@ html, body { margin: 0; min-height: 100%; background: var(--bg); color: var(--te
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would turn our sign-in page into a phishing aid."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 32 or ord(c) == 127 for c in target)):  # browsers drop tabs: "/\t/x" is "//x"
         return "/"
     return target if target != "/login" and not target.startswith("/login?") else "/"
 

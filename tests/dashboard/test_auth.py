@@ -11,6 +11,7 @@ from dash import Input, Output
 from fastapi.testclient import TestClient
 
 from dashboard.auth import RULES, Role, callback_roles, current_user, rule_for
+from dashboard.login_page import safe_next
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, SESSION_COOKIE, Limit, SecurityConfig
 from dashboard.server import create_app
@@ -302,3 +303,11 @@ def test_a_duty_callback_runs_only_for_duty_roles(runtime: Runtime, county: str,
         assert response.status_code == 200 and "acted" in response.text
     else:
         assert response.status_code == 403 and response.json()["errors"][0]["field"] == "output"
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("/duty?lang=en", "/duty?lang=en"), ("https://evil.example/", "/"), ("//evil.example", "/"),
+    ("/\t/evil.example", "/"), ("/\\evil.example", "/"), ("", "/"), (None, "/"), ("/login?next=/x", "/"),
+])
+def test_sign_in_only_returns_to_pages_of_this_site(given: str | None, kept: str) -> None:
+    assert safe_next(given) == kept
