@@ -145,3 +145,13 @@ def test_codes_read_before_redis_was_emptied_are_not_reused(runtime: Runtime, co
         state = aggregates.read_state(runtime.redis, county, [], now_us=bounds[0], long_us=bounds[1], soon_us=bounds[2])
         opened = dict(zip(state.codes, state.open[:, 0].tolist(), strict=True))
         assert opened.get(GRID_CODES[n]) == 1 and GRID_CODES[1 - n] not in opened
+
+
+def test_rebuild_of_a_county_without_cases_is_empty_and_built(runtime: Runtime, county: str) -> None:
+    with runtime.sessions() as session:
+        report = cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+        assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
+    assert (report.cases, report.open_cases, report.days) == (0, 0, 0)
+    assert aggregates.is_built(runtime.redis, county)
+    snapshot = SnapshotCache(runtime).get(county, NOW)
+    assert snapshot.areas == {} and snapshot.figures.now.open == 0
