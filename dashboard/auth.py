@@ -66,14 +66,24 @@ def has_role(*roles: Role) -> bool:
     return user is not None and user.role in roles
 
 
+_csrf: ContextVar[str | None] = ContextVar("mediation_csrf", default=None)
+
+
+def current_csrf_token() -> str | None:
+    """The session's CSRF token: the hidden ``csrf`` field of a sign-out form (``POST /logout``) that
+    a screen renders; scripts read the ``_csrf_token`` cookie and send it as ``X-CSRFToken``."""
+    return _csrf.get()
+
+
 @contextmanager
-def acting_as(principal: Principal | None) -> Iterator[None]:
+def acting_as(principal: Principal | None, csrf: str | None = None) -> Iterator[None]:
     """Set :func:`current_user` for a block (the middleware per request; tests and jobs by hand)."""
-    token = _current.set(principal)
+    token, csrf_token = _current.set(principal), _csrf.set(csrf)
     try:
         yield
     finally:
         _current.reset(token)
+        _csrf.reset(csrf_token)
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,7 @@ class AccessMiddleware:
                 await refused(scope, receive, send_with_headers)
                 return
         scope.setdefault("state", {})["principal"] = verdict.principal
-        with acting_as(verdict.principal):
+        with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 
     def decide(self, req: Incoming, rule: Rule) -> Verdict:

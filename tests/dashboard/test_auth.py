@@ -10,7 +10,7 @@ import pytest
 from dash import Input, Output
 from fastapi.testclient import TestClient
 
-from dashboard.auth import RULES, Role, callback_roles, current_user, rule_for
+from dashboard.auth import RULES, Role, callback_roles, current_csrf_token, current_user, rule_for
 from dashboard.login_page import safe_next
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, SESSION_COOKIE, Limit, SecurityConfig
@@ -249,17 +249,17 @@ def test_callbacks_know_who_is_asking(runtime: Runtime, county: str) -> None:
     @app.callback(Output("whoami-out", "children"), Input("whoami-in", "value"))
     def whoami(_value: object) -> str:
         user = current_user()
-        return f"{user.name}/{user.role.value}" if user else "nobody"
+        return f"{user.name}/{user.role.value}/{current_csrf_token()}" if user else "nobody"
 
     with TestClient(app.server) as client:
-        as_role(client, runtime, Role.duty_officer, name="值班员乙")
+        csrf = as_role(client, runtime, Role.duty_officer, name="值班员乙")
         response = client.post("/_dash-update-component", json={
             "output": "whoami-out.children", "outputs": {"id": "whoami-out", "property": "children"},
             "inputs": [{"id": "whoami-in", "property": "value", "value": 1}], "changedPropIds": ["whoami-in.value"],
             "state": []})
     assert response.status_code == 200, response.text
-    assert response.json()["response"]["whoami-out"]["children"] == "值班员乙/duty_officer"
-    assert current_user() is None
+    assert response.json()["response"]["whoami-out"]["children"] == f"值班员乙/duty_officer/{csrf}"
+    assert current_user() is None and current_csrf_token() is None
 
 
 def test_websocket_needs_a_session_and_the_same_origin(runtime: Runtime, county: str, app_client: TestClient) -> None:
