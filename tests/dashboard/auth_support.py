@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from dashboard.auth import Principal, Role, hash_password, new_password, start_session
 from dashboard.runtime import Runtime
@@ -43,3 +46,10 @@ def as_role(client: TestClient, rt: Runtime, role: Role, county: str | None = No
 def as_screen(client: TestClient, token: str) -> None:
     """A wall: only its display cookie; the app opens a screen session from it."""
     client.cookies.set(DISPLAY_COOKIE, token)
+
+
+@contextmanager
+def served(app: ASGIApp) -> Iterator[TestClient]:
+    """A client without the app's lifespan (no live hub tasks, no scheduler thread), as the other
+    API tests use it: routes compute what they need on demand."""
+    yield TestClient(app)

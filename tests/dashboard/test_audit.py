@@ -15,7 +15,7 @@ from dashboard.runtime import Runtime
 from dashboard.server import create_app
 from dashboard.tokens import token_hash
 from data_access import api_clients, audit, users
-from tests.dashboard.auth_support import as_role
+from tests.dashboard.auth_support import as_role, served
 
 
 def test_record_writes_one_entry_in_the_callers_transaction(runtime: Runtime) -> None:
@@ -111,7 +111,7 @@ def test_admin_reads_the_log_as_a_page_and_as_json(runtime: Runtime, county: str
         for n in range(60):
             audit.record(session, actor="值班员甲", role="duty_officer", action="assign", target=f"case:{n}",
                          detail={"to": "<script>alert(1)</script>"}, at=datetime.now(UTC))
-    with TestClient(create_app(runtime).server) as client:
+    with served(create_app(runtime).server) as client:
         as_role(client, runtime, Role.admin)
         page = client.get("/admin/audit")
         assert page.status_code == 200 and "第 1/2 页" in page.text and "case:59" in page.text

@@ -15,7 +15,7 @@ from dashboard.runtime import Runtime
 from dashboard.server import create_app
 from dashboard.tokens import new_token, token_hash
 from data_access import api_clients, audit, cases
-from tests.dashboard.auth_support import as_role
+from tests.dashboard.auth_support import as_role, served
 
 GRID = "990101001001001"
 PLANTED = {"party_name": "欧阳测试甲", "party_phone": "13912345678", "party_id_number": "220283199001011234",
@@ -50,7 +50,7 @@ def source_token(runtime: Runtime, county: str) -> str:
 
 @pytest.fixture
 def app(runtime: Runtime, county: str) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime).server) as client:
+    with served(create_app(runtime).server) as client:
         yield client
 
 
