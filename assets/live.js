@@ -4,7 +4,7 @@
    full state is fetched instead. A message from a new build reloads the page (a deploy). */
 window.mediationLive = (function () {
   "use strict";
-  var live = { values: {}, kpis: {}, id: null, lastMessageAt: 0, mode: "connecting", staleSince: null,
+  var live = { values: {}, kpis: {}, cells: {}, id: null, lastMessageAt: 0, mode: "connecting", staleSince: null,
                received: 0, lastApplyMs: 0 };
   var anchor = null;
   var source = null;
@@ -19,7 +19,9 @@ window.mediationLive = (function () {
   }
 
   function query(since) {
-    var q = "?county=" + encodeURIComponent(anchor.dataset.county) + "&days=" + anchor.dataset.days;
+    var d = anchor.dataset;
+    var q = "?county=" + encodeURIComponent(d.county) + "&area=" + encodeURIComponent(d.area) +
+      "&days=" + d.days + "&lang=" + d.lang;
     return since ? q + "&since=" + encodeURIComponent(since) : q;
   }
 
@@ -54,6 +56,7 @@ window.mediationLive = (function () {
         setProps("kpi-" + name, { children: kpis[name] });
       }
     });
+    applyCells(kind === "full", msg.cells || {});
     setProps("wall-updated", { children: msg.updated });
     live.id = msg.to || msg.id;
     live.received += 1;
@@ -66,6 +69,21 @@ window.mediationLive = (function () {
     }
     live.lastApplyMs = performance.now() - started;
     heard();
+  }
+
+  /* Panel cells: element id -> props. Ids starting with "_" are data for other scripts (the tour). */
+  function applyCells(full, cells) {
+    if (full) {
+      live.cells = {};
+    }
+    Object.keys(cells).forEach(function (id) {
+      var props = cells[id];
+      var before = live.cells[id];
+      live.cells[id] = props;
+      if (id.charAt(0) !== "_" && JSON.stringify(before) !== JSON.stringify(props)) {
+        setProps(id, props);
+      }
+    });
   }
 
   function heard() {

@@ -9,6 +9,7 @@ window.mediationMap = (function () {
   var TIER_RADIUS = { county: 10, township: 5, village: 2.5 };
   var grids = {};
   var centers = {};
+  var townships = {};
 
   function valueOf(code) {
     var live = window.mediationLive;
@@ -72,8 +73,23 @@ window.mediationMap = (function () {
     bindTooltip(feature, layer, context);
   }
 
+  var TOWNSHIP_STYLE = { fill: false, color: "#dbeafe", weight: 1.8, opacity: 0.9 };
+  var TOWNSHIP_FOCUS = { fill: true, fillColor: "#facc15", fillOpacity: 0.08, color: "#facc15", weight: 4, opacity: 1 };
+
   function townshipStyle() {
-    return { fill: false, color: "#dbeafe", weight: 1.8, opacity: 0.9 };
+    return TOWNSHIP_STYLE;
+  }
+
+  function townshipRegister(feature, layer) {
+    townships[codeOf(feature)] = layer;
+  }
+
+  /* The hotspot tour: outline one township (or none) and hand back its layer for fitting. */
+  function focusTownship(code) {
+    Object.keys(townships).forEach(function (c) {
+      townships[c].setStyle(c === code ? TOWNSHIP_FOCUS : TOWNSHIP_STYLE);
+    });
+    return code ? townships[code] : null;
   }
 
   function centerRadius(tier, code) {
@@ -122,6 +138,8 @@ window.mediationMap = (function () {
     gridStyle: gridStyle,
     gridTooltip: gridTooltip,
     townshipStyle: townshipStyle,
+    townshipRegister: townshipRegister,
+    focusTownship: focusTownship,
     centerMarker: centerMarker,
     centerTooltip: centerTooltip,
     restyle: restyle,

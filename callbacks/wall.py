@@ -1,4 +1,4 @@
-"""Wall screen callbacks: render once per URL. Live values bypass callbacks (see live.js)."""
+"""The wall screen: built once per URL. Live values bypass callbacks (see live.js)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output
 
+from dashboard import places
 from dashboard.runtime import Runtime
 from dashboard.wall_service import county_view
 from dashboard.wall_snapshot import stale_after
@@ -16,22 +17,37 @@ MAX_PERIOD_DAYS = 366 * 3
 
 
 def screen_params(search: str | None, default_lang: str) -> dict[str, Any]:
-    """URL parameters that configure a wall without clicks: ``?lang=en&county=220283&days=365``."""
+    """URL parameters that configure a wall without clicks:
+    ``?lang=en&county=220283&township=220283100&days=365&tour=off``."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
     raw_days = query.get("days", ["30"])[0]
     days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_PERIOD_DAYS else 30
+    township = query.get("township", [None])[0]
     return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
-            "days": days}
+            "township": township if township and township.isdigit() else None, "days": days,
+            "tour": query.get("tour", ["on"])[0] != "off"}
+
+
+def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
+    params = screen_params(search, rt.settings.language)
+    code, name, bounds = county_view(rt, params["county"])
+    with rt.sessions() as session:
+        towns = places.townships(session, code)
+    focus = next((p for p in towns if p.code == params["township"]), None)
+    return wall.wall(
+        county=code, county_name=name, bounds=focus.bounds if focus else bounds, lang=params["lang"],
+        days=params["days"], area=focus.code if focus else code, area_name=focus.name if focus else None,
+        townships=len(towns), tour=params["tour"] and focus is None,
+        stale_ms=int(stale_after(rt.settings.refresh_seconds).total_seconds() * 1000), build=build,
+        tile_url=rt.settings.tile_url, tile_attribution=rt.settings.tile_attribution,
+    )
 
 
 def register(app: Dash, rt: Runtime, *, build: str) -> None:
-    stale_ms = int(stale_after(rt.settings.refresh_seconds).total_seconds() * 1000)
+    """One callback builds the page for the URL: the wall (``/``, ``/screen``), the tablet or the
+    duty console."""
 
-    @app.callback(Output(wall.PAGE, "children"), Input(wall.URL, "search"))
-    def render(search: str | None) -> list[object]:
-        params = screen_params(search, rt.settings.language)
-        code, name, bounds = county_view(rt, params["county"])
-        return wall.wall(county=code, county_name=name, bounds=bounds, lang=params["lang"], days=params["days"],
-                         stale_ms=stale_ms, build=build, tile_url=rt.settings.tile_url,
-                         tile_attribution=rt.settings.tile_attribution)
+    @app.callback(Output(wall.PAGE, "children"), Input(wall.URL, "pathname"), Input(wall.URL, "search"))
+    def render(pathname: str | None, search: str | None) -> list[object]:
+        return wall_page(rt, search, build=build)

@@ -23,6 +23,9 @@ HEARTBEAT_SECONDS = 5.0
 
 Days = Annotated[int, Query(ge=1, le=1098)]
 """The screen's closure-rate period, as ``?days=`` on the wall."""
+Area = Annotated[str | None, Query(max_length=15, pattern=r"^[0-9]+$")]
+"""The township a wall follows (``?township=``); the county when absent."""
+Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
 def _event(kind: str, body: dict[str, object]) -> bytes:
@@ -32,32 +35,44 @@ def _event(kind: str, body: dict[str, object]) -> bytes:
 def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
-    def key_of(county: str | None, days: int) -> ScreenKey:
-        return (county or hub.rt.county_code(), days)
+    def key_of(county: str | None, area: str | None, days: int, lang: str) -> ScreenKey:
+        code = county or hub.rt.county_code()
+        return (code, area or code, days, lang)
+
+    def not_found(error: Exception) -> JSONResponse:
+        return JSONResponse({"errors": [{"code": "not_found", "field": "area", "message": str(error)}]}, 404)
 
     @router.get("/state")
-    async def state(county: str | None = None, days: Days = 30) -> Response:
+    async def state(county: str | None = None, area: Area = None, days: Days = 30, lang: Lang = "zh") -> Response:
         """The full state of a screen (first load, or after a gap)."""
         try:
-            watched = await hub.watch(key_of(county, days))
+            watched = await hub.watch(key_of(county, area, days, lang))
         except (NoCountyError, LookupError) as error:
-            return JSONResponse({"errors": [{"code": "not_found", "field": "county", "message": str(error)}]}, 404)
+            return not_found(error)
         return Response(orjson.dumps(watched.latest), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
 
     @router.get("/poll")
-    async def poll(county: str | None = None, days: Days = 30, since: str | None = None) -> Response:
+    async def poll(county: str | None = None, area: Area = None, days: Days = 30, lang: Lang = "zh",
+                   since: str | None = None) -> Response:
         """The same messages as the stream, for networks that break long-lived responses."""
-        key = key_of(county, days)
-        watched = await hub.watch(key)
+        key = key_of(county, area, days, lang)
+        try:
+            watched = await hub.watch(key)
+        except (NoCountyError, LookupError) as error:
+            return not_found(error)
         delta = hub.delta_since(key, since)
         body = {"kind": "delta", **delta} if delta else {"kind": "full", **watched.latest}
         return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @router.get("/stream")
-    async def stream(request: Request, county: str | None = None, days: Days = 30, since: str | None = None) -> StreamingResponse:
-        key = key_of(county, days)
-        await hub.watch(key)
+    async def stream(request: Request, county: str | None = None, area: Area = None, days: Days = 30,
+                     lang: Lang = "zh", since: str | None = None) -> Response:
+        key = key_of(county, area, days, lang)
+        try:
+            await hub.watch(key)
+        except (NoCountyError, LookupError) as error:
+            return not_found(error)
 
         async def events() -> AsyncIterator[bytes]:
             yield b"retry: 2000\n\n"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 
 from dashboard.live_state import Delta, State, compose, screen_state, state_delta
+from dashboard.panel_service import PanelService
 from dashboard.runtime import Runtime
 from dashboard.wall_service import SnapshotCache
 from data_access import redis_keys as keys
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 RING = 64
 """Deltas kept per screen kind: enough to bridge a reconnect of a few seconds under load."""
 
-ScreenKey = tuple[str, int]
-"""(county, closure-rate period in days): screens that share it share one state."""
+ScreenKey = tuple[str, str, int, str]
+"""(county, area the screen follows, period in days, language): screens that share it share one
+state."""
 
 
 @dataclass
@@ -39,6 +41,7 @@ class LiveHub:
     def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0) -> None:
         self.rt = rt
         self.snapshots = snapshots
+        self.panels = PanelService(rt)
         self.build = build
         self.tick_seconds = tick_seconds
         self._watched: dict[ScreenKey, Watched] = {}
@@ -76,7 +79,7 @@ class LiveHub:
         if watched is None or since is None:
             return None
         if since == watched.latest["id"]:
-            return {"from": since, "to": since, "build": self.build, "kpis": {}, "values": {},
+            return {"from": since, "to": since, "build": self.build, "kpis": {}, "values": {}, "cells": {},
                     "updated": watched.latest["updated"]}
         chain = list(watched.ring)
         for start, delta in enumerate(chain):
@@ -93,7 +96,7 @@ class LiveHub:
                 log.warning("live refresh failed for %s", key, exc_info=True)
                 continue
             old = watched.latest
-            if new["id"] == old["id"] and new["values"] == old["values"] and new["kpis"] == old["kpis"]:
+            if new["id"] == old["id"] and all(new[part] == old[part] for part in ("values", "kpis", "cells")):
                 continue
             delta = state_delta(old, new)
             if delta["from"] == delta["to"]:  # same id, new values: a recomputation after a rebuild
@@ -104,9 +107,14 @@ class LiveHub:
             watched.changed = asyncio.Event()
 
     async def _compute(self, key: ScreenKey) -> State:
-        county, days = key
-        snapshot = await asyncio.to_thread(self.snapshots.get, county, datetime.now(UTC), period_days=days)
-        return screen_state(snapshot, build=self.build)
+        return await asyncio.to_thread(self._compute_now, key)
+
+    def _compute_now(self, key: ScreenKey) -> State:
+        county, area, days, lang = key
+        now = datetime.now(UTC)
+        snapshot = self.snapshots.get(county, now, period_days=days)
+        panels = self.panels.get(snapshot, area=area, days=days, now=now)
+        return screen_state(snapshot, build=self.build, panels=panels, lang=lang)
 
     async def _listen(self) -> None:
         """Follow every county's change channel; reconnect forever (Redis may restart)."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dashboard.figures import InstantCounts, WallFigures
 from dashboard.settings import LOCAL_TZ
+from dashboard.wall_panels import PanelInputs, panel_cells
 from dashboard.wall_snapshot import WallSnapshot, map_values
 from layouts.kpi import kpi_values
 
@@ -21,14 +23,25 @@ def state_id(version: int, minute: int) -> str:
     return f"{version}-{minute}"
 
 
-def screen_state(snapshot: WallSnapshot, *, build: str) -> State:
-    """The full state a wall needs: KPI texts, map values, when it was computed, which build."""
+def area_figures(snapshot: WallSnapshot, panels: PanelInputs) -> WallFigures:
+    """The KPI row of a wall that follows one township (``?township=``) instead of the county."""
+    state = snapshot.areas.get(panels.area)
+    red = next((row.red for row in panels.townships if row.code == panels.area), 0)
+    now = InstantCounts(open=state.open if state else 0, overdue=state.overdue if state else 0, red=red)
+    return WallFigures(today=panels.today, last_30_days=panels.current, now=now, period=panels.current,
+                       period_days=panels.days)
+
+
+def screen_state(snapshot: WallSnapshot, *, build: str, panels: PanelInputs | None = None, lang: str = "zh") -> State:
+    """The full state a wall needs: KPI texts, map values, panel cells, when, which build."""
     local = snapshot.computed_at.astimezone(LOCAL_TZ)
+    figures = snapshot.figures if panels is None or panels.area == snapshot.county else area_figures(snapshot, panels)
     return {
         "id": state_id(snapshot.version, int(snapshot.computed_at.timestamp() // 60)),
         "build": build,
-        "kpis": kpi_values(snapshot.figures),
+        "kpis": kpi_values(figures),
         "values": map_values(snapshot, sorted(snapshot.areas)),
+        "cells": panel_cells(panels, lang) if panels is not None else {},
         "updated": local.strftime("%H:%M:%S"),
     }
 
@@ -38,8 +51,10 @@ def state_delta(old: State, new: State) -> Delta:
     values = {code: v for code, v in new["values"].items() if old["values"].get(code) != v}
     values.update({code: None for code in old["values"].keys() - new["values"].keys()})
     kpis = {name: text for name, text in new["kpis"].items() if old["kpis"].get(name) != text}
+    old_cells = old.get("cells", {})
+    cells = {cell: props for cell, props in new.get("cells", {}).items() if old_cells.get(cell) != props}
     return {"from": old["id"], "to": new["id"], "build": new["build"], "kpis": kpis, "values": values,
-            "updated": new["updated"]}
+            "cells": cells, "updated": new["updated"]}
 
 
 def compose(deltas: Iterable[Delta]) -> Delta | None:
@@ -47,11 +62,13 @@ def compose(deltas: Iterable[Delta]) -> Delta | None:
     merged: Delta | None = None
     for delta in deltas:
         if merged is None:
-            merged = {**delta, "kpis": dict(delta["kpis"]), "values": dict(delta["values"])}
+            merged = {**delta, "kpis": dict(delta["kpis"]), "values": dict(delta["values"]),
+                      "cells": dict(delta.get("cells", {}))}
             continue
         if delta["from"] != merged["to"]:
             return None
         merged["kpis"].update(delta["kpis"])
         merged["values"].update(delta["values"])
+        merged["cells"].update(delta.get("cells", {}))
         merged.update(to=delta["to"], build=delta["build"], updated=delta["updated"])
     return merged

@@ -14,3 +14,4 @@ TITLE = "wall-title"
 
 def kpi(name: str) -> str:
     return f"kpi-{name}"
+TOUR = "wall-tour"

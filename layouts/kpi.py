@@ -1,4 +1,5 @@
-"""KPI tiles: a label, a big number, and the figure's definition on hover or tap."""
+"""KPI tiles: a label, a big number, the change against the previous period and last year (环比,
+同比) where the figure has one, and the figure's definition on hover or tap."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from dashboard.figures import WallFigures
 from layouts import ids
 from layouts.labels import definition, label
 
-KPI_NAMES = ("received_today", "closed_today", "open", "overdue", "closure_rate_30d", "red_alerts")
+KPI_NAMES = ("received_today", "closed_today", "open", "overdue", "red_alerts", "received_period",
+             "closure_rate_30d", "satisfaction_rate")
+WITH_CHANGE = frozenset({"received_period", "closure_rate_30d", "satisfaction_rate"})
 
 
 def kpi_values(figures: WallFigures) -> dict[str, str]:
-    """The text each tile shows; a rate with no denominator shows a dash, never 0%."""
+    """The text each tile shows; a rate with no denominator shows a dash, never 0%.
+
+    The period tiles with a change line (received, satisfaction) are filled from the panel cells.
+    """
     rate = (figures.period or figures.last_30_days).closure_rate
     return {
         "received_today": f"{figures.today.received:,}",
@@ -24,14 +30,20 @@ def kpi_values(figures: WallFigures) -> dict[str, str]:
     }
 
 
+def change_line(name: str, lang: str) -> html.Div:
+    return html.Div(className="kpi-change", children=[
+        html.Span(label("chg.mom", lang), className="chg-label"), html.Span("—", id=f"chg-{name}-mom", className="chg"),
+        html.Span(label("chg.yoy", lang), className="chg-label"), html.Span("—", id=f"chg-{name}-yoy", className="chg"),
+    ])
+
+
 def kpi_tile(name: str, value: str, lang: str, *, days: int = 30) -> html.Div:
-    return html.Div(
-        className=f"kpi kpi-{name}",
-        title=definition(name, lang).format(days=days),
-        tabIndex="0",
-        children=[html.Div(label(name, lang).format(days=days), className="kpi-label"),
-                  html.Div(value, id=ids.kpi(name), className="kpi-value")],
-    )
+    children: list[object] = [html.Div(label(name, lang).format(days=days), className="kpi-label"),
+                              html.Div(value, id=ids.kpi(name), className="kpi-value")]
+    if name in WITH_CHANGE:
+        children.append(change_line(name, lang))
+    return html.Div(className=f"kpi kpi-{name}", title=definition(name, lang).format(days=days), tabIndex="0",
+                    children=children)
 
 
 def kpi_row(values: dict[str, str], lang: str, *, days: int = 30) -> html.Div:

@@ -34,7 +34,7 @@ def county_map(
         )),
         dl.Pane(name="townships", style={"zIndex": 450, "pointerEvents": "none"}, children=dl.GeoJSON(
             id=ids.TOWNSHIPS, url=f"/api/geo/townships.geojson?county={county}", style=_fn("townshipStyle"),
-            interactive=False,
+            onEachFeature=_fn("townshipRegister"), interactive=False,
         )),
         dl.Pane(name="centers", style={"zIndex": 600}, children=dl.GeoJSON(
             id=ids.CENTERS, url=f"/api/geo/centers.geojson?county={county}", pointToLayer=_fn("centerMarker"),

@@ -1,7 +1,7 @@
-"""The wall screen (一屏观全市): header with freshness, KPI row, the county map.
+"""The wall screen (一屏观全市): header with freshness, KPI row, panels round the county map.
 
 Values arrive through ``assets/live.js`` (server-sent events, polling as fallback); the layout
-only says which county and period this screen follows.
+only says which county, township and period this screen follows.
 """
 
 from __future__ import annotations
@@ -12,20 +12,22 @@ from layouts import ids
 from layouts.kpi import kpi_row
 from layouts.labels import label
 from layouts.map_view import county_map, legend
+from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
 PAGE = "wall-page"
 URL = "wall-url"
 
 
 def shell() -> html.Div:
-    """The root layout: the page is filled in once the URL (language, county) is known."""
+    """The root layout: the page is filled in once the URL (screen, language, county) is known."""
     return html.Div([dcc.Location(id=URL), html.Div(id=PAGE, className="wall-root")])
 
 
-def live_anchor(*, county: str, days: int, build: str, stale_ms: int, lang: str) -> html.Div:
+def live_anchor(*, county: str, area: str, days: int, build: str, stale_ms: int, lang: str, tour: bool = True) -> html.Div:
     """Where ``live.js`` reads what to follow; the badge texts travel with it."""
     return html.Div(id=ids.LIVE, hidden=True, **{
-        "data-county": county, "data-days": str(days), "data-build": build, "data-stale-ms": str(stale_ms),
+        "data-county": county, "data-area": area, "data-days": str(days), "data-lang": lang, "data-build": build,
+        "data-stale-ms": str(stale_ms), "data-tour": "on" if tour else "off",
         "data-live": label("live", lang), "data-reconnecting": label("reconnecting", lang),
         "data-stale": label("stale_since", lang), "data-polling": label("polling", lang),
     })
@@ -33,20 +35,36 @@ def live_anchor(*, county: str, days: int, build: str, stale_ms: int, lang: str)
 
 def wall(
     *, county: str, county_name: str, bounds: list[list[float]], lang: str, stale_ms: int, build: str,
-    days: int = 30, tile_url: str | None = None, tile_attribution: str = "",
+    days: int = 30, area: str | None = None, area_name: str | None = None, townships: int = 0, tour: bool = True,
+    tile_url: str | None = None, tile_attribution: str = "",
 ) -> list[object]:
+    title = f"{county_name} · {area_name}" if area_name else county_name
     return [
         html.Header(className="wall-header", children=[
-            html.H1(f"{county_name} · {label('title', lang)}", id=ids.TITLE),
+            html.H1(f"{title} · {label('title', lang)}", id=ids.TITLE),
             html.Div(className="wall-status", children=[
+                html.Span(f"{label('period.label', lang)} {label('received_period', lang).format(days=days)}",
+                          className="wall-period"),
                 html.Span("…", id=ids.FRESHNESS, className="badge badge-wait"),
                 html.Span([label("updated", lang), " ", html.Span("—", id=ids.UPDATED)], className="updated"),
             ]),
         ]),
         kpi_row({}, lang, days=days),
-        html.Main(className="wall-map", children=[
-            county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url, tile_attribution=tile_attribution),
-            html.Div(id=ids.LEGEND, className="legend", children=[*legend(lang), html.Span(label("generated_note", lang), className="legend-note")]),
+        html.Div(className="wall-body", children=[
+            html.Aside(className="wall-side wall-left", children=[
+                categories_panel(lang, days), sources_panel(lang, days), pyramid_panel(lang, days),
+            ]),
+            html.Div(className="wall-centre", children=[
+                html.Main(className="wall-map", children=[
+                    county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url,
+                               tile_attribution=tile_attribution),
+                    html.Div(id=ids.LEGEND, className="legend", children=[
+                        *legend(lang), html.Span(label("generated_note", lang), className="legend-note")]),
+                    html.Div(id=ids.TOUR, className="tour-caption", hidden=True),
+                ]),
+                trend_panel(lang),
+            ]),
+            html.Aside(className="wall-side wall-right", children=[league_panel(lang, days, townships), ticker_panel(lang)]),
         ]),
-        live_anchor(county=county, days=days, build=build, stale_ms=stale_ms, lang=lang),
+        live_anchor(county=county, area=area or county, days=days, build=build, stale_ms=stale_ms, lang=lang, tour=tour),
     ]

@@ -1,0 +1,119 @@
+"""Fetch what the wall's side panels need, once per (screen kind, aggregate version, minute).
+
+Period figures come from the Redis day counters (the same counters as every other figure);
+open, overdue and area levels from the wall snapshot; red counts and the newest alerts from SQL
+over open cases, which an index keeps small.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import fields
+from datetime import date, datetime
+
+from dashboard.area_figures import previous_period, same_period_last_year
+from dashboard.figures import PeriodCounts
+from dashboard.periods import Period, day_key, local_date
+from dashboard.runtime import Runtime
+from dashboard.vocabulary import AlertLevel, Category, Source
+from dashboard.wall_panels import TREND_DAYS, PanelInputs, TickerItem, TownshipRow
+from dashboard.wall_snapshot import WallSnapshot
+from data_access import panel_queries
+
+PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
+BREAKDOWN_FIELDS = [f"category.{c.value}" for c in Category] + [f"source.{s.value}" for s in Source]
+
+
+def sum_days(per_day: dict[str, dict[str, int]], day_keys: list[str]) -> PeriodCounts:
+    return PeriodCounts(**{n: sum(per_day.get(d, {}).get(n, 0) for d in day_keys) for n in PERIOD_FIELDS})
+
+
+def _breakdown(per_day: dict[str, dict[str, int]], day_keys: list[str], prefix: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for d in day_keys:
+        for name, value in per_day.get(d, {}).items():
+            if name.startswith(prefix):
+                key = name.removeprefix(prefix)
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+class PanelService:
+    """Cached panel inputs; many screens of one kind share one computation."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, str, int, int, int], PanelInputs] = {}
+
+    def get(self, snapshot: WallSnapshot, *, area: str, days: int, now: datetime) -> PanelInputs:
+        key = (snapshot.county, area, days, snapshot.version, int(now.timestamp() // 60))
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+        inputs = self._compute(snapshot, area=area, days=days, now=now)
+        with self._lock:
+            self._values = {k: v for k, v in self._values.items() if k[3:] == key[3:]}
+            self._values[key] = inputs
+        return inputs
+
+    def _compute(self, snapshot: WallSnapshot, *, area: str, days: int, now: datetime) -> PanelInputs:
+        county = snapshot.county
+        today = local_date(now)
+        period = Period.trailing(today, days)
+        previous, last_year = previous_period(period), same_period_last_year(period)
+        trend_period = Period.trailing(today, TREND_DAYS)
+        period_keys = [day_key(d) for d in period.days()]
+        area_keys = sorted({day_key(d) for p in (period, previous, last_year, trend_period) for d in p.days()})
+
+        with self.rt.sessions() as session:
+            names = panel_queries.township_names(session, county)
+            if area != county and area not in names:
+                raise LookupError(f"{area!r} is not a township of county {county}")
+            red = panel_queries.red_by_township(session, county)
+            alerts = panel_queries.newest_alerts(session, county, township=area if area != county else None)
+            villages = panel_queries.village_names(session, [a.village_code for a in alerts])
+
+        client = self.rt.redis
+        own = panel_queries.area_day_counters(client, county, [area], area_keys, PERIOD_FIELDS + BREAKDOWN_FIELDS)[area]
+        league = panel_queries.area_day_counters(client, county, list(names), period_keys, PERIOD_FIELDS)
+
+        rows = []
+        for code, name in names.items():
+            state = snapshot.areas.get(code)
+            rows.append(TownshipRow(
+                code=code, name=name, counts=sum_days(league.get(code, {}), period_keys),
+                open=state.open if state else 0, overdue=state.overdue if state else 0, red=red.get(code, 0),
+                level=state.alert.level if state and state.alert else None,
+            ))
+        ticker = [
+            TickerItem(case_id=a.case_id, at=a.updated_at, level=AlertLevel(a.level),
+                       place=f"{names.get(a.township_code, a.township_code)} · {villages.get(a.village_code, '')}".rstrip(" ·"),
+                       category=Category(a.category), people=a.people_involved,
+                       reasons=tuple(r for r in a.reasons.split(",") if r))
+            for a in alerts
+        ]
+
+        def keys_of(p: Period) -> list[str]:
+            return [day_key(d) for d in p.days()]
+
+        trend: list[tuple[date, PeriodCounts]] = [(d, sum_days(own, [day_key(d)])) for d in trend_period.days()]
+        return PanelInputs(
+            area=area, days=days,
+            today=sum_days(own, [day_key(today)]),
+            current=sum_days(own, period_keys),
+            previous=sum_days(own, keys_of(previous)),
+            last_year=sum_days(own, keys_of(last_year)),
+            categories=_breakdown(own, period_keys, "category."),
+            sources=_breakdown(own, period_keys, "source."),
+            trend=trend,
+            townships=rows,
+            ticker=ticker,
+            focus=area if area != county else None,
+        )
+
+    def red_in(self, county: str, area: str) -> int:
+        """Open red cases in ``area`` (a township or the county)."""
+        with self.rt.sessions() as session:
+            red = panel_queries.red_by_township(session, county)
+        return sum(red.values()) if area == county else red.get(area, 0)
