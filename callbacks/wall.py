@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, html
 
 from dashboard import places
 from dashboard.runtime import Runtime
-from dashboard.wall_service import county_view
+from dashboard.wall_service import SnapshotCache, county_view
 from dashboard.wall_snapshot import stale_after
 from layouts import wall
 
@@ -46,8 +46,18 @@ def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
 
 def register(app: Dash, rt: Runtime, *, build: str) -> None:
     """One callback builds the page for the URL: the wall (``/``, ``/screen``), the tablet or the
-    duty console."""
+    duty console; each screen registers its own callbacks."""
+    from callbacks import duty, tablet
+
+    snapshots = SnapshotCache(rt)
+    tablet.register(app, rt, snapshots)
+    duty.register(app, rt, officer=lambda: "值班员")
 
     @app.callback(Output(wall.PAGE, "children"), Input(wall.URL, "pathname"), Input(wall.URL, "search"))
     def render(pathname: str | None, search: str | None) -> list[object]:
+        path = (pathname or "/").rstrip("/")
+        if path == "/tablet":
+            return [html.Div(tablet.tablet_page(rt, snapshots, search), className="tablet-root")]
+        if path == "/duty":
+            return [html.Div(duty.duty_page(rt, search, officer="值班员"), className="duty-root")]
         return wall_page(rt, search, build=build)

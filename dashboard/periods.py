@@ -56,3 +56,25 @@ class Period:
 
 def day_key(day: date) -> str:
     return day.strftime("%Y%m%d")
+
+
+RANGE_NAMES = ("today", "7d", "30d", "ytd", "custom")
+"""The time ranges a leader picks on the tablet."""
+
+
+def named_period(name: str, today: date, *, first: date | None = None, last: date | None = None) -> Period:
+    """Today, the last 7 or 30 days, the year to date, or a custom span (refused if reversed or
+    in the future, or longer than three years)."""
+    if name == "today":
+        return Period(today, today)
+    if name == "7d":
+        return Period.trailing(today, 7)
+    if name == "30d":
+        return Period.trailing(today, 30)
+    if name == "ytd":
+        return Period(today.replace(month=1, day=1), today)
+    if name == "custom" and first is not None and last is not None:
+        if last > today or (last - first).days > 3 * 366:
+            raise ValueError("a custom range ends by today and spans at most three years")
+        return Period(first, last)
+    raise ValueError(f"unknown range {name!r}")

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data_access import redis_keys as keys
-from data_access.models import Case, Township, Village
+from data_access.figure_queries import AREA_COLUMNS
+from data_access.models import Case, County, Grid, Township, Village
 
 ALERT_LEVELS_ON_TICKER = ("red", "orange")
 
@@ -48,14 +49,108 @@ def village_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 
 
 def red_by_township(session: Session, county: str) -> dict[str, int]:
-    """Open red cases per township. Red comes only from a case's facts (people, risks,
+    return red_by_area(session, county, "township")
+
+
+def red_by_area(session: Session, county: str, level: str, *, within: tuple[str, str] | None = None) -> dict[str, int]:
+    """Open red cases per area of ``level``. Red comes only from a case's facts (people, risks,
     petitions), never from the clock, so the level stored at the last change is exact."""
+    column = AREA_COLUMNS[level]
     stmt = (
-        select(Case.township_code, func.count(Case.id))
+        select(column, func.count(Case.id))
         .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level == "red")
-        .group_by(Case.township_code)
+        .group_by(column)
     )
+    if within is not None:
+        stmt = stmt.where(AREA_COLUMNS[within[0]] == within[1])
     return dict(session.execute(stmt).all())
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    code: str
+    name: str
+    level: str
+    """county, township, village or grid."""
+
+
+CHILD_LEVEL = {"county": "township", "township": "village", "village": "grid"}
+
+
+def area_path(session: Session, county: str, code: str) -> list[AreaRef]:
+    """County → … → ``code``, for the breadcrumb; empty when ``code`` is not in ``county``."""
+    county_row = session.get(County, county)
+    if county_row is None:
+        return []
+    path = [AreaRef(county_row.code, county_row.name, "county")]
+    if code == county:
+        return path
+    grid = session.get(Grid, code)
+    village = session.get(Village, grid.village_code if grid else code)
+    township = session.get(Township, village.township_code if village else code)
+    if township is None or township.county_code != county:
+        return []
+    path.append(AreaRef(township.code, township.name, "township"))
+    if village is not None:
+        path.append(AreaRef(village.code, village.name, "village"))
+    if grid is not None:
+        path.append(AreaRef(grid.code, grid.name, "grid"))
+    if path[-1].code != code:
+        return []
+    return path
+
+
+def children(session: Session, area: AreaRef) -> list[AreaRef]:
+    """The areas one level below ``area`` (none below a grid)."""
+    if area.level == "county":
+        stmt = select(Township.code, Township.name).where(Township.county_code == area.code)
+    elif area.level == "township":
+        stmt = select(Village.code, Village.name).where(Village.township_code == area.code)
+    elif area.level == "village":
+        stmt = select(Grid.code, Grid.name).where(Grid.village_code == area.code)
+    else:
+        return []
+    level = CHILD_LEVEL[area.level]
+    return [AreaRef(code, name, level) for code, name in session.execute(stmt.order_by(stmt.selected_columns[0]))]
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One case as a list shows it: no personal fields are selected."""
+
+    id: int
+    received_at: datetime
+    category: str
+    source: str
+    status: str
+    tier: str
+    alert_level: str | None
+    alert_reasons: str
+    grid_code: str
+    due_at: datetime
+    resolved_at: datetime | None
+    supervised: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+def cases_in(
+    session: Session, county: str, area: AreaRef, *, start: datetime, end: datetime, limit: int = 50
+) -> tuple[int, list[CaseLine]]:
+    """Cases received in ``[start, end)`` in ``area``: how many, and the newest ``limit``."""
+    where = [Case.county_code == county, Case.received_at >= start, Case.received_at < end]
+    if area.level != "county":
+        where.append(AREA_COLUMNS[area.level] == area.code)
+    total = session.scalar(select(func.count(Case.id)).where(*where)) or 0
+    rows = session.execute(
+        select(*_LINE_COLUMNS).where(*where).order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
+    )
+    return total, [CaseLine(*row) for row in rows]
+
+
+_LINE_COLUMNS = (Case.id, Case.received_at, Case.category, Case.source, Case.status, Case.tier, Case.alert_level,
+                 Case.alert_reasons, Case.grid_code, Case.due_at, Case.resolved_at, Case.supervised,
+                 Case.acknowledged_at, Case.acknowledged_by)
 
 
 @dataclass(frozen=True)

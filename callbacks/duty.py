@@ -1,0 +1,128 @@
+"""The duty console: one callback refreshes the queue and runs the officer's actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from dashboard import duty_service
+from dashboard.duty_service import QUEUE_LEVELS, DutyActionError
+from dashboard.runtime import Runtime
+from dashboard.wall_service import county_view
+from data_access import duty_queries
+from layouts import duty, wall
+from layouts.labels import label
+
+REFRESH_MS = 5_000
+
+
+def duty_params(search: str | None, default_lang: str) -> dict[str, str]:
+    query = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    params = {"lang": query["lang"] if query.get("lang") in ("zh", "en") else default_lang}
+    if query.get("queue") in duty.QUEUE_FILTERS:
+        params["queue"] = query["queue"]
+    if query.get("case", "").isdigit():
+        params["case"] = query["case"]
+    return params
+
+
+def _queue(rt: Runtime, params: dict[str, str], now: datetime) -> tuple[list[object], list[int]]:
+    county = rt.cases.county_code
+    kind = params.get("queue", "all")
+    with rt.sessions() as session:
+        rows = duty_queries.alert_queue(session, county, levels=QUEUE_LEVELS["high" if kind == "high" else "all"],
+                                        unacknowledged_only=kind == "unacknowledged")
+        red = duty_queries.open_red_ids(session, county)
+    return duty.queue_panel(rows, params, params["lang"], now), red
+
+
+def _detail(rt: Runtime, params: dict[str, str]) -> duty_service.CaseDetail | None:
+    return duty_service.case_detail(rt, int(params["case"])) if "case" in params else None
+
+
+def _assignees(rt: Runtime, detail: duty_service.CaseDetail | None) -> list[duty_queries.Assignee]:
+    if detail is None:
+        return []
+    with rt.sessions() as session:
+        return duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
+                                      village=detail.village_code)
+
+
+def _notes(rt: Runtime, lang: str) -> list[object]:
+    with rt.sessions() as session:
+        return duty.notes_panel(list(duty_queries.handover_notes(session, rt.cases.county_code)), lang)
+
+
+def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
+    params = duty_params(search, rt.settings.language)
+    now = datetime.now(UTC)
+    _, county_name, _ = county_view(rt, None)
+    queue, red = _queue(rt, params, now)
+    detail = _detail(rt, params)
+    return duty.console(title=f"{county_name} · {label('duty.title', params['lang'])}", officer=officer,
+                        lang=params["lang"], queue=queue, detail=detail, assignees=_assignees(rt, detail), now=now,
+                        notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS)
+
+
+def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, actor: str, assign_to: str | None,
+               supervise_note: str | None, handover_text: str | None) -> tuple[str, bool]:
+    """Do what the officer clicked; returns (message, whether the handover box should clear)."""
+    lang = params["lang"]
+    case_id = int(params["case"]) if "case" in params else None
+    try:
+        if trigger == duty.HANDOVER_SAVE:
+            duty_service.add_handover_note(rt, actor=actor, text=handover_text or "")
+            return label("duty.done.note", lang), True
+        if case_id is None:
+            return "", False
+        if trigger == duty.ACK:
+            duty_service.acknowledge(rt, case_id, actor=actor)
+            return label("duty.done.ack", lang).format(id=case_id), False
+        if trigger == duty.ASSIGN:
+            if not assign_to:
+                raise DutyActionError("pick_assignee")
+            center, _, department = assign_to.partition(":")
+            duty_service.assign(rt, case_id, actor=actor, center_id=int(center),
+                                department_id=int(department) if department else None)
+            return label("duty.done.assign", lang).format(id=case_id), False
+        if trigger == duty.SUPERVISE:
+            duty_service.supervise(rt, case_id, actor=actor, note=supervise_note or "")
+            return label("duty.done.supervise", lang).format(id=case_id), False
+    except DutyActionError as error:
+        return "⚠ " + label(f"duty.err.{error.code}", lang).format(detail=error.detail), False
+    return "", False
+
+
+def register(app: Dash, rt: Runtime, *, officer: Any) -> None:
+    """``officer()`` names who is acting (the signed-in user)."""
+
+    @app.callback(
+        Output(duty.QUEUE, "children"), Output(duty.SUMMARY, "children"), Output(duty.TIMELINE, "children"),
+        Output(duty.NOTES, "children"), Output(duty.MESSAGE, "children"), Output(duty.RED, "data-ids"),
+        Output(duty.HANDOVER_TEXT, "value"), Output(duty.SUPERVISE_NOTE, "value"), Output(duty.ACK, "disabled"),
+        Input(duty.TICK, "n_intervals"), Input(duty.ACK, "n_clicks"), Input(duty.ASSIGN, "n_clicks"),
+        Input(duty.SUPERVISE, "n_clicks"), Input(duty.HANDOVER_SAVE, "n_clicks"),
+        State(wall.URL, "search"), State(duty.ASSIGN_TO, "value"), State(duty.SUPERVISE_NOTE, "value"),
+        State(duty.HANDOVER_TEXT, "value"),
+        prevent_initial_call=True,
+    )
+    def update(_tick: int, ack: int, assign: int, supervise: int, save: int, search: str | None,
+               assign_to: str | None, supervise_note: str | None, handover_text: str | None) -> tuple[object, ...]:
+        params = duty_params(search, rt.settings.language)
+        trigger = ctx.triggered_id if ctx.triggered and ctx.triggered[0].get("value") else None
+        message, clear_note = ("", False)
+        if trigger in (duty.ACK, duty.ASSIGN, duty.SUPERVISE, duty.HANDOVER_SAVE):
+            message, clear_note = run_action(rt, trigger, params, actor=officer(), assign_to=assign_to,
+                                             supervise_note=supervise_note, handover_text=handover_text)
+        now = datetime.now(UTC)
+        lang = params["lang"]
+        queue, red = _queue(rt, params, now)
+        acted = trigger in (duty.ACK, duty.ASSIGN, duty.SUPERVISE) and not message.startswith("⚠")
+        detail = _detail(rt, params)
+        ack_disabled = detail is None or detail.resolved_at is not None or detail.acknowledged_at is not None
+        return (queue, duty.case_summary(detail, lang, now), duty.case_timeline(detail, lang), _notes(rt, lang),
+                message if trigger else no_update, ",".join(map(str, red)), "" if clear_note else no_update,
+                "" if trigger == duty.SUPERVISE and acted else no_update, ack_disabled)

@@ -1,0 +1,116 @@
+"""The duty officer's actions: acknowledge, assign, supervise, and the shift handover note.
+
+Each action goes through the case service (one transaction, one event, then Redis), so the
+console obeys the same lifecycle as the API: an acknowledgement on a resolved case is refused
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dashboard.casework import CaseInputError
+from dashboard.lifecycle import TransitionError
+from dashboard.runtime import Runtime
+from dashboard.vocabulary import Action
+from data_access import cases, duty_queries
+
+NOTE_LIMIT = 2000
+QUEUE_LEVELS = {"all": ("red", "orange", "yellow", "blue"), "high": ("red", "orange")}
+
+
+class DutyActionError(ValueError):
+    """An action the console refuses; the message is shown to the officer."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code if not detail else f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case_id: int
+    status: str
+    tier: str
+    category: str
+    source: str
+    level: str | None
+    reasons: tuple[str, ...]
+    people_involved: int
+    received_at: datetime
+    due_at: datetime
+    resolved_at: datetime | None
+    township_code: str
+    village_code: str
+    grid_code: str
+    supervised: bool
+    escalated: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    center: str | None
+    department: str | None
+    first_receiver: str
+    events: list[tuple[datetime, str, str, str | None, str, str]]
+    """(at, actor, action, from, to, note), oldest first."""
+
+
+def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
+    with rt.sessions() as session:
+        row = cases.get(session, case_id)
+        if row is None or row.county_code != rt.cases.county_code:
+            return None
+        center, department = duty_queries.place_names(session, row.center_id, row.department_id)
+        events = [(e.at, e.actor, e.action, e.from_status, e.to_status, e.note) for e in duty_queries.timeline(session, case_id)]
+        return CaseDetail(
+            row.id, row.status, row.tier, row.category, row.source, row.alert_level,
+            tuple(r for r in row.alert_reasons.split(",") if r), row.people_involved, row.received_at, row.due_at,
+            row.resolved_at, row.township_code, row.village_code, row.grid_code, row.supervised, row.escalated,
+            row.acknowledged_at, row.acknowledged_by, center, department, row.first_receiver, events,
+        )
+
+
+def _act(rt: Runtime, case_id: int, action: Action, *, actor: str, note: str = "", at: datetime | None = None,
+         **details: object) -> bool:
+    """Apply one action; ``False`` when ``only_if`` (in ``details``) found nothing to do."""
+    if len(note) > NOTE_LIMIT:
+        raise DutyActionError("note_too_long", str(NOTE_LIMIT))
+    if case_detail(rt, case_id) is None:
+        raise DutyActionError("not_found")
+    try:
+        event = rt.cases.act(case_id, action, actor=actor, at=at or datetime.now(UTC), note=note, **details)
+    except TransitionError as error:
+        raise DutyActionError("not_allowed", str(error)) from error
+    except CaseInputError as error:
+        raise DutyActionError("bad_input", error.message) from error
+    return event is not None
+
+
+def acknowledge(rt: Runtime, case_id: int, *, actor: str, at: datetime | None = None) -> bool:
+    """"I have seen this alert": who and when, once (the first acknowledgement stands, checked
+    under the row lock); refused on a resolved case. Returns whether this call recorded it."""
+    return _act(rt, case_id, Action.acknowledge, actor=actor, at=at, only_if=lambda c: c.acknowledged_at is None)
+
+
+def assign(rt: Runtime, case_id: int, *, actor: str, center_id: int, department_id: int | None, note: str = "",
+           at: datetime | None = None) -> None:
+    _act(rt, case_id, Action.assign, actor=actor, note=note, at=at, center_id=center_id, department_id=department_id)
+
+
+def supervise(rt: Runtime, case_id: int, *, actor: str, note: str, at: datetime | None = None) -> None:
+    """督办 needs a note: the chased unit must know what is expected."""
+    if not note.strip():
+        raise DutyActionError("note_required")
+    _act(rt, case_id, Action.supervise, actor=actor, note=note.strip(), at=at)
+
+
+def add_handover_note(rt: Runtime, *, actor: str, text: str, at: datetime | None = None) -> None:
+    text = text.strip()
+    if not text:
+        raise DutyActionError("note_required")
+    if len(text) > NOTE_LIMIT:
+        raise DutyActionError("note_too_long", str(NOTE_LIMIT))
+    with rt.sessions.begin() as session:
+        duty_queries.add_handover_note(session, county=rt.cases.county_code, author=actor, at=at or datetime.now(UTC),
+                                       text=text)

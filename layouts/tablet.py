@@ -1,0 +1,242 @@
+"""The leader's tablet: breadcrumb drill-down, time ranges, figures with 环比/同比, child areas,
+the newest cases (no personal data), and a side-by-side comparison of two townships.
+
+Every state lives in the URL (``/tablet?area=…&range=…``), so a view can be forwarded as a link.
+Touch targets are at least 44 px (assets/tablet.css). Definitions open on tap (details/summary).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from dash import dcc, html
+
+from dashboard.area_figures import AreaFigures
+from dashboard.figures import PeriodCounts
+from dashboard.periods import RANGE_NAMES, Period
+from dashboard.settings import LOCAL_TZ
+from dashboard.tablet_service import ChildRow, TabletView
+from dashboard.wall_panels import point_change, relative_change
+from data_access.panel_queries import AreaRef, CaseLine
+from layouts.labels import definition, label, reason_text
+
+BODY = "tablet-body"
+TICK = "tablet-tick"
+RANGE_FROM = "tablet-range"
+COMPARE_A = "tablet-compare-a"
+COMPARE_B = "tablet-compare-b"
+COMPARE_GO = "tablet-compare-go"
+
+
+def href(params: dict[str, str], **changes: str | None) -> str:
+    merged = {k: v for k, v in {**params, **changes}.items() if v}
+    return "/tablet?" + urlencode(merged)
+
+
+def _num(value: int) -> str:
+    return f"{value:,}"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}%"
+
+
+def _change(value: float | None, unit: str) -> html.Span:
+    if value is None:
+        return html.Span("—", className="chg chg-flat")
+    arrow, cls = ("↑", "chg-up") if value > 0 else ("↓", "chg-down") if value < 0 else ("→", "chg-flat")
+    return html.Span(f"{arrow}{abs(value):.{1 if unit == '%' else 2}f}{unit}", className=f"chg {cls}")
+
+
+def figure_tile(name: str, value: str, lang: str, *, changes: tuple[html.Span, html.Span] | None = None,
+                tone: str = "") -> html.Details:
+    """A figure; tapping it opens its definition and denominator."""
+    summary = [html.Div(label(f"fig.{name}", lang), className="fig-label"), html.Div(value, className=f"fig-value {tone}")]
+    if changes:
+        summary.append(html.Div([html.Span(label("chg.mom", lang)), changes[0], html.Span(label("chg.yoy", lang)), changes[1]],
+                                className="fig-change"))
+    body = [html.P(definition(f"fig.{name}", lang))]
+    if changes:
+        body.append(html.P(definition("chg", lang)))
+    return html.Details([html.Summary(summary), html.Div(body, className="fig-definition")],
+                        className=f"fig fig-{name}", id=f"fig-{name}")
+
+
+def figure_tiles(figures: AreaFigures, lang: str) -> html.Div:
+    now, prev, year = figures.current, figures.previous, figures.last_year
+
+    def count_change(field: str) -> tuple[html.Span, html.Span]:
+        return (_change(relative_change(getattr(now, field), getattr(prev, field)), "%"),
+                _change(relative_change(getattr(now, field), getattr(year, field)), "%"))
+
+    def rate_change(field: str) -> tuple[html.Span, html.Span]:
+        return (_change(point_change(getattr(now, field), getattr(prev, field)), "pt"),
+                _change(point_change(getattr(now, field), getattr(year, field)), "pt"))
+
+    return html.Div(className="fig-grid", children=[
+        figure_tile("received", _num(now.received), lang, changes=count_change("received")),
+        figure_tile("closed", _num(now.closed), lang, changes=count_change("closed")),
+        figure_tile("closure_rate", _rate(now.closure_rate), lang, changes=rate_change("closure_rate"), tone="good"),
+        figure_tile("on_time_rate", _rate(now.on_time_rate), lang, changes=rate_change("on_time_rate")),
+        figure_tile("satisfaction_rate", _rate(now.satisfaction_rate), lang, changes=rate_change("satisfaction_rate")),
+        figure_tile("open", _num(figures.now.open), lang),
+        figure_tile("overdue", _num(figures.now.overdue), lang, tone="warn" if figures.now.overdue else ""),
+        figure_tile("red", _num(figures.now.red), lang, tone="bad" if figures.now.red else ""),
+        tier_tile(now, lang),
+    ])
+
+
+def tier_tile(counts: PeriodCounts, lang: str) -> html.Details:
+    shares = counts.tier_shares()
+    rows = [html.Div(className="tier-line", children=[
+        html.Span(label(f"tier.{tier}", lang)), html.Span(className="bar-track", children=html.Span(
+            className="bar-fill", style={"width": f"{shares[tier] or 0:.1f}%"})), html.Span(_rate(shares[tier]))])
+        for tier in ("village", "township", "county")]
+    return html.Details([html.Summary([html.Div(label("fig.tier", lang), className="fig-label"), *rows]),
+                         html.Div(html.P(definition("fig.tier", lang)), className="fig-definition")],
+                        className="fig fig-tier", id="fig-tier")
+
+
+def breadcrumb(path: list[AreaRef], params: dict[str, str]) -> html.Nav:
+    items: list[object] = []
+    for i, ref in enumerate(path):
+        if i:
+            items.append(html.Span("›", className="crumb-sep"))
+        last = i == len(path) - 1
+        items.append(html.Span(ref.name, className="crumb crumb-current") if last
+                     else dcc.Link(ref.name, href=href(params, area=ref.code, compare=None), className="crumb"))
+    return html.Nav(items, className="breadcrumb", id="tablet-breadcrumb")
+
+
+def range_bar(params: dict[str, str], period: Period, lang: str) -> html.Div:
+    current = params.get("range", "30d")
+    links = [dcc.Link(label(f"range.{name}", lang), href=href(params, range=name, **{"from": None, "to": None}),
+                      className="seg" + (" seg-on" if name == current else ""), id=f"range-{name}")
+             for name in RANGE_NAMES if name != "custom"]
+    picker = dcc.DatePickerRange(id=RANGE_FROM, start_date=period.first.isoformat(), end_date=period.last.isoformat(),
+                                 display_format="YYYY-MM-DD", minimum_nights=0, className="range-picker")
+    span = label("range.span", lang).format(first=period.first.isoformat(), last=period.last.isoformat())
+    return html.Div([*links, html.Span(label("range.custom", lang), className="seg" + (" seg-on" if current == "custom" else "")),
+                     picker, html.Span(span, className="range-span")], className="range-bar")
+
+
+def child_list(rows: list[ChildRow], params: dict[str, str], lang: str) -> html.Section | None:
+    if not rows:
+        return None
+    lines = [
+        dcc.Link(href=href(params, area=row.area.code), className="child", id=f"child-{row.area.code}", children=[
+            html.I(className=f"dot dot-{row.level.value if row.level else 'none'}"),
+            html.Span(row.area.name, className="child-name"),
+            html.Span([html.Small(label("fig.received", lang)), _num(row.counts.received)], className="child-num"),
+            html.Span([html.Small(label("fig.closure_rate", lang)), _rate(row.counts.closure_rate)], className="child-num"),
+            html.Span([html.Small(label("fig.open", lang)), _num(row.open)], className="child-num"),
+            html.Span([html.Small(label("fig.overdue", lang)), _num(row.overdue)],
+                      className="child-num" + (" num-warn" if row.overdue else "")),
+            html.Span([html.Small(label("fig.red", lang)), _num(row.red)], className="child-num" + (" num-red" if row.red else "")),
+        ])
+        for row in rows
+    ]
+    return html.Section([html.H2(label(f"tablet.children.{rows[0].area.level}", lang)), html.Div(lines, className="child-list")],
+                        className="card")
+
+
+def case_table(total: int, lines: list[CaseLine], lang: str) -> html.Section:
+    head = html.Tr([html.Th(label(f"col.{c}", lang)) for c in ("id", "received_at", "category", "source", "status", "level", "grid")])
+    body = []
+    for line in lines:
+        level = line.alert_level or "none"
+        reasons = "、".join(reason_text(r, lang) for r in line.alert_reasons.split(",") if r)
+        body.append(html.Tr([
+            html.Td(f"#{line.id}"),
+            html.Td(line.received_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")),
+            html.Td(label(f"category.{line.category}", lang)),
+            html.Td(label(f"source.{line.source}", lang)),
+            html.Td(label(f"status.{line.status}", lang)),
+            html.Td(html.Span(label(f"level.{level}", lang) if line.alert_level else "—",
+                              className=f"chip chip-{level}", title=reasons or None)),
+            html.Td(line.grid_code[-6:]),
+        ]))
+    caption = label("tablet.cases", lang).format(total=f"{total:,}", shown=len(lines))
+    return html.Section([html.H2(caption), html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="case-table"),
+                                                      className="table-scroll")], className="card", id="tablet-cases")
+
+
+def compare_picker(townships: list[AreaRef], params: dict[str, str], lang: str) -> html.Div:
+    chosen = (params.get("compare") or ",").split(",")
+    options = [{"label": t.name, "value": t.code} for t in townships]
+    return html.Div(className="compare-bar", children=[
+        html.Span(label("tablet.compare", lang), className="compare-title"),
+        dcc.Dropdown(id=COMPARE_A, options=options, value=chosen[0] or None, placeholder=label("tablet.compare_pick", lang),
+                     clearable=False, searchable=False, className="compare-pick"),
+        dcc.Dropdown(id=COMPARE_B, options=options, value=chosen[1] if len(chosen) > 1 and chosen[1] else None,
+                     placeholder=label("tablet.compare_pick", lang), clearable=False, searchable=False,
+                     className="compare-pick"),
+        html.Button(label("tablet.compare_go", lang), id=COMPARE_GO, className="button", n_clicks=0),
+    ])
+
+
+def header(title: str, params: dict[str, str], lang: str) -> html.Header:
+    other = "en" if lang == "zh" else "zh"
+    return html.Header(className="tablet-header", children=[
+        html.H1(title),
+        dcc.Link(label("tablet.lang", lang), href=href(params, lang=other), className="seg lang-switch"),
+    ])
+
+
+def area_body(view: TabletView, params: dict[str, str], lang: str, townships: list[AreaRef]) -> list[object]:
+    """Everything below the header: refreshed every half minute without losing the URL."""
+    parts: list[object] = [
+        breadcrumb(view.path, params),
+        range_bar(params, view.period, lang),
+        figure_tiles(view.figures, lang),
+    ]
+    children = child_list(view.children, params, lang)
+    if children is not None:
+        parts.append(children)
+    parts.append(case_table(view.total_cases, view.cases, lang))
+    if view.area.level == "county":
+        parts.insert(2, compare_picker(townships, params, lang))
+    return parts
+
+
+COMPARE_ROWS = (
+    ("received", "count"), ("closed", "count"), ("closure_rate", "rate"), ("on_time_rate", "rate"),
+    ("satisfaction_rate", "rate"), ("open", "now"), ("overdue", "now"), ("red", "now"),
+)
+
+
+def _figure_value(figures: AreaFigures, name: str, kind: str) -> float | None:
+    if kind == "now":
+        return float(getattr(figures.now, name))
+    value = getattr(figures.current, name)
+    return None if value is None else float(value)
+
+
+def compare_body(a: TabletView, b: TabletView, params: dict[str, str], lang: str, townships: list[AreaRef]) -> list[object]:
+    head = html.Tr([html.Th(""), html.Th(dcc.Link(a.area.name, href=href(params, area=a.area.code, compare=None))),
+                    html.Th(dcc.Link(b.area.name, href=href(params, area=b.area.code, compare=None))),
+                    html.Th(label("tablet.difference", lang))])
+    rows = []
+    for name, kind in COMPARE_ROWS:
+        va, vb = _figure_value(a.figures, name, kind), _figure_value(b.figures, name, kind)
+        text = _rate if kind == "rate" else (lambda v: "—" if v is None else f"{int(v):,}")
+        diff = None if va is None or vb is None else va - vb
+        diff_text = "—" if diff is None else (f"{diff:+.2f}pt" if kind == "rate" else f"{int(diff):+,}")
+        rows.append(html.Tr([html.Th(html.Span(label(f"fig.{name}", lang), title=definition(f"fig.{name}", lang))),
+                             html.Td(text(va)), html.Td(text(vb)), html.Td(diff_text)]))
+    return [
+        breadcrumb(a.path[:1], params),
+        range_bar(params, a.period, lang),
+        compare_picker(townships, params, lang),
+        html.Section([html.H2(label("tablet.compare", lang)),
+                      html.Table([html.Thead(head), html.Tbody(rows)], className="compare-table")],
+                     className="card", id="tablet-compare"),
+    ]
+
+
+def tablet(title: str, body: list[object], params: dict[str, str], lang: str, refresh_ms: int) -> list[object]:
+    return [
+        header(title, params, lang),
+        html.Main(body, id=BODY, className="tablet-body"),
+        dcc.Interval(id=TICK, interval=refresh_ms),
+    ]
