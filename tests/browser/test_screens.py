@@ -1,0 +1,149 @@
+"""The three screens in Debian's Chromium at their sizes: wall panels at 4K, the tablet's
+drill-down and touch targets, the duty console's acknowledge, assign and red-alert flash."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dashboard.casework import CaseDraft
+from dashboard.periods import Period, local_date
+from dashboard.vocabulary import Category, Source
+from data_access import cases, figure_queries
+from tests.browser.conftest import LiveServer, chrome, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _wait(driver: WebDriver, seconds: float = 40) -> WebDriverWait:
+    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+
+
+def _no_errors(driver: WebDriver) -> None:
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def _text(driver: WebDriver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def _sql_period(server: LiveServer, days: int, area: tuple[str, str] | None = None) -> figure_queries.PeriodCounts:
+    period = Period.trailing(local_date(datetime.now(UTC)), days)
+    with server.runtime.sessions() as session:
+        return figure_queries.period_counts(session, county_code=server.runtime.cases.county_code, start=period.start,
+                                            end=period.end, area=area)
+
+
+def _red_case(server: LiveServer) -> int:
+    service = server.runtime.cases
+    now = datetime.now(UTC)
+    case, _ = service.submit(CaseDraft(source=Source.walk_in, external_ref=f"red-{time.time_ns()}", category=Category.land,
+                                       received_at=now, grid_code=sorted(service.places())[3], people_involved=45),
+                             actor="测试", now=now)
+    return case.id
+
+
+@pytest.mark.parametrize("size", [(3840, 2160), (1920, 1080)])
+def test_wall_panels_fill_the_screen(demo_server: LiveServer, size: tuple[int, int]) -> None:
+    driver = chrome(*size)
+    try:
+        driver.get(demo_server.url + "/?tour=off")
+        _wait(driver).until(lambda d: _text(d, "league-0-name") not in ("", "—"))
+        _wait(driver).until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+        time.sleep(1.5)
+        screenshot(driver, f"wall-panels-{size[0]}x{size[1]}")
+        assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight "
+                                     "&& document.documentElement.scrollWidth <= window.innerWidth")
+        month = _sql_period(demo_server, 30)
+        assert _text(driver, "kpi-received_period") == f"{month.received:,}"
+        assert _text(driver, "tier-village-pct") == f"{month.tier_shares()['village']:.2f}%"
+        assert _text(driver, "chg-received_period-mom") != "—"
+        rows = driver.find_elements(By.CSS_SELECTOR, ".league-body .league-row")
+        assert len(rows) == 20 and all(r.is_displayed() for r in rows), "every township has a visible line"
+        assert driver.find_element(By.ID, "league-19").rect["y"] + 10 < size[1]
+        _no_errors(driver)
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (768, 1024)])
+def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, size: tuple[int, int]) -> None:
+    driver = chrome(*size)
+    try:
+        driver.get(demo_server.url + "/tablet")
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
+        time.sleep(1)
+        screenshot(driver, f"tablet-{size[0]}x{size[1]}")
+        received = driver.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
+        assert received == f"{_sql_period(demo_server, 30).received:,}"
+        small = driver.execute_script("""
+            return Array.from(document.querySelectorAll('.seg, .crumb, .child, .button, summary'))
+              .filter(e => e.offsetParent !== null)
+              .map(e => e.getBoundingClientRect())
+              .filter(r => r.height < 44 || r.width < 44).length""")
+        assert small == 0, "every touch target is at least 44 px"
+        first = driver.find_elements(By.CSS_SELECTOR, ".child")[0]
+        code = first.get_attribute("id").removeprefix("child-")
+        first.click()
+        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 2)
+        assert f"area={code}" in driver.current_url
+        township = _sql_period(demo_server, 30, ("township", code))
+        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{township.received:,}")
+        driver.find_elements(By.CSS_SELECTOR, ".child")[0].click()
+        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 3)
+        driver.find_element(By.ID, "fig-closure_rate").click()
+        assert "÷" in driver.find_element(By.CSS_SELECTOR, "#fig-closure_rate .fig-definition").text
+        driver.find_element(By.ID, "range-7d").click()
+        _wait(driver).until(lambda d: "range=7d" in d.current_url)
+        _no_errors(driver)
+    finally:
+        driver.quit()
+
+
+def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
+    driver = chrome(1024, 768)
+    try:
+        driver.get(demo_server.url + "/tablet?compare=220283001,220283002&range=ytd")
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr"))
+        screenshot(driver, "tablet-compare-1024x768")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr")
+        assert len(rows) == 8
+        _no_errors(driver)
+    finally:
+        driver.quit()
+
+
+def test_duty_console_acknowledges_assigns_and_flashes(demo_server: LiveServer) -> None:
+    driver = chrome(1440, 900)
+    try:
+        driver.get(demo_server.url + "/duty")
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
+        time.sleep(1.5)  # the console has read the red ids it starts with
+        case_id = _red_case(demo_server)
+        _wait(driver, 15).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)
+        _wait(driver, 15).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
+        driver.find_element(By.ID, f"queue-{case_id}").click()
+        _wait(driver).until(lambda d: f"#{case_id}" in d.find_element(By.ID, "duty-summary").text)
+        driver.find_element(By.ID, "duty-ack").click()
+        _wait(driver).until(lambda d: "值班确认" in d.find_element(By.ID, "duty-timeline-box").text)
+        driver.find_element(By.ID, "duty-assign-to").click()
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
+        driver.find_elements(By.CSS_SELECTOR, "[role=option]")[0].click()
+        driver.find_element(By.ID, "duty-assign").click()
+        _wait(driver).until(lambda d: "分派" in d.find_element(By.ID, "duty-timeline-box").text)
+        driver.find_element(By.ID, "duty-supervise-note").send_keys("请两小时内到场处置")
+        driver.find_element(By.ID, "duty-supervise").click()
+        _wait(driver).until(lambda d: "请两小时内到场处置" in d.find_element(By.ID, "duty-timeline-box").text)
+        time.sleep(0.5)
+        screenshot(driver, "duty-1440x900")
+        with demo_server.runtime.sessions() as session:
+            row = cases.get(session, case_id)
+            assert row is not None and row.acknowledged_at is not None and row.supervised and row.center_id is not None
+        _no_errors(driver)
+    finally:
+        driver.quit()
