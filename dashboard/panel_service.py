@@ -17,7 +17,7 @@ from dashboard.periods import Period, day_key, local_date
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import AlertLevel, Category, Source
 from dashboard.wall_panels import TREND_DAYS, PanelInputs, TickerItem, TownshipRow
-from dashboard.wall_snapshot import WallSnapshot
+from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot
 from data_access import panel_queries
 
 PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
@@ -76,13 +76,17 @@ class PanelService:
 
         client = self.rt.redis
         own = panel_queries.area_day_counters(client, county, [area], area_keys, PERIOD_FIELDS + BREAKDOWN_FIELDS)[area]
-        league = panel_queries.area_day_counters(client, county, list(names), period_keys, PERIOD_FIELDS)
+        # The snapshot already sums the 30-day window per area; other periods read each township.
+        league = ({} if days == WINDOW_DAYS else
+                  panel_queries.area_day_counters(client, county, list(names), period_keys, PERIOD_FIELDS))
 
         rows = []
         for code, name in names.items():
             state = snapshot.areas.get(code)
+            counts = (state.last_30_days if state else PeriodCounts()) if days == WINDOW_DAYS else sum_days(
+                league.get(code, {}), period_keys)
             rows.append(TownshipRow(
-                code=code, name=name, counts=sum_days(league.get(code, {}), period_keys),
+                code=code, name=name, counts=counts,
                 open=state.open if state else 0, overdue=state.overdue if state else 0, red=red.get(code, 0),
                 level=state.alert.level if state and state.alert else None,
             ))

@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import redis_keys as keys
+from data_access import aggregates
 from data_access.figure_queries import AREA_COLUMNS
 from data_access.models import Case, County, Grid, Township, Village
 
@@ -21,18 +21,12 @@ ALERT_LEVELS_ON_TICKER = ("red", "orange")
 def area_day_counters(
     client: redis.Redis, county: str, areas: Sequence[str], day_keys: Sequence[str], figures: Sequence[str]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """``area → day → figure → count`` for many areas at once, in one round trip."""
-    with client.pipeline(transaction=False) as pipe:
-        for area in areas:
-            for day in day_keys:
-                pipe.hmget(keys.day(county, day), [f"{area}:{f}" for f in figures])
-        rows = iter(pipe.execute())
+    """``area → day → figure → count`` for a few areas (a township's villages, the league)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
     for area in areas:
-        per_day = out.setdefault(area, {})
-        for day in day_keys:
-            values = next(rows)
-            per_day[day] = {f: int(v) for f, v in zip(figures, values, strict=True) if v is not None}
+        prefix = f"{area}:"
+        per_day = aggregates.read_area_days(client, county, area, day_keys, list(figures))
+        out[area] = {day: {name.removeprefix(prefix): n for name, n in counters.items()} for day, counters in per_day.items()}
     return out
 
 
