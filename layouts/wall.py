@@ -43,8 +43,7 @@ def wall(
         html.Header(className="wall-header", children=[
             html.H1(f"{title} · {label('title', lang)}", id=ids.TITLE),
             html.Div(className="wall-status", children=[
-                html.Span(f"{label('period.label', lang)} {label('received_period', lang).format(days=days)}",
-                          className="wall-period"),
+                html.Span(label("period.label", lang).format(days=days), className="wall-period"),
                 html.Span("…", id=ids.FRESHNESS, className="badge badge-wait"),
                 html.Span([label("updated", lang), " ", html.Span("—", id=ids.UPDATED)], className="updated"),
             ]),

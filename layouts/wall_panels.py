@@ -64,7 +64,7 @@ def trend_panel(lang: str) -> html.Section:
         html.Div(className="trend-legend", children=[
             html.Span([html.I(className="swatch trend-swatch-received"), label("trend.received", lang)]),
             html.Span([html.I(className="swatch trend-swatch-closed"), label("trend.closed", lang)]),
-            html.Span(["max ", html.Span("—", id="trend-max")], className="trend-max"),
+            html.Span([label("trend.max", lang), " ", html.Span("—", id="trend-max")], className="trend-max"),
         ]),
         html.Div(bars, className="trend-bars"),
         html.Div(className="trend-axis", children=[html.Span("", id="trend-first"), html.Span("", id="trend-last")]),
