@@ -16,7 +16,7 @@ from dashboard.figures import PeriodCounts
 from dashboard.periods import Period, day_key, local_date
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import AlertLevel, Category, Source
-from dashboard.wall_panels import TREND_DAYS, PanelInputs, TickerItem, TownshipRow
+from dashboard.wall_panels import TREND_DAYS, PanelInputs, TickerItem, AreaRow
 from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot
 from data_access import panel_queries
 
@@ -85,10 +85,10 @@ class PanelService:
             state = snapshot.areas.get(code)
             counts = (state.last_30_days if state else PeriodCounts()) if days == WINDOW_DAYS else sum_days(
                 league.get(code, {}), period_keys)
-            rows.append(TownshipRow(
+            rows.append(AreaRow(
                 code=code, name=name, counts=counts,
                 open=state.open if state else 0, overdue=state.overdue if state else 0, red=red.get(code, 0),
-                level=state.alert.level if state and state.alert else None,
+                alert=state.alert.level if state and state.alert else None,
             ))
         ticker = [
             TickerItem(case_id=a.case_id, at=a.updated_at, level=AlertLevel(a.level),

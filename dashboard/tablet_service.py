@@ -7,24 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dashboard.area_figures import AreaFigures, area_figures
-from dashboard.figures import PeriodCounts
 from dashboard.panel_service import PERIOD_FIELDS, sum_days
 from dashboard.periods import Period, day_key
 from dashboard.runtime import Runtime
-from dashboard.vocabulary import AlertLevel
+from dashboard.wall_panels import AreaRow
 from dashboard.wall_service import SnapshotCache
 from data_access import panel_queries
 from data_access.panel_queries import AreaRef, CaseLine
-
-
-@dataclass(frozen=True)
-class ChildRow:
-    area: AreaRef
-    counts: PeriodCounts
-    open: int
-    overdue: int
-    red: int
-    level: AlertLevel | None
 
 
 @dataclass(frozen=True)
@@ -32,13 +21,18 @@ class TabletView:
     path: list[AreaRef]
     period: Period
     figures: AreaFigures
-    children: list[ChildRow]
+    children: list[AreaRow]
+    """One level below the area (villages of a township, …); empty for a grid."""
     total_cases: int
     cases: list[CaseLine]
 
     @property
     def area(self) -> AreaRef:
         return self.path[-1]
+
+    @property
+    def child_level(self) -> str | None:
+        return panel_queries.CHILD_LEVEL.get(self.area.level)
 
 
 def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str, period: Period, now: datetime,
@@ -60,7 +54,7 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
     rows = []
     for kid in kids:
         state = snapshot.areas.get(kid.code)
-        rows.append(ChildRow(kid, sum_days(counters.get(kid.code, {}), day_keys), state.open if state else 0,
-                             state.overdue if state else 0, red.get(kid.code, 0),
-                             state.alert.level if state and state.alert else None))
+        rows.append(AreaRow(kid.code, kid.name, sum_days(counters.get(kid.code, {}), day_keys), state.open if state else 0,
+                            state.overdue if state else 0, red.get(kid.code, 0),
+                            state.alert.level if state and state.alert else None))
     return TabletView(path, period, figures, rows, total, lines)

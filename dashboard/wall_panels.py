@@ -25,8 +25,8 @@ TOUR_STOPS = 3
 
 
 @dataclass(frozen=True)
-class TownshipRow:
-    """One township's line in the league table."""
+class AreaRow:
+    """One area's line: a township in the wall's league table, a child area on the tablet."""
 
     code: str
     name: str
@@ -34,7 +34,7 @@ class TownshipRow:
     open: int
     overdue: int
     red: int
-    level: AlertLevel | None
+    alert: AlertLevel | None
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class PanelInputs:
     categories: dict[str, int]
     sources: dict[str, int]
     trend: list[tuple[date, PeriodCounts]]
-    townships: list[TownshipRow] = field(default_factory=list)
+    townships: list[AreaRow] = field(default_factory=list)
     ticker: list[TickerItem] = field(default_factory=list)
     focus: str | None = None
     """A township the screen follows (``?township=``): its league row is highlighted."""
@@ -158,21 +158,21 @@ def trend_cells(trend: list[tuple[date, PeriodCounts]], lang: str) -> Cells:
     return cells
 
 
-def league_order(rows: list[TownshipRow]) -> list[TownshipRow]:
+def league_order(rows: list[AreaRow]) -> list[AreaRow]:
     """Best first: closure rate, then fewer overdue, then fewer red; no cases sorts last."""
     return sorted(rows, key=lambda r: (r.counts.closure_rate is None, -(r.counts.closure_rate or 0.0), r.overdue, r.red, r.code))
 
 
-def worst_first(rows: list[TownshipRow]) -> list[TownshipRow]:
+def worst_first(rows: list[AreaRow]) -> list[AreaRow]:
     """The hotspot tour's stops: townships with red or overdue cases, worst first."""
     hot = [r for r in rows if r.red or r.overdue]
     return sorted(hot, key=lambda r: (-r.red, -r.overdue, -r.open, r.code))[:TOUR_STOPS]
 
 
-def league_cells(rows: list[TownshipRow], lang: str, focus: str | None = None) -> Cells:
+def league_cells(rows: list[AreaRow], lang: str, focus: str | None = None) -> Cells:
     cells: Cells = {}
     for i, row in enumerate(league_order(rows)):
-        level = row.level.value if row.level else "none"
+        level = row.alert.value if row.alert else "none"
         cells[f"league-{i}"] = {"className": "league-row" + (" league-focus" if row.code == focus else "")}
         cells[f"league-{i}-name"] = {"children": row.name}
         cells[f"league-{i}-dot"] = {"className": f"dot dot-{level}", "title": label(f"level.{level}", lang)}

@@ -15,8 +15,8 @@ from dashboard.area_figures import AreaFigures
 from dashboard.figures import PeriodCounts
 from dashboard.periods import RANGE_NAMES, Period
 from dashboard.settings import LOCAL_TZ
-from dashboard.tablet_service import ChildRow, TabletView
-from dashboard.wall_panels import point_change, relative_change
+from dashboard.tablet_service import TabletView
+from dashboard.wall_panels import AreaRow, point_change, relative_change
 from data_access.panel_queries import AreaRef, CaseLine
 from layouts.labels import definition, label, reason_text
 
@@ -120,13 +120,13 @@ def range_bar(params: dict[str, str], period: Period, lang: str) -> html.Div:
                      picker, html.Span(span, className="range-span")], className="range-bar")
 
 
-def child_list(rows: list[ChildRow], params: dict[str, str], lang: str) -> html.Section | None:
-    if not rows:
+def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], lang: str) -> html.Section | None:
+    if not rows or level is None:
         return None
     lines = [
-        dcc.Link(href=href(params, area=row.area.code), className="child", id=f"child-{row.area.code}", children=[
-            html.I(className=f"dot dot-{row.level.value if row.level else 'none'}"),
-            html.Span(row.area.name, className="child-name"),
+        dcc.Link(href=href(params, area=row.code), className="child", id=f"child-{row.code}", children=[
+            html.I(className=f"dot dot-{row.alert.value if row.alert else 'none'}"),
+            html.Span(row.name, className="child-name"),
             html.Span([html.Small(label("fig.received", lang)), _num(row.counts.received)], className="child-num"),
             html.Span([html.Small(label("fig.closure_rate", lang)), _rate(row.counts.closure_rate)], className="child-num"),
             html.Span([html.Small(label("fig.open", lang)), _num(row.open)], className="child-num"),
@@ -136,7 +136,7 @@ def child_list(rows: list[ChildRow], params: dict[str, str], lang: str) -> html.
         ])
         for row in rows
     ]
-    return html.Section([html.H2(label(f"tablet.children.{rows[0].area.level}", lang)), html.Div(lines, className="child-list")],
+    return html.Section([html.H2(label(f"tablet.children.{level}", lang)), html.Div(lines, className="child-list")],
                         className="card")
 
 
@@ -190,7 +190,7 @@ def area_body(view: TabletView, params: dict[str, str], lang: str, townships: li
         range_bar(params, view.period, lang),
         figure_tiles(view.figures, lang),
     ]
-    children = child_list(view.children, params, lang)
+    children = child_list(view.children, view.child_level, params, lang)
     if children is not None:
         parts.append(children)
     parts.append(case_table(view.total_cases, view.cases, lang))

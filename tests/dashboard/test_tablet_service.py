@@ -44,7 +44,7 @@ def test_every_tablet_figure_equals_sql(runtime: Runtime, county: str, level: st
                                                                     end=period.end, area=area)
         assert view.figures.now == figure_queries.instant_counts(session, county_code=county, now=NOW, area=area)
         for row in view.children:
-            child = (row.area.level, row.area.code)
+            child = (view.child_level, row.code)
             assert row.counts == figure_queries.period_counts(session, county_code=county, start=period.start,
                                                               end=period.end, area=child)
             sql_now = figure_queries.instant_counts(session, county_code=county, now=NOW, area=child)

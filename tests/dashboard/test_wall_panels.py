@@ -15,7 +15,7 @@ from dashboard.periods import Period, local_date
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import AlertLevel, Category
 from dashboard.wall_panels import (
-    TICKER_ROWS, PanelInputs, TickerItem, TownshipRow, change_cell, league_order, panel_cells, relative_change,
+    TICKER_ROWS, PanelInputs, TickerItem, AreaRow, change_cell, league_order, panel_cells, relative_change,
     worst_first,
 )
 from dashboard.wall_service import SnapshotCache
@@ -25,8 +25,8 @@ from tests.data_access.test_write_path import NOW, _history
 from tests.factories import draft
 
 
-def _row(code: str, *, received: int, closed: int, overdue: int = 0, red: int = 0) -> TownshipRow:
-    return TownshipRow(code, f"镇{code}", PeriodCounts(received=received, closed=closed), overdue + red, overdue, red,
+def _row(code: str, *, received: int, closed: int, overdue: int = 0, red: int = 0) -> AreaRow:
+    return AreaRow(code, f"镇{code}", PeriodCounts(received=received, closed=closed), overdue + red, overdue, red,
                        AlertLevel.red if red else None)
 
 
