@@ -93,7 +93,7 @@ window.mediationLive = (function () {
   }
 
   function fetchFull() {
-    fetch("/api/live/state" + query(), { cache: "no-store" })
+    return fetch("/api/live/state" + query(), { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (msg) { apply("full", msg); })
       .catch(function () { /* the stream or the poll will try again */ });
@@ -183,7 +183,9 @@ window.mediationLive = (function () {
       setTimeout(start, 100);
       return;
     }
-    connect();
+    /* The first full state comes as one compressed response; the stream then starts from it
+       with a small delta (a stream's first full message would travel uncompressed). */
+    fetchFull().then(connect);
     setInterval(badge, 1000);
     /* Nothing heard for a long time although the page is open: start over with a fresh stream. */
     setInterval(function () {
