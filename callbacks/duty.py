@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, ctx, no_update
 
+from callbacks.access import acting
 from dashboard import duty_service
+from dashboard.auth import DUTY
 from dashboard.duty_service import QUEUE_LEVELS, DutyActionError
+from dashboard.personal_data import Actor
 from dashboard.runtime import Runtime
 from dashboard.wall_service import county_view
 from data_access import duty_queries
@@ -67,37 +69,37 @@ def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
                         notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS)
 
 
-def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, actor: str, assign_to: str | None,
+def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, who: Actor, assign_to: str | None,
                supervise_note: str | None, handover_text: str | None) -> tuple[str, bool]:
     """Do what the officer clicked; returns (message, whether the handover box should clear)."""
     lang = params["lang"]
     case_id = int(params["case"]) if "case" in params else None
     try:
         if trigger == duty.HANDOVER_SAVE:
-            duty_service.add_handover_note(rt, actor=actor, text=handover_text or "")
+            duty_service.add_handover_note(rt, who=who, text=handover_text or "")
             return label("duty.done.note", lang), True
         if case_id is None:
             return "", False
         if trigger == duty.ACK:
-            duty_service.acknowledge(rt, case_id, actor=actor)
+            duty_service.acknowledge(rt, case_id, who=who)
             return label("duty.done.ack", lang).format(id=case_id), False
         if trigger == duty.ASSIGN:
             if not assign_to:
                 raise DutyActionError("pick_assignee")
             center, _, department = assign_to.partition(":")
-            duty_service.assign(rt, case_id, actor=actor, center_id=int(center),
+            duty_service.assign(rt, case_id, who=who, center_id=int(center),
                                 department_id=int(department) if department else None)
             return label("duty.done.assign", lang).format(id=case_id), False
         if trigger == duty.SUPERVISE:
-            duty_service.supervise(rt, case_id, actor=actor, note=supervise_note or "")
+            duty_service.supervise(rt, case_id, who=who, note=supervise_note or "")
             return label("duty.done.supervise", lang).format(id=case_id), False
     except DutyActionError as error:
         return "⚠ " + label(f"duty.err.{error.code}", lang).format(detail=error.detail), False
     return "", False
 
 
-def register(app: Dash, rt: Runtime, *, officer: Any) -> None:
-    """``officer()`` names who is acting (the signed-in user)."""
+def register(app: Dash, rt: Runtime) -> None:
+    """Every callback acts as the signed-in duty officer or admin and refuses anyone else."""
 
     @app.callback(
         Output(duty.QUEUE, "children"), Output(duty.SUMMARY, "children"), Output(duty.TIMELINE, "children"),
@@ -111,11 +113,12 @@ def register(app: Dash, rt: Runtime, *, officer: Any) -> None:
     )
     def update(_tick: int, ack: int, assign: int, supervise: int, save: int, search: str | None,
                assign_to: str | None, supervise_note: str | None, handover_text: str | None) -> tuple[object, ...]:
+        who = acting(DUTY)
         params = duty_params(search, rt.settings.language)
         trigger = ctx.triggered_id if ctx.triggered and ctx.triggered[0].get("value") else None
         message, clear_note = ("", False)
         if trigger in (duty.ACK, duty.ASSIGN, duty.SUPERVISE, duty.HANDOVER_SAVE):
-            message, clear_note = run_action(rt, trigger, params, actor=officer(), assign_to=assign_to,
+            message, clear_note = run_action(rt, trigger, params, who=who, assign_to=assign_to,
                                              supervise_note=supervise_note, handover_text=handover_text)
         now = datetime.now(UTC)
         lang = params["lang"]
@@ -126,3 +129,17 @@ def register(app: Dash, rt: Runtime, *, officer: Any) -> None:
         return (queue, duty.case_summary(detail, lang, now), duty.case_timeline(detail, lang), _notes(rt, lang),
                 message if trigger else no_update, ",".join(map(str, red)), "" if clear_note else no_update,
                 "" if trigger == duty.SUPERVISE and acted else no_update, ack_disabled)
+
+    @app.callback(Output(duty.REVEALED, "children"), Input(duty.REVEAL, "n_clicks"), State(wall.URL, "search"),
+                  prevent_initial_call=True)
+    def reveal(clicks: int, search: str | None) -> object:
+        """An explicit, audited act: the unmasked data shows only in this officer's browser."""
+        who = acting(DUTY)
+        params = duty_params(search, rt.settings.language)
+        if not clicks or "case" not in params:
+            return no_update
+        try:
+            details = duty_service.reveal(rt, int(params["case"]), who=who)
+        except DutyActionError as error:
+            return "⚠ " + label(f"duty.err.{error.code}", params["lang"]).format(detail=error.detail)
+        return duty.revealed(details, params["lang"])

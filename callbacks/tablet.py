@@ -7,6 +7,9 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, no_update
 
+from callbacks.access import acting
+from dashboard.auth import TABLET
+
 from dashboard.periods import RANGE_NAMES, Period, local_date, named_period
 from dashboard.runtime import Runtime
 from dashboard.tablet_service import tablet_view
@@ -80,11 +83,13 @@ def register(app: Dash, rt: Runtime, snapshots: SnapshotCache) -> None:
     @app.callback(Output(tablet.BODY, "children"), Input(tablet.TICK, "n_intervals"), State(wall.URL, "search"),
                   prevent_initial_call=True)
     def refresh(_: int, search: str | None) -> list[object]:
+        acting(TABLET)
         return tablet_body(rt, snapshots, tablet_params(search, rt.settings.language))
 
     @app.callback(Output(wall.URL, "search", allow_duplicate=True), Input(tablet.RANGE_FROM, "start_date"),
                   Input(tablet.RANGE_FROM, "end_date"), State(wall.URL, "search"), prevent_initial_call=True)
     def pick_range(start: str | None, end: str | None, search: str | None) -> str:
+        acting(TABLET)
         params = tablet_params(search, rt.settings.language)
         if not start or not end:
             return no_update
@@ -98,6 +103,7 @@ def register(app: Dash, rt: Runtime, snapshots: SnapshotCache) -> None:
                   State(tablet.COMPARE_A, "value"), State(tablet.COMPARE_B, "value"), State(wall.URL, "search"),
                   prevent_initial_call=True)
     def compare(clicks: int, first: str | None, second: str | None, search: str | None) -> str:
+        acting(TABLET)
         if not clicks or not first or not second or first == second:
             return no_update
         params = tablet_params(search, rt.settings.language)

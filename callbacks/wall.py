@@ -7,11 +7,14 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, html
 
+from callbacks.access import allowed
 from dashboard import places
+from dashboard.auth import DUTY, TABLET, current_user
 from dashboard.runtime import Runtime
 from dashboard.wall_service import SnapshotCache, county_view
 from dashboard.wall_snapshot import stale_after
 from layouts import wall
+from layouts.labels import label
 
 MAX_PERIOD_DAYS = 366 * 3
 
@@ -51,13 +54,19 @@ def register(app: Dash, rt: Runtime, *, build: str) -> None:
 
     snapshots = SnapshotCache(rt)
     tablet.register(app, rt, snapshots)
-    duty.register(app, rt, officer=lambda: "值班员")
+    duty.register(app, rt)
 
     @app.callback(Output(wall.PAGE, "children"), Input(wall.URL, "pathname"), Input(wall.URL, "search"))
     def render(pathname: str | None, search: str | None) -> list[object]:
         path = (pathname or "/").rstrip("/")
+        lang = screen_params(search, rt.settings.language)["lang"]
         if path == "/tablet":
+            if not allowed(TABLET):
+                return [html.Div(label("forbidden", lang), className="forbidden")]
             return [html.Div(tablet.tablet_page(rt, snapshots, search), className="tablet-root")]
         if path == "/duty":
-            return [html.Div(duty.duty_page(rt, search, officer="值班员"), className="duty-root")]
+            user = current_user()
+            if user is None or not allowed(DUTY):
+                return [html.Div(label("forbidden", lang), className="forbidden")]
+            return [html.Div(duty.duty_page(rt, search, officer=user.name), className="duty-root")]
         return wall_page(rt, search, build=build)

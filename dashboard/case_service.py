@@ -99,11 +99,13 @@ class CaseService:
             return existing, False
 
     def act(self, case_id: int, action: Action, *, actor: str, at: datetime | None = None,
-            only_if: Callable[[Case], bool] | None = None, **details: object) -> CaseEvent | None:
+            only_if: Callable[[Case], bool] | None = None, also: Callable[[Session, CaseEvent], object] | None = None,
+            **details: object) -> CaseEvent | None:
         """Apply one lifecycle action to a stored case, under a row lock.
 
         ``only_if`` is checked under that lock, so rule-driven actions (the scheduler's) stay
         idempotent when several processes race; it returns ``None`` when the check fails.
+        ``also`` runs in the same transaction after the event is written (an audit entry).
         """
         at = at or datetime.now(UTC)
         recorded: list[CaseEvent] = []
@@ -115,6 +117,8 @@ class CaseService:
             if only_if is not None and not only_if(case):
                 return []
             recorded.append(cases.add_event(session, act(case, action, actor=actor, at=at, rules=self.rules, **details)))  # type: ignore[arg-type]
+            if also is not None:
+                also(session, recorded[-1])
             return [case]
 
         self.write(work)

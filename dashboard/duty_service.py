@@ -10,11 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from dashboard.casework import CaseInputError
 from dashboard.lifecycle import TransitionError
+from dashboard.masking import PartyDetails
+from dashboard import personal_data
+from dashboard.personal_data import Actor, party_of
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action
-from data_access import cases, duty_queries
+from data_access import audit, cases, duty_queries
+from data_access.models import CaseEvent
 
 NOTE_LIMIT = 2000
 QUEUE_LEVELS = {"all": ("red", "orange", "yellow", "blue"), "high": ("red", "orange")}
@@ -52,6 +58,8 @@ class CaseDetail:
     center: str | None
     department: str | None
     first_receiver: str
+    party: PartyDetails
+    """Masked: the console shows 张* and 138****1234 until the officer reveals (audited)."""
     events: list[tuple[datetime, str, str, str | None, str, str]]
     """(at, actor, action, from, to, note), oldest first."""
 
@@ -67,19 +75,31 @@ def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
             row.id, row.status, row.tier, row.category, row.source, row.alert_level,
             tuple(r for r in row.alert_reasons.split(",") if r), row.people_involved, row.received_at, row.due_at,
             row.resolved_at, row.township_code, row.village_code, row.grid_code, row.supervised, row.escalated,
-            row.acknowledged_at, row.acknowledged_by, center, department, row.first_receiver, events,
+            row.acknowledged_at, row.acknowledged_by, center, department, row.first_receiver, party_of(row).masked(),
+            events,
         )
 
 
-def _act(rt: Runtime, case_id: int, action: Action, *, actor: str, note: str = "", at: datetime | None = None,
-         **details: object) -> bool:
-    """Apply one action; ``False`` when ``only_if`` (in ``details``) found nothing to do."""
+def _audited(who: Actor, action: str, case_id: int, detail: dict[str, object]):  # type: ignore[no-untyped-def]
+    """Write the audit entry in the same transaction as the case event."""
+
+    def write(session: Session, event: CaseEvent) -> None:
+        audit.record(session, actor=who.name, role=who.role, action=action, target=f"case:{case_id}",
+                     detail={**detail, "event": event.id}, ip=who.ip, at=event.at)
+
+    return write
+
+
+def _act(rt: Runtime, case_id: int, action: Action, *, who: Actor, note: str = "", at: datetime | None = None,
+         audit_detail: dict[str, object] | None = None, **details: object) -> bool:
+    """Apply one action with its audit entry; ``False`` when ``only_if`` found nothing to do."""
     if len(note) > NOTE_LIMIT:
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
     if case_detail(rt, case_id) is None:
         raise DutyActionError("not_found")
     try:
-        event = rt.cases.act(case_id, action, actor=actor, at=at or datetime.now(UTC), note=note, **details)
+        event = rt.cases.act(case_id, action, actor=who.name, at=at or datetime.now(UTC), note=note,
+                             also=_audited(who, action.value, case_id, audit_detail or {}), **details)
     except TransitionError as error:
         raise DutyActionError("not_allowed", str(error)) from error
     except CaseInputError as error:
@@ -87,30 +107,45 @@ def _act(rt: Runtime, case_id: int, action: Action, *, actor: str, note: str = "
     return event is not None
 
 
-def acknowledge(rt: Runtime, case_id: int, *, actor: str, at: datetime | None = None) -> bool:
+def acknowledge(rt: Runtime, case_id: int, *, who: Actor, at: datetime | None = None) -> bool:
     """"I have seen this alert": who and when, once (the first acknowledgement stands, checked
     under the row lock); refused on a resolved case. Returns whether this call recorded it."""
-    return _act(rt, case_id, Action.acknowledge, actor=actor, at=at, only_if=lambda c: c.acknowledged_at is None)
+    return _act(rt, case_id, Action.acknowledge, who=who, at=at, only_if=lambda c: c.acknowledged_at is None)
 
 
-def assign(rt: Runtime, case_id: int, *, actor: str, center_id: int, department_id: int | None, note: str = "",
+def assign(rt: Runtime, case_id: int, *, who: Actor, center_id: int, department_id: int | None, note: str = "",
            at: datetime | None = None) -> None:
-    _act(rt, case_id, Action.assign, actor=actor, note=note, at=at, center_id=center_id, department_id=department_id)
+    _act(rt, case_id, Action.assign, who=who, note=note, at=at, center_id=center_id, department_id=department_id,
+         audit_detail={"center_id": center_id, "department_id": department_id})
 
 
-def supervise(rt: Runtime, case_id: int, *, actor: str, note: str, at: datetime | None = None) -> None:
+def supervise(rt: Runtime, case_id: int, *, who: Actor, note: str, at: datetime | None = None) -> None:
     """督办 needs a note: the chased unit must know what is expected."""
     if not note.strip():
         raise DutyActionError("note_required")
-    _act(rt, case_id, Action.supervise, actor=actor, note=note.strip(), at=at)
+    _act(rt, case_id, Action.supervise, who=who, note=note.strip(), at=at)
 
 
-def add_handover_note(rt: Runtime, *, actor: str, text: str, at: datetime | None = None) -> None:
+def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None = None) -> None:
     text = text.strip()
     if not text:
         raise DutyActionError("note_required")
     if len(text) > NOTE_LIMIT:
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
+    at = at or datetime.now(UTC)
     with rt.sessions.begin() as session:
-        duty_queries.add_handover_note(session, county=rt.cases.county_code, author=actor, at=at or datetime.now(UTC),
-                                       text=text)
+        note = duty_queries.add_handover_note(session, county=rt.cases.county_code, author=who.name, at=at, text=text)
+        audit.record(session, actor=who.name, role=who.role, action="handover_note", target=f"note:{note.id}", ip=who.ip,
+                     at=at)
+
+
+def reveal(rt: Runtime, case_id: int, *, who: Actor) -> PartyDetails:
+    """The unmasked personal data, for the officer who asked, with its audit entry."""
+    with rt.sessions.begin() as session:
+        row = cases.get(session, case_id)
+        if row is None or row.county_code != rt.cases.county_code:
+            raise DutyActionError("not_found")
+        details = personal_data.reveal(session, case_id, who, reason="duty console")
+    if details is None:
+        raise DutyActionError("not_found")
+    return details

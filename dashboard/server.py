@@ -99,6 +99,9 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     )
     app.layout = wall.shell()
     wall_callbacks.register(app, rt, build=build)
+    # Dash collects its assets and scripts on the first request to "/" or "/_dash-*"; a server
+    # whose first page is /duty or /screen would otherwise send a page without CSS and JS.
+    app._setup_server()  # noqa: SLF001 - no public hook does this eagerly
     # Outermost, added last: it must run before Dash's own middleware sees a callback request.
     server.add_middleware(AccessMiddleware, rt=rt, config=replace(security, script_hashes=tuple(app.csp_hashes())))
     return app

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from dash import dcc, html
 
 from dashboard.duty_service import CaseDetail
+from dashboard.masking import PartyDetails
 from dashboard.settings import LOCAL_TZ
 from data_access.duty_queries import Assignee, QueueRow
 from data_access.models import HandoverNote
@@ -33,6 +34,8 @@ SUPERVISE_NOTE = "duty-supervise-note"
 HANDOVER_TEXT = "duty-handover-text"
 HANDOVER_SAVE = "duty-handover-save"
 SOUND = "duty-sound"
+REVEAL = "duty-reveal"
+REVEALED = "duty-revealed"
 QUEUE_FILTERS = ("all", "high", "unacknowledged")
 
 
@@ -123,8 +126,23 @@ def case_summary(detail: CaseDetail | None, lang: str, now: datetime) -> list[ob
             fact("col.grid", detail.grid_code, lang),
             fact("duty.assigned", " · ".join(x for x in (detail.center, detail.department) if x) or "—", lang),
             fact("duty.first_receiver", detail.first_receiver, lang),
+            fact("col.party", " · ".join(v for v in (detail.party.party_name, detail.party.party_phone) if v) or "—", lang),
+            fact("duty.address", detail.party.address or "—", lang),
         ]),
     ]
+
+
+def revealed(details: PartyDetails, lang: str) -> html.Div:
+    """The unmasked personal data after the officer asked for it (the reveal is in the audit log)."""
+    return html.Div(className="revealed", children=[
+        html.Dl(className="facts", children=[
+            fact("col.party", details.party_name or "—", lang),
+            fact("duty.phone", details.party_phone or "—", lang),
+            fact("duty.id_number", details.party_id_number or "—", lang),
+            fact("duty.address", details.address or "—", lang),
+        ]),
+        html.Div(label("duty.revealed_note", lang), className="revealed-note"),
+    ])
 
 
 def case_actions(detail: CaseDetail | None, assignees: list[Assignee], lang: str) -> html.Div:
@@ -133,8 +151,13 @@ def case_actions(detail: CaseDetail | None, assignees: list[Assignee], lang: str
     closed = detail is None or detail.resolved_at is not None
     options = [{"label": a.name, "value": f"{a.center_id}:{a.department_id or ''}"} for a in assignees]
     return html.Div(className="actions", hidden=detail is None, children=[
-        html.Button(label("duty.do_ack", lang), id=ACK, n_clicks=0, className="button",
-                    disabled=closed or (detail is not None and detail.acknowledged_at is not None)),
+        html.Div(className="action-line", children=[
+            html.Button(label("duty.do_ack", lang), id=ACK, n_clicks=0, className="button action-wide",
+                        disabled=closed or (detail is not None and detail.acknowledged_at is not None)),
+            html.Button(label("duty.do_reveal", lang), id=REVEAL, n_clicks=0, className="seg",
+                        title=label("duty.reveal_hint", lang)),
+        ]),
+        html.Div(id=REVEALED),
         html.Div(className="action-line", children=[
             dcc.Dropdown(id=ASSIGN_TO, options=options, placeholder=label("duty.assign_to", lang), clearable=False,
                          className="assign-pick", disabled=closed),

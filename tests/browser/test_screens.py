@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,13 +16,18 @@ from dashboard.casework import CaseDraft
 from dashboard.periods import Period, local_date
 from dashboard.vocabulary import Category, Source
 from data_access import cases, figure_queries
-from tests.browser.conftest import LiveServer, chrome, screenshot
+from tests.browser.conftest import LiveServer, chrome, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
 
 def _wait(driver: WebDriver, seconds: float = 40) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+    """Waits that survive the console redrawing an element between finding and reading it."""
+    return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def _click(driver: WebDriver, element_id: str) -> None:
+    _wait(driver).until(lambda d: d.find_element(By.ID, element_id).click() or True)
 
 
 def _no_errors(driver: WebDriver) -> None:
@@ -73,8 +79,9 @@ def test_wall_panels_fill_the_screen(demo_server: LiveServer, size: tuple[int, i
 
 @pytest.mark.parametrize("size", [(1024, 768), (768, 1024)])
 def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, size: tuple[int, int]) -> None:
-    driver = chrome(*size)
+    driver = chrome(*size, screen=False)
     try:
+        signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet")
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
         time.sleep(1)
@@ -106,8 +113,9 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
 
 
 def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
-    driver = chrome(1024, 768)
+    driver = chrome(1024, 768, screen=False)
     try:
+        signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet?compare=220283001,220283002&range=ytd")
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr"))
         screenshot(driver, "tablet-compare-1024x768")
@@ -119,25 +127,27 @@ def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
 
 
 def test_duty_console_acknowledges_assigns_and_flashes(demo_server: LiveServer) -> None:
-    driver = chrome(1440, 900)
+    driver = chrome(1440, 900, screen=False)
     try:
+        officer = signed_in(driver, demo_server, "duty_officer")
         driver.get(demo_server.url + "/duty")
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
         time.sleep(1.5)  # the console has read the red ids it starts with
         case_id = _red_case(demo_server)
-        _wait(driver, 15).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)
-        _wait(driver, 15).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
-        driver.find_element(By.ID, f"queue-{case_id}").click()
+        _wait(driver, 30).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)
+        _wait(driver, 30).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
+        _click(driver, f"queue-{case_id}")
         _wait(driver).until(lambda d: f"#{case_id}" in d.find_element(By.ID, "duty-summary").text)
-        driver.find_element(By.ID, "duty-ack").click()
+        _click(driver, "duty-ack")
         _wait(driver).until(lambda d: "值班确认" in d.find_element(By.ID, "duty-timeline-box").text)
-        driver.find_element(By.ID, "duty-assign-to").click()
+        assert officer in driver.find_element(By.ID, "duty-timeline-box").text, "the event names the signed-in officer"
+        _click(driver, "duty-assign-to")
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
         driver.find_elements(By.CSS_SELECTOR, "[role=option]")[0].click()
-        driver.find_element(By.ID, "duty-assign").click()
+        _click(driver, "duty-assign")
         _wait(driver).until(lambda d: "分派" in d.find_element(By.ID, "duty-timeline-box").text)
         driver.find_element(By.ID, "duty-supervise-note").send_keys("请两小时内到场处置")
-        driver.find_element(By.ID, "duty-supervise").click()
+        _click(driver, "duty-supervise")
         _wait(driver).until(lambda d: "请两小时内到场处置" in d.find_element(By.ID, "duty-timeline-box").text)
         time.sleep(0.5)
         screenshot(driver, "duty-1440x900")
@@ -145,5 +155,26 @@ def test_duty_console_acknowledges_assigns_and_flashes(demo_server: LiveServer) 
             row = cases.get(session, case_id)
             assert row is not None and row.acknowledged_at is not None and row.supervised and row.center_id is not None
         _no_errors(driver)
+    finally:
+        driver.quit()
+
+
+def test_screen_roles_are_kept_apart(demo_server: LiveServer) -> None:
+    """A wall's display token opens the wall but neither the tablet nor the duty console, and a
+    leader does not reach the duty console, not even through Dash's own routes."""
+    driver = chrome(1024, 768)
+    try:
+        def refused(d: WebDriver) -> bool:
+            return "/login" in d.current_url or bool(d.find_elements(By.CSS_SELECTOR, ".forbidden")) or \
+                "<h1>403</h1>" in d.page_source
+
+        for path in ("/duty", "/tablet"):
+            driver.get(demo_server.url + path)
+            _wait(driver).until(refused)
+            assert not driver.find_elements(By.CSS_SELECTOR, ".queue-row, .child")
+        signed_in(driver, demo_server, "leader")
+        driver.get(demo_server.url + "/duty")
+        _wait(driver).until(refused)
+        assert not driver.find_elements(By.CSS_SELECTOR, ".queue-row")
     finally:
         driver.quit()
