@@ -33,7 +33,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
     def key_of(county: str | None, days: int) -> ScreenKey:
-        return (county or hub.rt.county_code(), days)
+        return (county or hub.default_county(), days)
 
     @router.get("/state")
     async def state(county: str | None = None, days: Days = 30) -> Response:

@@ -45,6 +45,13 @@ class LiveHub:
         self._lock = asyncio.Lock()
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._county: str | None = None
+
+    def default_county(self) -> str:
+        """The county screens show by default, remembered: they keep being served while the database is away."""
+        if self._county is None:
+            self._county = self.rt.county_code()
+        return self._county
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._listen(), name="live-listen"),
