@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from dashboard.live_hub import LiveHub, ScreenKey
+from dashboard.ingest_api import ApiError
 from dashboard.runtime import NoCountyError
 
 HEARTBEAT_SECONDS = 5.0
@@ -33,7 +34,10 @@ def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
     def key_of(county: str | None, days: int) -> ScreenKey:
-        return (county or hub.default_county(), days)
+        try:
+            return (hub.screen_county(county), days)
+        except (NoCountyError, LookupError) as error:
+            raise ApiError(404, "not_found", "county", str(error)) from None
 
     @router.get("/state")
     async def state(county: str | None = None, days: Days = 30) -> Response:

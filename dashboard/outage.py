@@ -1,8 +1,9 @@
-"""Clear answers when the database is away or a request is too big.
+"""Clear answers when the database is away or a request is bad.
 
 A stopped database is the caller's cue to retry, not a server bug: 503 with ``Retry-After`` in
 the API's error format. Nothing partial is written, because every write is one transaction.
-Request bodies are capped before they are read, so a huge upload cannot tie up a worker.
+Request bodies are capped before they are read, so a huge upload cannot tie up a worker, and
+the framework's own refusals (malformed JSON, unknown routes) use the API's error format too.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import logging
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,14 @@ def install(server: FastAPI) -> None:
         if error.connection_invalidated:
             return _unavailable("the database connection was lost; nothing was written, retry")
         raise error
+
+    @server.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, error)
+        code = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse({"errors": [{"code": code, "field": None, "message": str(error.detail)}]},
+                            status_code=error.status_code, headers=error.headers)
 
     server.add_middleware(BodyLimit)
 
