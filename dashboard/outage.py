@@ -28,7 +28,13 @@ LIMITED_PREFIXES = ("/api/", "/open311/")
 """The integrators' routes; the screens' own callback traffic is Dash's business."""
 
 
-def _unavailable(message: str) -> JSONResponse:
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeoutError)
+"""What SQLAlchemy raises when the database cannot be reached (refused, dropped, pool exhausted)."""
+
+
+def unavailable(message: str = f"the database is unavailable; nothing was written, retry in {RETRY_AFTER_SECONDS} s",
+                ) -> JSONResponse:
+    """503 in the API's error format, with the ``Retry-After`` a well-behaved client waits for."""
     return JSONResponse({"errors": [{"code": "database_unavailable", "field": None, "message": message}]},
                         status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
@@ -41,7 +47,7 @@ def install(server: FastAPI) -> None:
     @server.exception_handler(PoolTimeoutError)
     async def _database_away(_request: Request, error: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(error).__name__)
-        return _unavailable(f"the database is unavailable; nothing was written, retry in {RETRY_AFTER_SECONDS} s")
+        return unavailable()
 
     @server.exception_handler(DataError)
     async def _refused_value(_request: Request, error: DataError) -> JSONResponse:
@@ -52,7 +58,7 @@ def install(server: FastAPI) -> None:
     @server.exception_handler(DBAPIError)
     async def _dbapi(_request: Request, error: DBAPIError) -> JSONResponse:
         if error.connection_invalidated:
-            return _unavailable("the database connection was lost; nothing was written, retry")
+            return unavailable("the database connection was lost; nothing was written, retry")
         raise error
 
     @server.exception_handler(HTTPException)

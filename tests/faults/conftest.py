@@ -21,9 +21,10 @@ import redis
 
 from dashboard import onboarding
 from dashboard.runtime import Runtime
+from dashboard.security import DISPLAY_COOKIE
 from dashboard.settings import PROJECT_ROOT, Settings
 from dashboard.tokens import new_token, token_hash
-from data_access import api_clients
+from data_access import api_clients, users
 from data_access.migrate import upgrade
 from tests.factories import small_county
 
@@ -104,8 +105,15 @@ class Stack:
     runtime: Runtime
     county: str
     token: str
+    """A source system's API token."""
+    display: str
+    """A wall screen's display token (the live routes are for screens)."""
     var: Path
     servers: list[AppServer] = field(default_factory=list)
+
+    def screen(self, **options: object) -> httpx.Client:
+        """An HTTP client that is a wall screen of the county."""
+        return httpx.Client(cookies={DISPLAY_COOKIE: self.display}, **options)  # type: ignore[arg-type]
 
     def server(self) -> AppServer:
         server = AppServer(self, free_port())
@@ -133,7 +141,7 @@ class AppServer:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the server exited; see {self.stack.var}/serve-{self.port}.log"
             try:
-                if httpx.get(f"{self.url}/api/live/state", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -173,13 +181,15 @@ def stack() -> Iterator[Stack]:
     built: Stack | None = None
     try:
         upgrade(pg.url)
-        token = new_token()
+        token, display = new_token(), "mcs_" + new_token().removeprefix("mct_")
         with rt.sessions() as session, session.begin():
             report = onboarding.save_county(session, small_county(), name="测试县", now=datetime(2026, 1, 1, tzinfo=UTC),
                                             outline_geojson=OUTLINE)
             api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token),
                                now=datetime.now(UTC))
-        built = Stack(pg, private_redis, rt, report.county_code, token, var)
+            users.create_screen(session, name="wall", county_code=report.county_code, token_hash=token_hash(display),
+                                now=datetime.now(UTC))
+        built = Stack(pg, private_redis, rt, report.county_code, token, display, var)
         yield built
     finally:
         for server in built.servers if built else []:

@@ -53,28 +53,33 @@ def refs_in_sql(stack: Stack, prefix: str) -> dict[str, int]:
 
 
 class StreamFollower(threading.Thread):
-    """Holds /api/live/stream like a screen does and keeps (monotonic time, kind, body) of every event."""
+    """Holds /api/live/stream like a screen does, reconnecting with the same cookies as a browser,
+    and keeps (monotonic time, kind, body) of every event."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, stack: Stack, cookies: httpx.Cookies | None = None) -> None:
         super().__init__(daemon=True)
         self.url = url
+        self.client = stack.screen(timeout=httpx.Timeout(5, read=20))
+        if cookies is not None:
+            self.client.cookies.update(cookies)
         self.events: list[tuple[float, str, dict]] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                with httpx.Client(timeout=httpx.Timeout(5, read=20)) as client, \
-                        client.stream("GET", f"{self.url}/api/live/stream") as stream:
-                    kind = ""
-                    for line in stream.iter_lines():
-                        if self.stop.is_set():
-                            return
-                        if line.startswith("event: "):
-                            kind = line.removeprefix("event: ")
-                        elif line.startswith("data: ") and kind != "ping":
-                            self.events.append((time.monotonic(), kind, orjson.loads(line.removeprefix("data: "))))
-            except httpx.HTTPError:
+        with self.client:
+            while not self.stop.is_set():
+                try:
+                    with self.client.stream("GET", f"{self.url}/api/live/stream") as stream:
+                        kind = ""
+                        for line in stream.iter_lines():
+                            if self.stop.is_set():
+                                return
+                            if line.startswith("event: "):
+                                kind = line.removeprefix("event: ")
+                            elif line.startswith("data: ") and kind != "ping":
+                                self.events.append((time.monotonic(), kind, orjson.loads(line.removeprefix("data: "))))
+                except httpx.HTTPError:
+                    pass
                 time.sleep(0.5)
 
     def received_today_after(self, since: float) -> Iterator[int]:
@@ -91,9 +96,10 @@ def _body(i: int) -> dict[str, object]:
 
 def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None:
     server = stack.server()
-    follower = StreamFollower(server.url)
+    follower = StreamFollower(server.url, stack)
     follower.start()
-    initial = httpx.get(f"{server.url}/api/live/state", timeout=10).json()
+    with stack.screen(timeout=10) as screen:
+        initial = screen.get(f"{server.url}/api/live/state").json()
     before = int(initial["kpis"]["received_today"])
     accepted = 0
     server_errors = 0
@@ -153,7 +159,8 @@ def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None
         time.sleep(0.2)
     follower.stop.set()
     assert expected in follower.received_today_after(restarted), "the live stream never showed every case"
-    poll = httpx.get(f"{server.url}/api/live/poll", timeout=10).json()
+    with stack.screen(timeout=10) as screen:
+        poll = screen.get(f"{server.url}/api/live/poll").json()
     assert int(str(poll["kpis"]["received_today"]).replace(",", "")) == expected
 
 

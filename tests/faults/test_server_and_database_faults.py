@@ -36,9 +36,10 @@ def _shows(follower: StreamFollower, value: int, since: float, seconds: float) -
 def test_app_server_restart_under_a_live_stream_resumes_updates(stack: Stack) -> None:
     server = stack.server()
     api = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {stack.token}"})
-    follower = StreamFollower(server.url)
+    follower = StreamFollower(server.url, stack)
     follower.start()
-    before = _kpi(httpx.get(f"{server.url}/api/live/state", timeout=10).json())
+    with stack.screen(timeout=10) as screen:
+        before = _kpi(screen.get(f"{server.url}/api/live/state").json())
     assert api.post("/api/cases", json=_case("restart-1")).status_code == 201
     assert _shows(follower, before + 1, 0, HEAL_SECONDS)
 
@@ -59,8 +60,9 @@ def test_postgres_stopped_answers_503_keeps_the_screens_and_heals(stack: Stack) 
     api = httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {stack.token}"})
     first = api.post("/api/cases", json=_case("pg-1"))
     assert first.status_code == 201, first.text
-    state = httpx.get(f"{server.url}/api/live/state", timeout=10).json()
-    follower = StreamFollower(server.url)
+    screen = stack.screen(timeout=10)
+    state = screen.get(f"{server.url}/api/live/state").json()
+    follower = StreamFollower(server.url, stack)
     follower.start()
 
     stack.pg.stop()
@@ -73,16 +75,16 @@ def test_postgres_stopped_answers_503_keeps_the_screens_and_heals(stack: Stack) 
         moved = api.post(f"/api/cases/{first.json()['id']}/events", json={"action": "assess", "actor": "t"})
         assert moved.status_code == 503 and "Retry-After" in moved.headers
         for path in ("/api/live/state", "/api/live/poll"):
-            during = httpx.get(f"{server.url}{path}", timeout=10)
+            during = screen.get(f"{server.url}{path}")
             assert during.status_code == 200, f"{path} stopped serving: {during.text}"
             assert during.json()["kpis"] == state["kpis"]
-        fresh = StreamFollower(server.url)
+        fresh = StreamFollower(server.url, stack, cookies=screen.cookies)
         fresh.start()
         deadline = time.monotonic() + HEAL_SECONDS
         while not fresh.events and time.monotonic() < deadline:
             time.sleep(0.1)
         fresh.stop.set()
-        assert fresh.events and fresh.events[0][2]["kpis"] == state["kpis"], "a new screen got no state"
+        assert fresh.events and fresh.events[0][2]["kpis"] == state["kpis"], "a reconnecting screen got no state"
     finally:
         stack.pg.start()
 
@@ -99,4 +101,5 @@ def test_postgres_stopped_answers_503_keeps_the_screens_and_heals(stack: Stack) 
     healed = _shows(follower, _kpi(state) + 1, returned, HEAL_SECONDS)
     follower.stop.set()
     api.close()
+    screen.close()
     assert healed, "the live stream did not show the write made after PostgreSQL returned"
