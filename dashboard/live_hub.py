@@ -58,10 +58,11 @@ class LiveHub:
     def screen_county(self, county: str | None) -> str:
         """The county a screen asks for, if it exists: an unknown code must neither start a
         rebuild nor take a slot in the hub."""
-        if county is None or county == self.default_county() or county in self._known:
+        if not county or county == self.default_county() or county in self._known:
             return county or self.default_county()
         with self.rt.sessions() as session:
-            if areas.get_county(session, county) is None:
+            found = areas.get_county(session, county)
+            if found is None or found.code != county:
                 raise LookupError(f"unknown county {county!r}")
         self._known.add(county)
         return county

@@ -20,9 +20,11 @@ from schemathesis.generation.case import Case
 from schemathesis.generation.modes import GenerationMode
 
 from dashboard.runtime import Runtime
+from dashboard.security import DISPLAY_COOKIE, Limit, SecurityConfig
 from dashboard.server import create_app
 from dashboard.tokens import new_token, token_hash
 from data_access import api_clients
+from tests.dashboard.auth_support import new_screen
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 """Per operation and per mode (valid, invalid data)."""
@@ -37,7 +39,9 @@ def test_no_generated_request_causes_a_server_error(runtime: Runtime, county: st
     with runtime.sessions() as session, session.begin():
         api_clients.create(session, name="fuzz", source="online", token_hash=token_hash(token), now=datetime.now(UTC))
     headers = {"Authorization": f"Bearer {token}"}
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(runtime).server).exclude(
+    cookies = {DISPLAY_COOKIE: new_screen(runtime, county)}
+    unlimited = SecurityConfig(api=Limit(10**9, 60))
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(runtime, unlimited).server).exclude(
         path=list(SKIPPED))
     statuses: Counter[int] = Counter()
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -49,7 +53,7 @@ def test_no_generated_request_causes_a_server_error(runtime: Runtime, county: st
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def call(case: Case) -> None:
-                response = case.call(headers=headers)
+                response = case.call(headers=headers, cookies=cookies)
                 statuses[response.status_code] += 1
                 case.validate_response(response, checks=CHECKS, headers=headers)
 
