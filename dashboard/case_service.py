@@ -122,14 +122,19 @@ class CaseService:
             if not self._owed:
                 return False
             self._owed.update(case_ids)
+            self._start_repairer()
             return True
 
     def _owe(self, case_ids: Iterable[int]) -> None:
         with self._owed_lock:
             self._owed.update(case_ids)
-            if self._repairer is None or not self._repairer.is_alive():
-                self._repairer = threading.Thread(target=self._repair, name="aggregate-repair", daemon=True)
-                self._repairer.start()
+            self._start_repairer()
+
+    def _start_repairer(self) -> None:
+        """Under ``_owed_lock``: one repair thread, restarted if an unexpected error ended it."""
+        if self._repairer is None or not self._repairer.is_alive():
+            self._repairer = threading.Thread(target=self._repair, name="aggregate-repair", daemon=True)
+            self._repairer.start()
 
     def _repair(self) -> None:
         """Until nothing is owed: wait for Redis, rebuild it if it came back empty, re-apply."""
@@ -146,10 +151,11 @@ class CaseService:
             time.sleep(self.retry_seconds)
 
     def _reapply_owed(self) -> bool:
-        """Re-apply owed cases from their current rows, locked so no newer write interleaves.
+        """Re-apply owed cases from their current rows, under row locks so no newer write of the
+        same case interleaves.
 
-        Returns ``True`` once nothing is owed; the lock is released only then, so a write that
-        arrives meanwhile is either re-applied here or applied directly after.
+        Returns ``True`` once nothing is owed. That is decided under ``_owed_lock``, so a write
+        that arrives meanwhile is either queued and re-applied here or, after, applied directly.
         """
         while True:
             with self._owed_lock:
