@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from dashboard.vocabulary import Action, AlertLevel, Category, Satisfaction, Tier
+
+
+def storable(value: str) -> str:
+    """Text goes into the database verbatim, so refuse what it cannot hold: NUL characters and
+    lone UTF-16 surrogates (neither is valid UTF-8 text)."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("text must not contain lone surrogates (invalid Unicode)")
+    return value
+
+
+Storable = AfterValidator(storable)
 
 
 class ErrorItem(BaseModel):
@@ -24,7 +37,7 @@ class Location(BaseModel):
     """Either a grid code, or a WGS84 position that is assigned to its grid."""
 
     model_config = ConfigDict(extra="forbid")
-    grid_code: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    grid_code: Annotated[str, Field(min_length=1, max_length=20), Storable] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
 
@@ -42,32 +55,32 @@ class CaseIn(BaseModel):
     """A new case from a source system; the source comes from the client's token."""
 
     model_config = ConfigDict(extra="forbid")
-    external_ref: Annotated[str, Field(min_length=1, max_length=64)]
+    external_ref: Annotated[str, Field(min_length=1, max_length=64), Storable]
     category: Category
     received_at: AwareDatetime
     location: Location
     people_involved: Annotated[int, Field(ge=1, le=100_000)] = 1
     tier: Tier = Tier.village
-    description: Annotated[str, Field(max_length=4000)] = ""
+    description: Annotated[str, Field(max_length=4000), Storable] = ""
     risk_extreme: bool = False
     risk_mass_incident: bool = False
     beyond_county_petition: bool = False
     repeat_petition: bool = False
-    received_by: Annotated[str, Field(min_length=1, max_length=64)] = "api"
-    party_name: Annotated[str, Field(max_length=64)] | None = None
+    received_by: Annotated[str, Field(min_length=1, max_length=64), Storable] = "api"
+    party_name: Annotated[str, Field(max_length=64), Storable] | None = None
     """Personal data: stored as sent, shown masked everywhere, revealed only by a duty officer."""
-    party_phone: Annotated[str, Field(max_length=32)] | None = None
-    party_id_number: Annotated[str, Field(max_length=32)] | None = None
-    address: Annotated[str, Field(max_length=255)] | None = None
+    party_phone: Annotated[str, Field(max_length=32), Storable] | None = None
+    party_id_number: Annotated[str, Field(max_length=32), Storable] | None = None
+    address: Annotated[str, Field(max_length=255), Storable] | None = None
 
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Action
-    actor: Annotated[str, Field(min_length=1, max_length=64)]
+    actor: Annotated[str, Field(min_length=1, max_length=64), Storable]
     at: AwareDatetime | None = None
-    note: Annotated[str, Field(max_length=2000)] = ""
-    outcome: Annotated[str, Field(max_length=2000)] | None = None
+    note: Annotated[str, Field(max_length=2000), Storable] = ""
+    outcome: Annotated[str, Field(max_length=2000), Storable] | None = None
     satisfaction: Satisfaction | None = None
     center_id: int | None = None
     department_id: int | None = None
@@ -123,7 +136,7 @@ class CaseOut(BaseModel):
 
 class RevealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, Field(max_length=200)] = ""
+    reason: Annotated[str, Field(max_length=200), Storable] = ""
 
 
 class RevealOut(BaseModel):

@@ -1,17 +1,23 @@
 """Write flow: one database transaction, then the Redis aggregates, then one publish.
 
-The database is the truth: if Redis is down the write still lands, and the aggregates are
-repaired by the next rebuild (on start, or ``python -m dashboard cache rebuild``).
+The database is the truth: if Redis is down the write still lands and succeeds. The process
+remembers the cases whose aggregates it could not apply and, while any are owed, sends every
+later write the same way instead of waiting on a dead Redis. A repair thread re-applies them
+(idempotently, from their current rows) once Redis answers; a Redis that came back empty is
+first rebuilt from SQL. Only a process that dies while owing leaves work for ``cache rebuild``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import redis
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.casework import CaseDraft, CaseInputError, act, new_case
@@ -25,16 +31,28 @@ from data_access.models import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 
+REPAIR_BATCH = 500
+"""Owed cases re-applied per transaction (their rows stay locked while they are applied)."""
+OUTAGE_ERRORS = (redis.RedisError, OSError, SQLAlchemyError)
+"""What a push may meet after the commit; none of it may fail a write that is already stored."""
+
 
 class CaseService:
     """Every writer's entry point; one instance per process is enough."""
 
-    def __init__(self, sessions: sessionmaker[Session], client: redis.Redis, rules: Rules, county_code: str) -> None:
+    def __init__(self, sessions: sessionmaker[Session], client: redis.Redis, rules: Rules, county_code: str, *,
+                 ensure_built: Callable[[], None] | None = None, retry_seconds: float = 0.5) -> None:
         self.sessions = sessions
         self.redis = client
         self.rules = rules
         self.county_code = county_code
+        self.ensure_built = ensure_built
+        """Rebuilds an empty Redis from SQL before owed cases are re-applied (``None``: apply as is)."""
+        self.retry_seconds = retry_seconds
         self._places: dict[str, GridPlace] | None = None
+        self._owed: set[int] = set()
+        self._owed_lock = threading.Lock()
+        self._repairer: threading.Thread | None = None
 
     def places(self) -> dict[str, GridPlace]:
         if self._places is None:
@@ -56,28 +74,105 @@ class CaseService:
         return touched
 
     def push(self, touched: Iterable[Case]) -> int | None:
-        """Apply committed cases to the aggregates and announce the new version."""
+        """Apply committed cases to the aggregates and announce the new version.
+
+        Returns ``None`` when Redis could not take them: they are owed and re-applied later.
+        """
+        touched = list(touched)
+        if self._owe_if_behind(case.id for case in touched):
+            return None
         version = None
         try:
             for case in touched:
                 version = aggregates.apply_case(self.redis, self.county_code, case.id, contribution(case, self.rules))
             if version is not None:
                 self.redis.publish(keys.changes_channel(self.county_code), str(version))
-        except redis.RedisError:
-            log.exception("Redis update failed after commit; aggregates will be rebuilt from SQL")
+        except OUTAGE_ERRORS:
+            log.warning("Redis update failed after commit; %d case(s) owed until Redis answers", len(touched),
+                        exc_info=True)
+            self._owe(case.id for case in touched)
+            return None
         return version
 
     def push_new(self, created: Iterable[Case]) -> int | None:
         """``push`` for a batch of cases created by one bulk transaction (imports)."""
+        created = list(created)
+        if self._owe_if_behind(case.id for case in created):
+            return None
         try:
             version = aggregates.apply_new_cases(
                 self.redis, self.county_code, ((case.id, contribution(case, self.rules)) for case in created)
             )
             self.redis.publish(keys.changes_channel(self.county_code), str(version))
             return version
-        except redis.RedisError:
-            log.exception("Redis update failed after commit; aggregates will be rebuilt from SQL")
+        except OUTAGE_ERRORS:
+            log.warning("Redis update failed after commit; %d case(s) owed until Redis answers", len(created),
+                        exc_info=True)
+            self._owe(case.id for case in created)
             return None
+
+    def owed(self) -> int:
+        """How many committed cases still wait for their aggregates (0 in normal operation)."""
+        with self._owed_lock:
+            return len(self._owed)
+
+    def _owe_if_behind(self, case_ids: Iterable[int]) -> bool:
+        """While cases are owed, queue new ones behind them: order is kept and no write waits on Redis."""
+        with self._owed_lock:
+            if not self._owed:
+                return False
+            self._owed.update(case_ids)
+            self._start_repairer()
+            return True
+
+    def _owe(self, case_ids: Iterable[int]) -> None:
+        with self._owed_lock:
+            self._owed.update(case_ids)
+            self._start_repairer()
+
+    def _start_repairer(self) -> None:
+        """Under ``_owed_lock``: one repair thread, restarted if an unexpected error ended it."""
+        if self._repairer is None or not self._repairer.is_alive():
+            self._repairer = threading.Thread(target=self._repair, name="aggregate-repair", daemon=True)
+            self._repairer.start()
+
+    def _repair(self) -> None:
+        """Until nothing is owed: wait for Redis, rebuild it if it came back empty, re-apply."""
+        while True:
+            try:
+                self.redis.ping()
+                if self.ensure_built is not None and not aggregates.is_built(self.redis, self.county_code):
+                    self.ensure_built()
+                if self._reapply_owed():
+                    log.info("owed aggregates re-applied; writes update Redis directly again")
+                    return
+            except OUTAGE_ERRORS:
+                log.debug("aggregate repair: Redis or the database still unavailable", exc_info=True)
+            time.sleep(self.retry_seconds)
+
+    def _reapply_owed(self) -> bool:
+        """Re-apply owed cases from their current rows, under row locks so no newer write of the
+        same case interleaves.
+
+        Returns ``True`` once nothing is owed. That is decided under ``_owed_lock``, so a write
+        that arrives meanwhile is either queued and re-applied here or, after, applied directly.
+        """
+        while True:
+            with self._owed_lock:
+                batch = sorted(self._owed)[:REPAIR_BATCH]
+                if not batch:
+                    self._repairer = None
+                    return True
+            version = None
+            with self.sessions() as session, session.begin():
+                rows = session.scalars(select(Case).where(Case.id.in_(batch)).with_for_update()).all()
+                for case in rows:
+                    version = aggregates.apply_case(self.redis, self.county_code, case.id,
+                                                    contribution(case, self.rules))
+            if version is not None:
+                self.redis.publish(keys.changes_channel(self.county_code), str(version))
+            with self._owed_lock:
+                self._owed.difference_update(batch)
 
     def submit(self, draft: CaseDraft, *, actor: str, now: datetime | None = None) -> tuple[Case, bool]:
         """Record a new case; a repeat of (source, external_ref) returns the first case unchanged."""

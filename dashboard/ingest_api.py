@@ -33,7 +33,8 @@ from geo.assign import GridLocator
 from layouts.labels import REASONS
 
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-          404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+          404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
+          503: {"model": ErrorBody, "description": "the database is unavailable; retry after Retry-After seconds"}}
 
 
 class ApiError(Exception):

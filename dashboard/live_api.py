@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from dashboard.live_hub import LiveHub, ScreenKey
+from dashboard.ingest_api import ApiError
 from dashboard.runtime import NoCountyError
 
 HEARTBEAT_SECONDS = 5.0
@@ -36,7 +37,12 @@ def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
     def key_of(county: str | None, area: str | None, days: int, lang: str) -> ScreenKey:
-        code = county or hub.rt.county_code()
+        """An unknown county is refused before it can start a rebuild or take a slot in the hub;
+        an unknown township is refused when its panels are first computed."""
+        try:
+            code = hub.screen_county(county)
+        except (NoCountyError, LookupError) as error:
+            raise ApiError(404, "not_found", "county", str(error)) from None
         return (code, area or code, days, lang)
 
     def not_found(error: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from dashboard.live_state import Delta, State, compose, screen_state, state_delt
 from dashboard.panel_service import PanelService
 from dashboard.runtime import Runtime
 from dashboard.wall_service import SnapshotCache
+from data_access import areas
 from data_access import redis_keys as keys
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,26 @@ class LiveHub:
         self._lock = asyncio.Lock()
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._county: str | None = None
+        self._known: set[str] = set()
+
+    def default_county(self) -> str:
+        """The county screens show by default, remembered: they keep being served while the database is away."""
+        if self._county is None:
+            self._county = self.rt.county_code()
+        return self._county
+
+    def screen_county(self, county: str | None) -> str:
+        """The county a screen asks for, if it exists: an unknown code must neither start a
+        rebuild nor take a slot in the hub."""
+        if not county or county == self.default_county() or county in self._known:
+            return county or self.default_county()
+        with self.rt.sessions() as session:
+            found = areas.get_county(session, county)
+            if found is None or found.code != county:
+                raise LookupError(f"unknown county {county!r}")
+        self._known.add(county)
+        return county
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._listen(), name="live-listen"),

@@ -61,7 +61,15 @@ class Runtime:
 
     @cached_property
     def cases(self) -> CaseService:
-        return CaseService(self.sessions, self.redis, self.rules, self.county_code())
+        county = self.county_code()
+        return CaseService(self.sessions, self.redis, self.rules, county,
+                           ensure_built=lambda: self._ensure_aggregates(county))
+
+    def _ensure_aggregates(self, county: str) -> None:
+        """Imported late: the wall service builds on this module."""
+        from dashboard.wall_service import ensure_aggregates
+
+        ensure_aggregates(self, county)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

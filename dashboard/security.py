@@ -32,6 +32,7 @@ from dashboard.auth import (
     rule_for,
     start_session,
 )
+from dashboard.outage import DATABASE_AWAY, unavailable
 from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
 from data_access import api_clients, sessions_store, users
@@ -233,6 +234,8 @@ class AccessMiddleware:
             verdict = await run_in_threadpool(self.decide, incoming, rule)
         except redis.RedisError:
             verdict = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly"))
+        except DATABASE_AWAY:
+            verdict = Verdict(response=unavailable("the database is unavailable; retry shortly"))
         headers = security_headers(self.config, incoming.path)
         cookies = [(b"set-cookie", c.encode("latin-1")) for c in verdict.cookies]
 

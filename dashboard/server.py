@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette_compress import CompressMiddleware, remove_compress_type
 
 from callbacks import wall as wall_callbacks
-from dashboard import __version__
+from dashboard import __version__, outage
 from dashboard.runtime import Runtime
 from dashboard.scheduler import SchedulerThread
 from dashboard.settings import PROJECT_ROOT
@@ -74,6 +74,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
                      openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt, hub))
     install_error_handlers(server)
+    outage.install(server)
     server.include_router(build_login_router(rt, security))
     server.include_router(build_audit_router(rt))
     server.include_router(build_api(rt, GeometryCache(rt)))

@@ -1,0 +1,133 @@
+"""Hostile and broken requests: refused with a clear 4xx in the API's error format, or stored
+verbatim as text and never executed; a refused request leaves no trace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from dashboard.outage import MAX_BODY_BYTES
+from dashboard.runtime import Runtime
+from dashboard.server import create_app
+from dashboard.tokens import new_token, token_hash
+from data_access import api_clients, cases
+from data_access.models import Case
+from tests.factories import GRID_CODES
+
+HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE case; --", "Robert'); DROP TABLE case_event;--",
+           "{{7*7}} ${7*7} %s %n", "\u202e\u200b漢字 emoji 🧯", "../../etc/passwd"]
+
+
+@pytest.fixture
+def api(runtime: Runtime, county: str) -> TestClient:
+    token = new_token()
+    with runtime.sessions() as session, session.begin():
+        api_clients.create(session, name="bad-input", source="online", token_hash=token_hash(token),
+                           now=datetime.now(UTC))
+    client = TestClient(create_app(runtime).server)
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def _case(ref: str, **extra: object) -> dict[str, object]:
+    return {"external_ref": ref, "category": "neighbour",
+            "received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            "location": {"grid_code": GRID_CODES[0]}, **extra}
+
+
+def _count(runtime: Runtime, county: str) -> int:
+    with runtime.sessions() as session:
+        return cases.count(session, county)
+
+
+def _clear_error(response, status: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    errors = response.json()["errors"]
+    assert errors and all(set(e) == {"code", "field", "message"} and e["message"] for e in errors)
+    return errors[0]
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(api: TestClient, runtime: Runtime, county: str) -> None:
+    huge = api.post("/api/cases", json=_case("big-1", description="纠" * (2 * 1024 * 1024 // 3)))
+    assert _clear_error(huge, 413)["code"] == "too_large"
+
+    def chunks():  # no Content-Length: the limit must hold for a streamed body too
+        yield b'{"external_ref": "big-2", "description": "'
+        for _ in range(MAX_BODY_BYTES // 1024 + 1):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = api.post("/api/cases", content=chunks(), headers={"Content-Type": "application/json"})
+    assert _clear_error(streamed, 413)["code"] == "too_large"
+    assert _count(runtime, county) == 0
+
+
+def test_long_arrays_and_many_fields_are_refused(api: TestClient, runtime: Runtime, county: str) -> None:
+    _clear_error(api.post("/api/cases", json=[{"external_ref": i} for i in range(10_000)]), 422)
+    _clear_error(api.post("/api/cases", json=_case("arr-1", description=list(range(10_000)))), 422)
+    _clear_error(api.post("/api/cases", json=_case("arr-2", location={f"k{i}": i for i in range(10_000)})), 422)
+    assert _count(runtime, county) == 0
+
+
+@pytest.mark.parametrize("raw", [b'{"external_ref": "m-1", ', b"\x0c\xff", b"not json", b"", b"[]", b"null",
+                                 b'{"external_ref": "m-1"}' * 2])
+def test_malformed_json_is_a_clear_error(api: TestClient, runtime: Runtime, county: str, raw: bytes) -> None:
+    response = api.post("/api/cases", content=raw, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    _clear_error(response, response.status_code)
+    assert _count(runtime, county) == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml",
+                                          "multipart/form-data; boundary=x"])
+def test_wrong_content_types_are_refused(api: TestClient, runtime: Runtime, county: str, content_type: str) -> None:
+    response = api.post("/api/cases", content=orjson.dumps(_case("ct-1")), headers={"Content-Type": content_type})
+    assert 400 <= response.status_code < 500
+    _clear_error(response, response.status_code)
+    assert _count(runtime, county) == 0
+
+
+def test_hostile_strings_are_stored_verbatim_and_never_executed(api: TestClient, runtime: Runtime,
+                                                                county: str) -> None:
+    for i, text in enumerate(HOSTILE):
+        posted = api.post("/api/cases", json=_case(text[:64], description=text, received_by=text[:64]))
+        assert posted.status_code == 201, posted.text
+        assert posted.headers["content-type"].startswith("application/json")
+        stored = api.get(f"/api/cases/{posted.json()['id']}").json()
+        assert stored["external_ref"] == text[:64] and stored["events"][0]["actor"] == text[:64]
+        moved = api.post(f"/api/cases/{stored['id']}/events", json={"action": "assess", "actor": text[:64],
+                                                                    "note": text})
+        assert moved.status_code == 201 and moved.json()["events"][-1]["note"] == text
+        assert i + 1 == _count(runtime, county), "a hostile string changed what is stored"
+    with runtime.sessions() as session:
+        refs = set(session.scalars(select(Case.external_ref)))
+    assert refs == {text[:64] for text in HOSTILE}
+    figures = api.get("/api/figures", params={"area": "'; DROP TABLE case; --", "from": "2026-01-01",
+                                              "to": "2026-01-02"})
+    assert _clear_error(figures, 404)["field"] == "area"
+    assert _count(runtime, county) == len(HOSTILE)
+
+
+@pytest.mark.parametrize(("field", "raw"), [("external_ref", '"nul\\u0000ref"'), ("description", '"a\\u0000b"'),
+                                            ("description", '"lone \\ud800 surrogate"'),
+                                            ("received_by", '"\\udfff"')])
+def test_nul_and_lone_surrogates_are_refused_with_the_field(api: TestClient, runtime: Runtime, county: str,
+                                                            field: str, raw: str) -> None:
+    body = orjson.dumps(_case("nul-1" if field != "external_ref" else "x")).decode()
+    body = body[:-1] + f', "{field}": {raw}}}' if field != "external_ref" else \
+        body.replace('"external_ref":"x"', f'"external_ref":{raw}')
+    response = api.post("/api/cases", content=body.encode(), headers={"Content-Type": "application/json"})
+    error = _clear_error(response, 422)
+    assert error["field"] == field
+    assert _count(runtime, county) == 0
+
+
+def test_nul_in_a_query_is_a_clear_error(api: TestClient, runtime: Runtime, county: str) -> None:
+    response = api.get("/api/figures", params={"area": "99\x0001", "from": "2026-01-01", "to": "2026-01-02"})
+    assert 400 <= response.status_code < 500
+    _clear_error(response, response.status_code)

@@ -1,0 +1,196 @@
+"""Redis dies while cases keep coming: every case is stored once, writes keep succeeding, and the
+aggregates equal SQL again soon after Redis answers (empty or with its old data)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import orjson
+from sqlalchemy import func, select
+
+from dashboard import cache_ops
+from dashboard.vocabulary import Action
+from data_access import aggregates
+from data_access.models import Case
+from tests.factories import GRID_CODES, draft
+from tests.faults.conftest import Stack
+
+WRITES = 1000
+CLIENTS = 8
+KILL_AT, RESTART_AT = 300, 600
+HEAL_SECONDS = 10.0
+
+
+def differences(stack: Stack) -> list[object]:
+    with stack.runtime.sessions() as session:
+        return list(cache_ops.reconcile(session, stack.runtime.redis, stack.county, stack.runtime.rules))
+
+
+def wait_until_equal(stack: Stack, seconds: float) -> list[object]:
+    """The remaining differences between Redis and SQL, polled until none are left or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            diffs = differences(stack)
+        except Exception as error:  # noqa: BLE001 - Redis may still be rebuilding
+            diffs = [error]
+        if not diffs or time.monotonic() > deadline:
+            return diffs
+        time.sleep(0.25)
+
+
+def refs_in_sql(stack: Stack, prefix: str) -> dict[str, int]:
+    with stack.runtime.sessions() as session:
+        rows = session.execute(select(Case.external_ref, func.count()).where(Case.external_ref.like(f"{prefix}%"))
+                               .group_by(Case.external_ref)).all()
+    return {ref: n for ref, n in rows}
+
+
+class StreamFollower(threading.Thread):
+    """Holds /api/live/stream like a screen does, reconnecting with the same cookies as a browser,
+    and keeps (monotonic time, kind, body) of every event."""
+
+    def __init__(self, url: str, stack: Stack, cookies: httpx.Cookies | None = None) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.client = stack.screen(timeout=httpx.Timeout(5, read=20))
+        if cookies is not None:
+            self.client.cookies.update(cookies)
+        self.events: list[tuple[float, str, dict]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with self.client:
+            while not self.stop.is_set():
+                try:
+                    with self.client.stream("GET", f"{self.url}/api/live/stream") as stream:
+                        kind = ""
+                        for line in stream.iter_lines():
+                            if self.stop.is_set():
+                                return
+                            if line.startswith("event: "):
+                                kind = line.removeprefix("event: ")
+                            elif line.startswith("data: ") and kind != "ping":
+                                self.events.append((time.monotonic(), kind, orjson.loads(line.removeprefix("data: "))))
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+
+    def received_today_after(self, since: float) -> Iterator[int]:
+        for at, _kind, body in list(self.events):
+            value = body.get("kpis", {}).get("received_today")
+            if at >= since and value is not None:
+                yield int(str(value).replace(",", ""))
+
+
+def _body(i: int) -> dict[str, object]:
+    return {"external_ref": f"rk-{i}", "category": "debt", "received_at": datetime.now(UTC).isoformat(),
+            "location": {"grid_code": GRID_CODES[i % len(GRID_CODES)]}, "people_involved": 1 + i % 40}
+
+
+def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None:
+    server = stack.server()
+    follower = StreamFollower(server.url, stack)
+    follower.start()
+    with stack.screen(timeout=10) as screen:
+        initial = screen.get(f"{server.url}/api/live/state").json()
+    before = int(initial["kpis"]["received_today"])
+    accepted = 0
+    server_errors = 0
+    lock = threading.Lock()
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def post(i: int) -> int:
+        """POST until accepted, retrying on 5xx and on refused connections, as a source system does."""
+        nonlocal accepted, server_errors
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=30, headers={"Authorization": f"Bearer {stack.token}"})
+            clients.append(local.client)
+        for _ in range(100):
+            try:
+                response = local.client.post(f"{server.url}/api/cases", json=_body(i))
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            if response.status_code >= 500:
+                with lock:
+                    server_errors += 1
+                time.sleep(0.2)
+                continue
+            assert response.status_code in (200, 201), response.text
+            with lock:
+                accepted += 1
+            return response.status_code
+        raise AssertionError(f"rk-{i} never accepted")
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [pool.submit(post, i) for i in range(WRITES)]
+        while accepted < KILL_AT:
+            time.sleep(0.01)
+        stack.redis.kill()
+        while accepted < RESTART_AT:
+            time.sleep(0.01)
+        stack.redis.start()
+        restarted = time.monotonic()
+        statuses = [future.result() for future in futures]
+    for client in clients:
+        client.close()
+
+    assert statuses.count(201) + statuses.count(200) == WRITES
+    found = refs_in_sql(stack, "rk-")
+    assert len(found) == WRITES and set(found.values()) == {1}, "a case is missing or stored twice"
+    assert server_errors == 0, "a write that was stored must not answer 5xx because Redis is down"
+    with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {stack.token}"}) as client:
+        replays = [client.post(f"{server.url}/api/cases", json=_body(i)).status_code for i in range(0, WRITES, 20)]
+    assert set(replays) == {200}, "a retried request must return the stored case, not a second one"
+    assert refs_in_sql(stack, "rk-") == found
+
+    assert wait_until_equal(stack, HEAL_SECONDS) == []
+    expected = before + WRITES
+    deadline = time.monotonic() + HEAL_SECONDS
+    while expected not in follower.received_today_after(restarted) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    follower.stop.set()
+    assert expected in follower.received_today_after(restarted), "the live stream never showed every case"
+    with stack.screen(timeout=10) as screen:
+        poll = screen.get(f"{server.url}/api/live/poll").json()
+    assert int(str(poll["kpis"]["received_today"]).replace(",", "")) == expected
+
+
+def test_cases_written_while_redis_is_away_are_applied_when_it_returns_with_its_old_data(
+        stack: Stack, tmp_path: Path) -> None:
+    """A Redis that restarts with its data is already "built", so no rebuild would ever add the
+    cases written while it was away: the service must re-apply them itself."""
+    rt = stack.runtime
+    stack.redis.kill()
+    tmp_path.chmod(0o777)
+    stack.redis.start(keep_in=tmp_path)
+    with rt.sessions() as session:
+        cache_ops.rebuild(session, rt.redis_admin, stack.county, rt.rules)
+    service = rt.cases
+    first, _ = service.submit(draft(1, datetime.now(UTC) - timedelta(hours=2)), actor="t")
+    assert rt.redis.save()
+    stack.redis.kill()
+
+    now = datetime.now(UTC)
+    started = time.monotonic()
+    written = [service.submit(draft(100 + n, now - timedelta(minutes=n)), actor="t")[0] for n in range(20)]
+    service.act(first.id, Action.assess, actor="t", at=now)
+    assert time.monotonic() - started < 10, "writes must not wait on a dead Redis"
+    assert service.owed() == 21
+
+    stack.redis.start(keep_in=tmp_path)
+    assert aggregates.is_built(rt.redis, stack.county)
+    deadline = time.monotonic() + HEAL_SECONDS
+    while service.owed() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert service.owed() == 0
+    assert differences(stack) == []
+    assert len(written) == 20
