@@ -51,11 +51,17 @@ class Server:
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         self.env.update(MEDIATION_VAR_DIR=str(var), PORT=str(self.port), MEDIATION_SCHEDULER="off")
         self.proc: subprocess.Popen[bytes] | None = None
+        self.screen_url = ""
+        self.cookies: dict[str, str] = {}
 
     def prepare(self, days: int) -> None:
         for args in (["db", "upgrade"], ["county", "ensure-demo"], ["demo", "backfill", "--days", str(days)]):
             subprocess.run([sys.executable, "-m", "dashboard", *args], env=self.env, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Screens sign in with a wall's display token, as a real wall does.
+        out = subprocess.run([sys.executable, "-m", "dashboard", "screens", "add", "bench-wall", "--base-url", self.url],
+                             env=self.env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        self.screen_url = out.strip().splitlines()[-1]
 
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=ROOT,
@@ -64,7 +70,9 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
-                    httpx.get(f"{self.url}/api/live/state", timeout=30)
+                    signed = httpx.get(self.screen_url, timeout=30)
+                    self.cookies = dict(signed.cookies)
+                    httpx.get(f"{self.url}/api/live/state", cookies=self.cookies, timeout=30)
                     return
             except httpx.HTTPError:
                 pass
@@ -107,14 +115,14 @@ new MutationObserver(() => requestAnimationFrame(() => window.__painted.push(per
 """
 
 
-def _browser(url: str) -> Any:
+def _browser(url: str, screen_url: str) -> Any:
     sys.path.insert(0, str(ROOT))
     from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.browser.conftest import chrome
 
-    driver = chrome(1920, 1080)
-    driver.get(url + "/")
+    driver = chrome(1920, 1080, screen=False)
+    driver.get(screen_url)
     WebDriverWait(driver, 60, poll_frequency=0.2).until(
         lambda d: d.execute_script("return window.mediationMap && window.mediationMap.styledCount() > 1000 "
                                    "&& window.mediationLive.received > 0"))
@@ -139,9 +147,10 @@ def change_to_pixel(rt: Any, driver: Any, writes: int) -> list[float]:
     return latencies
 
 
-async def _client(url: str, arrivals: list[tuple[float, str]], ready: asyncio.Event, counter: list[int], n: int,
-                  sizes: list[int]) -> None:
-    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", f"{url}/api/live/stream") as response:
+async def _client(url: str, cookies: dict[str, str], arrivals: list[tuple[float, str]], ready: asyncio.Event,
+                  counter: list[int], n: int, sizes: list[int]) -> None:
+    async with httpx.AsyncClient(timeout=None, cookies=cookies) as client, \
+            client.stream("GET", f"{url}/api/live/stream") as response:
         kind = ""
         async for line in response.aiter_lines():
             if line.startswith("event: "):
@@ -157,11 +166,12 @@ async def _client(url: str, arrivals: list[tuple[float, str]], ready: asyncio.Ev
                     sizes.append(len(line) - 6)
 
 
-async def fan_out(url: str, rt: Any, clients: int, writes: int) -> dict[str, Any]:
+async def fan_out(url: str, cookies: dict[str, str], rt: Any, clients: int, writes: int) -> dict[str, Any]:
     arrivals: list[list[tuple[float, str]]] = [[] for _ in range(clients)]
     sizes: list[int] = []
     ready, counter = asyncio.Event(), [0]
-    tasks = [asyncio.create_task(_client(url, arrivals[i], ready, counter, clients, sizes)) for i in range(clients)]
+    tasks = [asyncio.create_task(_client(url, cookies, arrivals[i], ready, counter, clients, sizes))
+             for i in range(clients)]
     await asyncio.wait_for(ready.wait(), 120)
     starts = []
     for n in range(writes):
@@ -219,14 +229,14 @@ def run(quick: bool = False) -> dict[str, Any]:
         server.start()
         rt = _writer(var)
         try:
-            driver = _browser(server.url)
+            driver = _browser(server.url, server.screen_url)
             try:
                 one = change_to_pixel(rt, driver, 10 if quick else 40)
                 load = first_load_bytes(driver)
                 restyle = restyle_cost(driver)
             finally:
                 driver.quit()
-            fans = [asyncio.run(fan_out(server.url, rt, n, 3 if quick else 8))
+            fans = [asyncio.run(fan_out(server.url, server.cookies, rt, n, 3 if quick else 8))
                     for n in ((50,) if quick else (100, 500, 1000))]
         finally:
             server.stop()

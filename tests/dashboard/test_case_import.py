@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dash.development.base_component import Component
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from callbacks.tablet import tablet_body
 from dashboard import cache_ops
 from dashboard.case_import import (
     COLUMNS,
@@ -26,6 +28,7 @@ from dashboard.case_import import (
 from dashboard.periods import Period
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Status
+from dashboard.wall_service import SnapshotCache
 from data_access import aggregates, bulk_cases, figure_queries
 from data_access.models import Case, CaseEvent
 from tests.factories import GRID_CODES
@@ -227,6 +230,21 @@ def test_a_year_of_the_demo_county_gives_its_closure_rate(runtime: Runtime, coun
         counts = figure_queries.period_counts(session, county_code=county, start=year.start, end=year.end)
     assert (counts.received, counts.closed, counts.closure_rate) == (total, resolved, 99.00)
     assert _reconcile(runtime, county) == []
+    # On screen: the leader's tablet with that calendar year as its custom range.
+    params = {"lang": "zh", "range": "custom", "from": "2025-01-01", "to": "2025-12-31"}
+    tile = _find(tablet_body(runtime, SnapshotCache(runtime), params), "fig-closure_rate")
+    assert "99.00%" in str(tile.to_plotly_json())
+
+
+def _find(node: object, element_id: str) -> Component | None:
+    """The component with ``element_id`` in a layout tree."""
+    if isinstance(node, (list, tuple)):
+        return next((found for child in node if (found := _find(child, element_id)) is not None), None)
+    if isinstance(node, Component):
+        if getattr(node, "id", None) == element_id:
+            return node
+        return _find(getattr(node, "children", None), element_id)
+    return None
 
 
 def test_bulk_insert_refuses_a_repeat_as_integrity_error_and_leaves_nothing(runtime: Runtime, county: str) -> None:
