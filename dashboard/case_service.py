@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.casework import CaseDraft, CaseInputError, act, new_case
 from dashboard.contributions import contribution
+from dashboard.masking import PartyDetails
 from dashboard.rules import Rules
 from dashboard.vocabulary import Action
 from data_access import aggregates, areas, cases
@@ -174,8 +175,10 @@ class CaseService:
             with self._owed_lock:
                 self._owed.difference_update(batch)
 
-    def submit(self, draft: CaseDraft, *, actor: str, now: datetime | None = None) -> tuple[Case, bool]:
-        """Record a new case; a repeat of (source, external_ref) returns the first case unchanged."""
+    def submit(self, draft: CaseDraft, *, actor: str, now: datetime | None = None,
+               party: PartyDetails | None = None) -> tuple[Case, bool]:
+        """Record a new case (with its parties' personal data, if any); a repeat of
+        (source, external_ref) returns the first case unchanged."""
         now = now or datetime.now(UTC)
         place = self.place(draft.grid_code)
         with self.sessions() as session:
@@ -184,6 +187,8 @@ class CaseService:
                 return existing, False
         try:
             case, event = new_case(draft, place, actor=actor, now=now, rules=self.rules)
+            for field, value in (party.as_dict().items() if party else ()):
+                setattr(case, field, value)
             self.write(lambda session: [cases.add(session, case, event)])
             return case, True
         except IntegrityError:

@@ -8,12 +8,11 @@ set on the row before the commit, so a case never exists without the details it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dashboard.casework import CaseDraft, new_case
+from dashboard.casework import CaseDraft
 from dashboard.masking import PartyDetails
 from dashboard.runtime import Runtime
 from data_access import audit, cases
@@ -50,27 +49,7 @@ def party_of(case: Case) -> PartyDetails:
 def submit(rt: Runtime, draft: CaseDraft, party: PartyDetails, *, actor: str,
            now: datetime | None = None) -> tuple[Case, bool]:
     """``CaseService.submit`` with personal data: a repeat of (source, external_ref) returns the first case."""
-    if party.is_empty():
-        return rt.cases.submit(draft, actor=actor, now=now)
-    service = rt.cases
-    now = now or datetime.now(UTC)
-    place = service.place(draft.grid_code)
-    with service.sessions() as session:
-        existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
-        if existing is not None:
-            return existing, False
-    case, event = new_case(draft, place, actor=actor, now=now, rules=service.rules)
-    for field, value in party.as_dict().items():
-        setattr(case, field, value)
-    try:
-        service.write(lambda session: [cases.add(session, case, event)])
-        return case, True
-    except IntegrityError:
-        with service.sessions() as session:
-            existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
-        if existing is None:
-            raise
-        return existing, False
+    return rt.cases.submit(draft, actor=actor, now=now, party=None if party.is_empty() else party)
 
 
 @dataclass(frozen=True)
