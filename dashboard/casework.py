@@ -63,27 +63,34 @@ def refresh_alert(case: Case, *, now: datetime, rules: Rules) -> None:
     case.alert_reasons = ",".join(alert.reasons) if alert else ""
 
 
+def draft_columns(draft: CaseDraft, place: GridPlace) -> dict[str, object]:
+    """The case columns a draft and its grid fix, shared by ``new_case`` and the bulk import."""
+    return {
+        "source": draft.source.value,
+        "external_ref": draft.external_ref.strip(),
+        "category": draft.category.value,
+        "description": draft.description,
+        "people_involved": draft.people_involved,
+        "risk_extreme": draft.risk_extreme,
+        "risk_mass_incident": draft.risk_mass_incident,
+        "beyond_county_petition": draft.beyond_county_petition,
+        "repeat_petition": draft.repeat_petition,
+        "county_code": place.county_code,
+        "township_code": place.township_code,
+        "village_code": place.village_code,
+        "grid_code": place.grid_code,
+        "lon": draft.lon,
+        "lat": draft.lat,
+    }
+
+
 def new_case(draft: CaseDraft, place: GridPlace, *, actor: str, now: datetime, rules: Rules) -> tuple[Case, CaseEvent]:
     """The case row and its first event (受理), not yet added to a session."""
     received = as_utc(draft.received_at)
     if received > as_utc(now):
         raise CaseInputError("received_at", "lies in the future")
     case = Case(
-        source=draft.source.value,
-        external_ref=draft.external_ref.strip(),
-        category=draft.category.value,
-        description=draft.description,
-        people_involved=draft.people_involved,
-        risk_extreme=draft.risk_extreme,
-        risk_mass_incident=draft.risk_mass_incident,
-        beyond_county_petition=draft.beyond_county_petition,
-        repeat_petition=draft.repeat_petition,
-        county_code=place.county_code,
-        township_code=place.township_code,
-        village_code=place.village_code,
-        grid_code=place.grid_code,
-        lon=draft.lon,
-        lat=draft.lat,
+        **draft_columns(draft, place),
         status=Status.received.value,
         tier=draft.tier.value,
         escalated=False,

@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from dashboard.alerts import case_alert
-from dashboard.casework import CaseInputError
+from dashboard.casework import CaseInputError, draft_columns
 from dashboard.contributions import case_facts
 from dashboard.lifecycle import due_at
 from dashboard.periods import as_utc
@@ -122,21 +122,7 @@ def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tu
                       category=draft.category)
     followed = status is Status.followed_up
     state = CaseState(
-        source=draft.source.value,
-        external_ref=draft.external_ref.strip(),
-        category=draft.category.value,
-        description=draft.description,
-        people_involved=draft.people_involved,
-        risk_extreme=draft.risk_extreme,
-        risk_mass_incident=draft.risk_mass_incident,
-        beyond_county_petition=draft.beyond_county_petition,
-        repeat_petition=draft.repeat_petition,
-        county_code=place.county_code,
-        township_code=place.township_code,
-        village_code=place.village_code,
-        grid_code=place.grid_code,
-        lon=draft.lon,
-        lat=draft.lat,
+        **draft_columns(draft, place),  # type: ignore[arg-type]
         status=status.value,
         tier=tier.value,
         escalated=False,
