@@ -70,7 +70,7 @@ class PanelService:
             names = panel_queries.township_names(session, county)
             if area != county and area not in names:
                 raise LookupError(f"{area!r} is not a township of county {county}")
-            red = panel_queries.red_by_township(session, county)
+            red = panel_queries.red_by_area(session, county, "township")
             alerts = panel_queries.newest_alerts(session, county, township=area if area != county else None)
             villages = panel_queries.village_names(session, [a.village_code for a in alerts])
 
@@ -115,9 +115,3 @@ class PanelService:
             ticker=ticker,
             focus=area if area != county else None,
         )
-
-    def red_in(self, county: str, area: str) -> int:
-        """Open red cases in ``area`` (a township or the county)."""
-        with self.rt.sessions() as session:
-            red = panel_queries.red_by_township(session, county)
-        return sum(red.values()) if area == county else red.get(area, 0)

@@ -26,6 +26,3 @@ def bounds_of(geojson: str) -> list[list[float]]:
 def townships(session: Session, county: str) -> list[Place]:
     return [Place(code, name, bounds_of(geometry)) for code, name, _, geometry in areas.township_geometries(session, county)]
 
-
-def township(session: Session, county: str, code: str) -> Place | None:
-    return next((p for p in townships(session, county) if p.code == code), None)

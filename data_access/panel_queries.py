@@ -42,10 +42,6 @@ def village_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     return dict(session.execute(select(Village.code, Village.name).where(Village.code.in_(codes))).all())
 
 
-def red_by_township(session: Session, county: str) -> dict[str, int]:
-    return red_by_area(session, county, "township")
-
-
 def red_by_area(session: Session, county: str, level: str, *, within: tuple[str, str] | None = None) -> dict[str, int]:
     """Open red cases per area of ``level``. Red comes only from a case's facts (people, risks,
     petitions), never from the clock, so the level stored at the last change is exact."""
