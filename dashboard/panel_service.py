@@ -8,10 +8,9 @@ over open cases, which an index keeps small.
 from __future__ import annotations
 
 import threading
-from dataclasses import fields
 from datetime import date, datetime
 
-from dashboard.area_figures import previous_period, same_period_last_year
+from dashboard.area_figures import PERIOD_FIELDS, period_counts, previous_period, same_period_last_year
 from dashboard.figures import PeriodCounts
 from dashboard.periods import Period, day_key, local_date
 from dashboard.runtime import Runtime
@@ -20,12 +19,7 @@ from dashboard.wall_panels import TREND_DAYS, PanelInputs, TickerItem, AreaRow
 from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot
 from data_access import panel_queries
 
-PERIOD_FIELDS = [f.name for f in fields(PeriodCounts)]
 BREAKDOWN_FIELDS = [f"category.{c.value}" for c in Category] + [f"source.{s.value}" for s in Source]
-
-
-def sum_days(per_day: dict[str, dict[str, int]], day_keys: list[str]) -> PeriodCounts:
-    return PeriodCounts(**{n: sum(per_day.get(d, {}).get(n, 0) for d in day_keys) for n in PERIOD_FIELDS})
 
 
 def _breakdown(per_day: dict[str, dict[str, int]], day_keys: list[str], prefix: str) -> dict[str, int]:
@@ -83,8 +77,8 @@ class PanelService:
         rows = []
         for code, name in names.items():
             state = snapshot.areas.get(code)
-            counts = (state.last_30_days if state else PeriodCounts()) if days == WINDOW_DAYS else sum_days(
-                league.get(code, {}), period_keys)
+            counts = (state.last_30_days if state else PeriodCounts()) if days == WINDOW_DAYS else period_counts(
+                league.get(code, {}), code, period)
             rows.append(AreaRow(
                 code=code, name=name, counts=counts,
                 open=state.open if state else 0, overdue=state.overdue if state else 0, red=red.get(code, 0),
@@ -98,18 +92,15 @@ class PanelService:
             for a in alerts
         ]
 
-        def keys_of(p: Period) -> list[str]:
-            return [day_key(d) for d in p.days()]
-
-        trend: list[tuple[date, PeriodCounts]] = [(d, sum_days(own, [day_key(d)])) for d in trend_period.days()]
+        trend: list[tuple[date, PeriodCounts]] = [(d, period_counts(own, area, Period(d, d))) for d in trend_period.days()]
         return PanelInputs(
             area=area, days=days,
-            today=sum_days(own, [day_key(today)]),
-            current=sum_days(own, period_keys),
-            previous=sum_days(own, keys_of(previous)),
-            last_year=sum_days(own, keys_of(last_year)),
-            categories=_breakdown(own, period_keys, "category."),
-            sources=_breakdown(own, period_keys, "source."),
+            today=period_counts(own, area, Period(today, today)),
+            current=period_counts(own, area, period),
+            previous=period_counts(own, area, previous),
+            last_year=period_counts(own, area, last_year),
+            categories=_breakdown(own, period_keys, f"{area}:category."),
+            sources=_breakdown(own, period_keys, f"{area}:source."),
             trend=trend,
             townships=rows,
             ticker=ticker,

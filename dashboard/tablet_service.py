@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.area_figures import AreaFigures, area_figures
-from dashboard.panel_service import PERIOD_FIELDS, sum_days
+from dashboard.area_figures import PERIOD_FIELDS, AreaFigures, area_figures, period_counts
 from dashboard.periods import Period, day_key
 from dashboard.runtime import Runtime
 from dashboard.wall_panels import AreaRow
@@ -54,7 +53,7 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
     rows = []
     for kid in kids:
         state = snapshot.areas.get(kid.code)
-        rows.append(AreaRow(kid.code, kid.name, sum_days(counters.get(kid.code, {}), day_keys), state.open if state else 0,
+        rows.append(AreaRow(kid.code, kid.name, period_counts(counters.get(kid.code, {}), kid.code, period), state.open if state else 0,
                             state.overdue if state else 0, red.get(kid.code, 0),
                             state.alert.level if state and state.alert else None))
     return TabletView(path, period, figures, rows, total, lines)

@@ -21,13 +21,8 @@ ALERT_LEVELS_ON_TICKER = ("red", "orange")
 def area_day_counters(
     client: redis.Redis, county: str, areas: Sequence[str], day_keys: Sequence[str], figures: Sequence[str]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """``area → day → figure → count`` for a few areas (a township's villages, the league)."""
-    out: dict[str, dict[str, dict[str, int]]] = {}
-    for area in areas:
-        prefix = f"{area}:"
-        per_day = aggregates.read_area_days(client, county, area, day_keys, list(figures))
-        out[area] = {day: {name.removeprefix(prefix): n for name, n in counters.items()} for day, counters in per_day.items()}
-    return out
+    """``area → day → "{area}:{figure}" → count`` for a few areas (a township's villages, the league)."""
+    return {area: aggregates.read_area_days(client, county, area, day_keys, list(figures)) for area in areas}
 
 
 def township_names(session: Session, county: str) -> dict[str, str]:
