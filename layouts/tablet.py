@@ -16,7 +16,7 @@ from dashboard.figures import PeriodCounts
 from dashboard.periods import RANGE_NAMES, Period
 from dashboard.settings import LOCAL_TZ
 from dashboard.tablet_service import TabletView
-from dashboard.wall_panels import AreaRow, point_change, relative_change
+from dashboard.wall_panels import AreaRow, change_cell, point_change, relative_change
 from data_access.panel_queries import AreaRef, CaseLine
 from layouts.labels import definition, label, reason_text
 
@@ -42,10 +42,8 @@ def _rate(value: float | None) -> str:
 
 
 def _change(value: float | None, unit: str) -> html.Span:
-    if value is None:
-        return html.Span("—", className="chg chg-flat")
-    arrow, cls = ("↑", "chg-up") if value > 0 else ("↓", "chg-down") if value < 0 else ("→", "chg-flat")
-    return html.Span(f"{arrow}{abs(value):.{1 if unit == '%' else 2}f}{unit}", className=f"chg {cls}")
+    """The same arrow, number and colour as the wall's change cells."""
+    return html.Span(**change_cell(value, unit))
 
 
 def figure_tile(name: str, value: str, lang: str, *, changes: tuple[html.Span, html.Span] | None = None,
