@@ -80,6 +80,13 @@ def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
         )
 
 
+def _own_case(session: Session, rt: Runtime, case_id: int) -> None:
+    """Refuse a case that does not exist or belongs to another county (no timeline is loaded)."""
+    row = cases.get(session, case_id)
+    if row is None or row.county_code != rt.cases.county_code:
+        raise DutyActionError("not_found")
+
+
 def _audited(who: Actor, action: str, case_id: int, detail: dict[str, object]):  # type: ignore[no-untyped-def]
     """Write the audit entry in the same transaction as the case event."""
 
@@ -95,8 +102,8 @@ def _act(rt: Runtime, case_id: int, action: Action, *, who: Actor, note: str = "
     """Apply one action with its audit entry; ``False`` when ``only_if`` found nothing to do."""
     if len(note) > NOTE_LIMIT:
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
-    if case_detail(rt, case_id) is None:
-        raise DutyActionError("not_found")
+    with rt.sessions() as session:
+        _own_case(session, rt, case_id)
     try:
         event = rt.cases.act(case_id, action, actor=who.name, at=at or datetime.now(UTC), note=note,
                              also=_audited(who, action.value, case_id, audit_detail or {}), **details)
@@ -142,9 +149,7 @@ def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None
 def reveal(rt: Runtime, case_id: int, *, who: Actor) -> PartyDetails:
     """The unmasked personal data, for the officer who asked, with its audit entry."""
     with rt.sessions.begin() as session:
-        row = cases.get(session, case_id)
-        if row is None or row.county_code != rt.cases.county_code:
-            raise DutyActionError("not_found")
+        _own_case(session, rt, case_id)
         details = personal_data.reveal(session, case_id, who, reason="duty console")
     if details is None:
         raise DutyActionError("not_found")
