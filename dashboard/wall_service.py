@@ -56,18 +56,23 @@ class SnapshotCache:
     def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS) -> WallSnapshot:
         now = now or datetime.now(UTC)
         minute = int(now.timestamp() // 60)
-        built, version, shared = aggregates.read_cached_snapshot(self.rt.redis, county)
+        built, version = aggregates.read_built_version(self.rt.redis, county)
         if not built:
             ensure_aggregates(self.rt, county)
-            built, version, shared = aggregates.read_cached_snapshot(self.rt.redis, county)
+            built, version = aggregates.read_built_version(self.rt.redis, county)
         key = (county, version, minute, period_days)
+        base_key = (county, version, minute, WINDOW_DAYS)
         with self._lock:
             if key in self._values:
                 return self._values[key]
-        snapshot = decode(shared, version=version, minute=minute) if shared else None
+            snapshot = self._values.get(base_key)
         if snapshot is None:
-            snapshot = self.compute(county, now)
-            aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute), ttl_seconds=SHARED_TTL_SECONDS)
+            shared = aggregates.read_shared_snapshot(self.rt.redis, county)
+            snapshot = decode(shared, version=version, minute=minute) if shared else None
+            if snapshot is None:
+                snapshot = self.compute(county, now)
+                aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute),
+                                          ttl_seconds=SHARED_TTL_SECONDS)
         if period_days != WINDOW_DAYS:
             period = Period.trailing(local_date(now), period_days)
             counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],

@@ -634,14 +634,18 @@ def area_indexes(client: redis.Redis, county: str) -> dict[str, int]:
     return {code.decode(): int(i) for code, i in client.hgetall(keys.area_index(county)).items()}
 
 
-def read_cached_snapshot(client: redis.Redis, county: str) -> tuple[bool, int, bytes | None]:
-    """(built, version, the shared snapshot or ``None``) in one round trip."""
+def read_built_version(client: redis.Redis, county: str) -> tuple[bool, int]:
+    """(built, version) in one round trip: what a process checks before using its own copy."""
     with client.pipeline(transaction=False) as pipe:
         pipe.hexists(keys.meta(county), "rebuilt_at")
         pipe.hget(keys.meta(county), "version")
-        pipe.get(keys.snapshot(county))
-        built, current, raw = pipe.execute()
-    return bool(built), int(current or 0), raw
+        built, current = pipe.execute()
+    return bool(built), int(current or 0)
+
+
+def read_shared_snapshot(client: redis.Redis, county: str) -> bytes | None:
+    """The snapshot another process stored, fetched only when this process has no copy."""
+    return client.get(keys.snapshot(county))
 
 
 def store_snapshot(client: redis.Redis, county: str, raw: bytes, *, ttl_seconds: int) -> None:
