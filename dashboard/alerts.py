@@ -91,12 +91,16 @@ def alert_from_reasons(
     warn_early: bool = True,
 ) -> Alert:
     """Combine stored fact reasons with the clock; lets a cache keep facts and add time later."""
-    found = list(facts_found) + clock_reasons(due_at, now, rules, warn_early=warn_early)
+    return combine_reasons(list(facts_found) + clock_reasons(due_at, now, rules, warn_early=warn_early), rules)
+
+
+def combine_reasons(found: Sequence[tuple[AlertLevel, str]], rules: Rules) -> Alert:
+    """The worst reason sets the level (orange shows as yellow in a three-level county); every
+    reason is kept, worst first. Blue when there is none: an open case always has a level."""
     if not found:
         return Alert(AlertLevel.blue, ())
-    found = [(_fold(level, rules), code) for level, code in found]
-    found.sort(key=lambda item: -item[0].rank)
-    return Alert(found[0][0], tuple(code for _, code in found))
+    folded = sorted(((_fold(level, rules), code) for level, code in found), key=lambda item: -item[0].rank)
+    return Alert(folded[0][0], tuple(code for _, code in folded))
 
 
 def is_spike(today: int, baseline: Sequence[int], rules: Rules) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from dashboard.alerts import Alert, CaseFacts, alert_from_reasons, fact_reasons
+from dashboard.alerts import CaseFacts, fact_reasons
 from dashboard.figures import PeriodCounts
 from dashboard.periods import day_key, local_date
 from dashboard.rules import Rules
@@ -120,21 +120,12 @@ class OpenEntry:
     warn_early: bool = True
 
     @property
-    def due_epoch(self) -> float:
-        return self.due_us / 1e6
-
-    @property
     def mask(self) -> int:
         return reason_mask(self.reasons)
 
     @property
     def red(self) -> bool:
         return any(level is AlertLevel.red for level, _ in self.reasons)
-
-    def alert(self, now: datetime, rules: Rules) -> Alert:
-        """This open case's level at ``now``: stored facts plus the clock."""
-        due = _EPOCH + timedelta(microseconds=self.due_us)
-        return alert_from_reasons(self.reasons, due_at=due, now=now, rules=rules, warn_early=self.warn_early)
 
 
 @dataclass(frozen=True)
@@ -148,15 +139,6 @@ class Contribution:
     flags: int
     """Bit ``i`` set when the case counts for ``FIGURES[i]`` (bit 0, received, always)."""
     open: OpenEntry | None
-
-    @property
-    def counters(self) -> dict[str, int]:
-        """``"{area}:{figure}"`` → count on ``day``: the day counters this case adds."""
-        out = {f"{area}:{name}": 1 for i, name in enumerate(FIGURES) if self.flags >> i & 1 for area in self.areas}
-        for area in self.areas[: len(BREAKDOWN_LEVELS)]:
-            out[f"{area}:category.{self.category}"] = 1
-            out[f"{area}:source.{self.source}"] = 1
-        return out
 
 
 def figure_flags(row: CaseRow) -> dict[str, int]:

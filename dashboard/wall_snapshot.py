@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import orjson
 
-from dashboard.alerts import Alert, area_alert, is_spike
+from dashboard.alerts import Alert, area_alert, combine_reasons, is_spike
 from dashboard.contributions import FACT_CODES, FIGURES, epoch_us
 from dashboard.figures import InstantCounts, PeriodCounts, WallFigures
 from dashboard.periods import Period, day_key, local_date
@@ -95,19 +95,6 @@ def deadline_bounds(now: datetime, rules: Rules) -> tuple[int, int, int]:
             epoch_us(now + timedelta(hours=rules.yellow_due_within_hours)))
 
 
-def _fold(level: AlertLevel, rules: Rules) -> AlertLevel:
-    """As ``alerts.alert_from_reasons``: a three-level county shows orange as yellow."""
-    return AlertLevel.yellow if rules.levels == 3 and level is AlertLevel.orange else level
-
-
-def open_cases_alert(reasons: list[tuple[AlertLevel, str]], rules: Rules) -> Alert:
-    """The level of a set of open cases: their worst reason; every reason present, worst first."""
-    if not reasons:
-        return Alert(AlertLevel.blue, ())
-    folded = sorted(((_fold(level, rules), code) for level, code in reasons), key=lambda item: -item[0].rank)
-    return Alert(folded[0][0], tuple(code for _, code in folded))
-
-
 def _spikes(received: np.ndarray, rules: Rules) -> set[int]:
     """Area indexes whose receipts today spike over the 28 days before (``alerts.is_spike``).
 
@@ -132,7 +119,7 @@ def _area_alert(key: int, rules: Rules) -> Alert | None:
         for bit, reason in enumerate(_CLOCK_REASONS):
             if key >> (n + bit) & 1:
                 reasons.append(reason)
-        case_alerts.append(open_cases_alert(reasons, rules))
+        case_alerts.append(combine_reasons(reasons, rules))
     return area_alert(case_alerts, spike=bool(key >> (n + 4) & 1), rules=rules)
 
 
