@@ -60,12 +60,6 @@ def current_user() -> Principal | None:
     return _current.get()
 
 
-def has_role(*roles: Role) -> bool:
-    """For callbacks: ``if not has_role(Role.duty_officer, Role.admin): raise PreventUpdate``."""
-    user = _current.get()
-    return user is not None and user.role in roles
-
-
 _csrf: ContextVar[str | None] = ContextVar("mediation_csrf", default=None)
 
 
@@ -134,7 +128,7 @@ CALLBACK_SCOPES: dict[str, frozenset[Role]] = {"duty-": DUTY, "tablet-": TABLET,
 """Every Dash screen shares one callback route, so the route table alone would let a wall run a
 duty console's callback. A callback any of whose output ids starts with one of these prefixes
 (for pattern-matching ids: whose ``type`` does) runs only for these roles. Callbacks should still
-check :func:`has_role` themselves before acting."""
+check ``callbacks.access.allowed`` themselves before acting."""
 
 
 def _output_ids(output: str) -> list[str]:

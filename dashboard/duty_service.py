@@ -20,7 +20,7 @@ from dashboard.personal_data import Actor, party_of
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action
 from data_access import audit, cases, duty_queries
-from data_access.models import CaseEvent
+from data_access.models import Case, CaseEvent
 
 NOTE_LIMIT = 2000
 QUEUE_LEVELS = {"all": ("red", "orange", "yellow", "blue"), "high": ("red", "orange")}
@@ -80,11 +80,12 @@ def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
         )
 
 
-def _own_case(session: Session, rt: Runtime, case_id: int) -> None:
-    """Refuse a case that does not exist or belongs to another county (no timeline is loaded)."""
+def _own_case(session: Session, rt: Runtime, case_id: int) -> Case:
+    """The case row; refused when it does not exist or belongs to another county (no timeline is loaded)."""
     row = cases.get(session, case_id)
     if row is None or row.county_code != rt.cases.county_code:
         raise DutyActionError("not_found")
+    return row
 
 
 def _audited(who: Actor, action: str, case_id: int, detail: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -149,8 +150,5 @@ def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None
 def reveal(rt: Runtime, case_id: int, *, who: Actor) -> PartyDetails:
     """The unmasked personal data, for the officer who asked, with its audit entry."""
     with rt.sessions.begin() as session:
-        _own_case(session, rt, case_id)
-        details = personal_data.reveal(session, case_id, who, reason="duty console")
-    if details is None:
-        raise DutyActionError("not_found")
+        details = personal_data.reveal(session, _own_case(session, rt, case_id), who, reason="duty console")
     return details

@@ -229,9 +229,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             case = cases.get(session, case_id)
             if case is None or (user.county is not None and case.county_code != user.county):
                 raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
-            details = personal_data.reveal(session, case_id, personal_data.Actor(user.name, user.role.value, ip),
+            details = personal_data.reveal(session, case, personal_data.Actor(user.name, user.role.value, ip),
                                            reason=body.reason if body else "")
-        assert details is not None
         return RevealOut(case_id=case_id, **details.as_dict(), revealed_by=user.name, revealed_at=now)
 
     return router

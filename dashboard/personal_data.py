@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dashboard.casework import CaseDraft
 from dashboard.masking import PartyDetails
 from dashboard.runtime import Runtime
-from data_access import audit, cases
+from data_access import audit
 from data_access.models import Case
 
 LIMITS = {"party_name": 64, "party_phone": 32, "party_id_number": 32, "address": 255}
@@ -61,16 +61,11 @@ class Actor:
     ip: str | None = None
 
 
-def reveal(session: Session, case_id: int, who: Actor, *, reason: str = "") -> PartyDetails | None:
-    """The unmasked personal data of a case, with an audit entry in the caller's transaction.
-
-    ``None`` when there is no such case (nothing is logged then).
-    """
-    case = cases.get(session, case_id)
-    if case is None:
-        return None
+def reveal(session: Session, case: Case, who: Actor, *, reason: str = "") -> PartyDetails:
+    """The unmasked personal data of a case the caller has loaded (and checked may be shown),
+    with an audit entry in the caller's transaction."""
     details = party_of(case)
-    audit.record(session, actor=who.name, role=who.role, action="reveal", target=f"case:{case_id}",
+    audit.record(session, actor=who.name, role=who.role, action="reveal", target=f"case:{case.id}",
                  detail={"fields": [k for k, v in details.as_dict().items() if v], "reason": reason[:200]},
                  ip=who.ip)
     return details

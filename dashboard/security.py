@@ -407,8 +407,3 @@ def callback_refusal(body: bytes, principal: Principal) -> Response | None:
     if allowed is None or principal.role in allowed:
         return None
     return error_json(403, "forbidden", f"the role {principal.role.value} may not run this callback", "output")
-
-
-def client_ip(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
