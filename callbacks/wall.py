@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, html
 
+from callbacks import duty, tablet
 from callbacks.access import allowed
 from dashboard import places
 from dashboard.auth import DUTY, TABLET, current_user
@@ -50,8 +51,6 @@ def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
 def register(app: Dash, rt: Runtime, *, build: str) -> None:
     """One callback builds the page for the URL: the wall (``/``, ``/screen``), the tablet or the
     duty console; each screen registers its own callbacks."""
-    from callbacks import duty, tablet
-
     snapshots = SnapshotCache(rt)
     tablet.register(app, rt, snapshots)
     duty.register(app, rt)

@@ -28,10 +28,10 @@ FIXED_OFFSET_SINCE = datetime(1991, 9, 17)
 """Asia/Shanghai has been UTC+8 without daylight saving since 1991-09-15: later days are arithmetic."""
 UNPLACED = 0xFFFF
 WORKERS = 2
+"""Connections reading id ranges at once: PostgreSQL 15 runs ``string_agg`` in one process per query."""
 MAX_RANGE = 1 << 25
 """Ids per query at most: 16 bytes each stays well under PostgreSQL's 1 GB per value. Fewer,
 larger queries are better: each one is JIT-compiled again (1 M-id ranges cost 15 % more CPU)."""
-"""Connections reading id ranges at once: PostgreSQL 15 runs ``string_agg`` in one process per query."""
 _PAIR = np.dtype([("id", ">i8"), ("value", ">i8")])
 
 
