@@ -111,7 +111,12 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
     router = APIRouter(prefix="/api", responses=ERRORS)  # type: ignore[arg-type]
     lookup = lookup or GridLookup(rt)
 
-    def client(authorization: Annotated[str | None, Header()] = None) -> ApiClient:
+    def client(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiClient:
+        """The source system of the Bearer token: the access gate already found it; a router
+        mounted without the gate looks it up here."""
+        known = getattr(request.state, "api_client", None)
+        if known is not None:
+            return known
         if not authorization or not authorization.startswith("Bearer "):
             raise ApiError(401, "unauthenticated", "Authorization", "send 'Authorization: Bearer <token>'")
         with rt.sessions() as session:
@@ -120,13 +125,13 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             raise ApiError(401, "unauthenticated", "Authorization", "unknown or revoked token")
         return found
 
-    def reader(authorization: Annotated[str | None, Header()] = None) -> ApiClient | None:
+    def reader(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiClient | None:
         """A source system's token, or a signed-in leader, duty officer or admin."""
         if authorization is None:
             user = current_user()
             if user is not None and user.role in READERS and user.role != Role.api_client:
                 return None
-        return client(authorization)
+        return client(request, authorization)
 
     def draft_from(body: CaseIn, source: Source, county: str) -> CaseDraft:
         loc = body.location

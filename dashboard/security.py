@@ -36,6 +36,7 @@ from dashboard.outage import DATABASE_AWAY, unavailable
 from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
 from data_access import api_clients, sessions_store, users
+from data_access.models import ApiClient
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,9 @@ class Verdict:
     session: SessionData | None = None
     response: Response | None = None
     cookies: list[str] = field(default_factory=list)
+    api_client: ApiClient | None = None
+    """The source system a Bearer token named, handed to the API as ``request.state.api_client``
+    so the token is looked up once per request."""
 
 
 class AccessMiddleware:
@@ -258,7 +262,7 @@ class AccessMiddleware:
             if refused is not None:
                 await refused(scope, receive, send_with_headers)
                 return
-        scope.setdefault("state", {})["principal"] = verdict.principal
+        scope.setdefault("state", {})["api_client"] = verdict.api_client
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 
@@ -340,7 +344,7 @@ class AccessMiddleware:
             client = api_clients.find_active(db, token_hash(token))
         if client is None:
             return Verdict(response=error_json(401, "unauthenticated", "unknown or revoked token", "Authorization"))
-        return Verdict(principal=Principal(name=client.name, role=Role.api_client))
+        return Verdict(principal=Principal(name=client.name, role=Role.api_client), api_client=client)
 
     def _screen_session(self, req: Incoming, token: str, csrf: str | None) -> Verdict | None:
         with self.rt.sessions() as db:
