@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from data_access.models import Case, CaseEvent, Center, Department, HandoverNote, Township, Village
@@ -34,6 +34,13 @@ class QueueRow:
     acknowledged_by: str | None
 
 
+def _queue_filter(county: str, levels: Sequence[str], unacknowledged_only: bool) -> list[ColumnElement[bool]]:
+    where = [Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level.in_(list(levels))]
+    if unacknowledged_only:
+        where.append(Case.acknowledged_at.is_(None))
+    return where
+
+
 def alert_queue(session: Session, county: str, *, levels: Sequence[str], unacknowledged_only: bool = False,
                 limit: int = 200) -> list[QueueRow]:
     """Open cases at the given levels: highest level first, then the oldest (longest waiting)."""
@@ -43,13 +50,17 @@ def alert_queue(session: Session, county: str, *, levels: Sequence[str], unackno
                Case.acknowledged_by)
         .join(Township, Township.code == Case.township_code)
         .join(Village, Village.code == Case.village_code)
-        .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level.in_(list(levels)))
+        .where(*_queue_filter(county, levels, unacknowledged_only))
         .order_by(LEVEL_ORDER, Case.received_at, Case.id)
         .limit(limit)
     )
-    if unacknowledged_only:
-        stmt = stmt.where(Case.acknowledged_at.is_(None))
     return [QueueRow(*row) for row in session.execute(stmt)]
+
+
+def count_alerts(session: Session, county: str, *, levels: Sequence[str], unacknowledged_only: bool = False) -> int:
+    """How many cases the whole queue holds, when only its head is shown."""
+    return session.scalar(select(func.count()).select_from(Case).where(
+        *_queue_filter(county, levels, unacknowledged_only))) or 0
 
 
 def open_red_ids(session: Session, county: str) -> list[int]:

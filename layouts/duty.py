@@ -81,7 +81,8 @@ def queue_row(row: QueueRow, params: dict[str, str], lang: str, now: datetime, *
     ])
 
 
-def queue_panel(rows: list[QueueRow], params: dict[str, str], lang: str, now: datetime) -> list[object]:
+def queue_panel(rows: list[QueueRow], total: int, params: dict[str, str], lang: str, now: datetime) -> list[object]:
+    """The head of the queue; ``total`` is the whole queue's length, said when only part is shown."""
     current = params.get("queue", "all")
     filters = html.Div([dcc.Link(label(f"duty.queue.{name}", lang), href=href(params, queue=name), id=f"queue-filter-{name}",
                                  className="seg" + (" seg-on" if name == current else "")) for name in QUEUE_FILTERS],
@@ -89,7 +90,8 @@ def queue_panel(rows: list[QueueRow], params: dict[str, str], lang: str, now: da
     selected = params.get("case")
     body = [queue_row(r, params, lang, now, selected=str(r.id) == selected) for r in rows] or [
         html.Div(label("duty.queue_empty", lang), className="empty")]
-    return [filters, html.Div(label("duty.queue_count", lang).format(n=len(rows)), className="queue-count"),
+    return [filters, html.Div(label("duty.queue_count" if total <= len(rows) else "duty.queue_head", lang).format(
+        n=total, shown=len(rows)), className="queue-count"),
             html.Div(body, className="queue-list")]
 
 
@@ -194,7 +196,8 @@ def notes_panel(notes: list[HandoverNote], lang: str) -> list[object]:
 
 
 def console(*, title: str, officer: str, lang: str, queue: list[object], detail: CaseDetail | None,
-            assignees: list[Assignee], now: datetime, notes: list[object], red_ids: list[int], refresh_ms: int) -> list[object]:
+            assignees: list[Assignee], now: datetime, notes: list[object], red_ids: list[int], refresh_ms: int,
+            queue_signature: str = "") -> list[object]:
     return [
         html.Header(className="duty-header", id="duty-header", children=[
             html.H1(title),
@@ -206,7 +209,7 @@ def console(*, title: str, officer: str, lang: str, queue: list[object], detail:
             ]),
         ]),
         html.Div(className="duty-body", children=[
-            html.Section([html.H2(label("duty.queue", lang)), html.Div(queue, id=QUEUE)], className="card duty-queue"),
+            html.Section([html.H2(label("duty.queue", lang)), html.Div(queue, id=QUEUE, **{"data-signature": queue_signature})], className="card duty-queue"),
             html.Section(className="card duty-detail", children=[
                 html.Div(case_summary(detail, lang, now), id=SUMMARY),
                 case_actions(detail, assignees, lang),

@@ -125,6 +125,8 @@ LABELS: dict[str, dict[str, str]] = {
     "duty.queue.high": {"zh": "红色/橙色", "en": "Red / orange"},
     "duty.queue.unacknowledged": {"zh": "未确认", "en": "Unacknowledged"},
     "duty.queue_count": {"zh": "共 {n} 件（等级从高到低，同级等待最久在前）", "en": "{n} cases (highest level first, then longest waiting)"},
+    "duty.queue_head": {"zh": "共 {n} 件，显示前 {shown} 件（等级从高到低，同级等待最久在前）",
+                        "en": "{n} cases, the first {shown} shown (highest level first, then longest waiting)"},
     "duty.queue_empty": {"zh": "暂无预警", "en": "No alerts"},
     "duty.acked": {"zh": "已确认", "en": "Acknowledged"},
     "duty.unacked": {"zh": "未确认", "en": "Not acknowledged"},

@@ -102,6 +102,11 @@ def test_queue_is_ordered_by_level_then_waiting_time(runtime: Runtime, county: s
     with runtime.sessions() as session:
         unacked = duty_queries.alert_queue(session, county, levels=("red",), unacknowledged_only=True)
     assert [row.id for row in unacked] == [new_red]
+    with runtime.sessions() as session:
+        head = duty_queries.alert_queue(session, county, levels=("red", "orange", "yellow", "blue"), limit=1)
+        assert [row.id for row in head] == [old_red], "the head keeps the queue's order"
+        assert duty_queries.count_alerts(session, county, levels=("red", "orange", "yellow", "blue")) == len(ids)
+        assert duty_queries.count_alerts(session, county, levels=("red",), unacknowledged_only=True) == 1
 
 
 def test_handover_notes_are_kept_newest_first(runtime: Runtime, county: str) -> None:
