@@ -155,7 +155,7 @@ def phases(rt: Runtime, county: str, source: Path) -> dict[str, float]:
     started = time.perf_counter()
     built = [case_state(row, actor="import", now=NOW, rules=rt.rules) for row in checked.valid]
     states = [state for state, _ in built]
-    event_rows = [(i, *event) for i, (_, events) in enumerate(built) for event in events]
+    event_rows = [(i, *event) for i, (_, event) in enumerate(built)]
     took["end states + events"] = time.perf_counter() - started
     started = time.perf_counter()
     with rt.sessions() as session, session.begin():

@@ -2,8 +2,9 @@
 
 A county moving onto the command centre brings its history as a spreadsheet. Each row becomes a
 case under the same lifecycle rules as every other writer: ``dashboard.import_states`` computes
-the end state, deadline, alert level and event log that ``casework.new_case`` and ``act`` would
-leave (``build_case`` is that replay, kept as the reference the tests hold it to), and
+the end state, deadline and alert level that ``casework.new_case`` and ``act`` would leave
+(``build_case`` is that replay, kept as the reference the tests hold it to) and one ``import``
+event per case, and
 ``data_access.bulk_cases`` writes them with COPY. After commit the new cases go to the Redis
 aggregates in one MULTI, so the screens and a later ``cache reconcile`` agree with SQL.
 """
@@ -591,7 +592,8 @@ def import_cases(
                                                         for r in checked.valid))
             fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in stored]
             bar.update(len(checked.valid) - len(fresh))
-            states, events = _states(fresh, actor=actor, now=now, rules=rt.rules, errors=errors, bar=bar)
+            states, events = _states(fresh, actor=actor, now=now, rules=rt.rules, errors=errors, bar=bar,
+                                     file_name=path.name)
             if errors and all_or_nothing:
                 return finish(0, 0)
             bar.set_postfix_str("writing")
@@ -643,20 +645,21 @@ def push_contributions(client: redis.Redis, county: str, items: Sequence[tuple[i
 
 
 def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],
-            bar: tqdm[object]) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
-    """Every case's end state and its events (led by the case's index); a refusal becomes a row error."""
+            bar: tqdm[object], file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
+    """Every case's end state and its import event (led by the case's index, noting the file row);
+    a refusal becomes a row error."""
     states: list[CaseState] = []
     events: list[tuple[Any, ...]] = []
     for n, row in enumerate(rows, start=1):
         try:
-            state, steps = case_state(row, actor=actor, now=now, rules=rules)
+            state, event = case_state(row, actor=actor, now=now, rules=rules, note=f"{file_name}:{row.number}")
         except (CaseInputError, TransitionError) as error:
             column = error.field if isinstance(error, CaseInputError) else "status"
             errors.append(RowError(row.number, column, "", str(error)))
         else:
             index = len(states)
             states.append(state)
-            events.extend((index, *step) for step in steps)
+            events.append((index, *event))
         if n % _PROGRESS_EVERY == 0:
             bar.update(_PROGRESS_EVERY)
     bar.update(len(rows) % _PROGRESS_EVERY)

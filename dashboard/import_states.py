@@ -1,4 +1,4 @@
-"""An imported case's end state and its event rows, computed directly from the checked row.
+"""An imported case's end state and its one event row, computed directly from the checked row.
 
 Replaying assess → dispatch → mediate → resolve → follow_up through ``casework.act`` on ORM
 objects cost 270–410 µs a row. An import only ever walks the main loop forward with no side
@@ -6,6 +6,11 @@ moves, so the end state is a short formula of the row: the deadline is the asses
 assessed and the resolution one after, resolution fields come from ``resolved_at``, and the level
 is computed once at ``now`` by the same alert rules. Plain slotted objects keep it cheap, and
 ``tests/dashboard/test_import_states.py`` holds it field by field to the replay.
+
+The event log gets one ``import`` event per case: who imported it, when, into which state, from
+which file row. A file gives receipt and resolution times but not when a case was assessed,
+dispatched or mediated; the replay's evenly spaced steps were invented times, and at about six
+event rows a case they were most of what PostgreSQL had to write.
 """
 
 from __future__ import annotations
@@ -84,19 +89,21 @@ def case_values(state: CaseState) -> tuple[Any, ...]:
 
 
 _LOOP = (Status.received, Status.assessed, Status.dispatched, Status.mediating, Status.resolved, Status.followed_up)
-_ACTIONS = (Action.assess, Action.dispatch, Action.mediate, Action.resolve, Action.follow_up)
-_STEPS: dict[Status, tuple[tuple[Action, Status, Status], ...]] = {
-    status: tuple((_ACTIONS[i], _LOOP[i], _LOOP[i + 1]) for i in range(n)) for n, status in enumerate(_LOOP)
-}
-"""For each status an import row may name: the forward steps that lead there (action, from, to)."""
+_STEPS = {status: n for n, status in enumerate(_LOOP)}
+"""For each status an import row may name: how many forward steps lead there from receipt."""
 
 
-def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tuple[CaseState, list[EventRow]]:
-    """The case as ``case_import.build_case`` leaves it, and its events in lifecycle order.
+def import_event(status: Status, *, actor: str, now: datetime, note: str) -> EventRow:
+    """The one event an imported case gets: brought in by ``actor`` at ``now`` in ``status``."""
+    return (now, actor, Action.import_.value, None, status.value, note)
 
-    Step times follow ``case_import.lifecycle_steps``: a
-    closed case spreads assess, dispatch and mediate over quarters of receipt → resolution; an
-    open case takes all its steps at receipt.
+
+def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules, note: str = "") -> tuple[CaseState, EventRow]:
+    """The case as ``case_import.build_case`` leaves it, and its import event.
+
+    ``updated_at`` is the time of the last step the replay would take: a closed case spreads
+    assess, dispatch and mediate over quarters of receipt → resolution; an open case takes all its
+    steps at receipt.
     """
     draft, place, status = row.draft, row.place, row.status
     received = as_utc(draft.received_at)
@@ -110,12 +117,9 @@ def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tu
         raise CaseInputError("at", "an event cannot predate the case's last change")
     if status is Status.followed_up and row.satisfaction is None:
         raise CaseInputError("satisfaction", "a follow-up records satisfaction")
-    events: list[EventRow] = [(received, actor, Action.receive.value, None, Status.received.value, "")]
     at = received
-    for n, (action, before, after) in enumerate(steps, start=1):
-        if end is not None:
-            at = end if n > 3 else received + (end - received) * n / 4
-        events.append((at, actor, action.value, before.value, after.value, ""))
+    if end is not None and steps:
+        at = end if steps > 3 else received + (end - received) * steps / 4
     resolved = (end or received) if closed else None
     stage = Status.received if status is Status.received else Status.assessed
     deadline = due_at(stage, tier=tier, source=draft.source, received_at=received, since=received, rules=rules,
@@ -148,4 +152,4 @@ def case_state(row: ImportRow, *, actor: str, now: datetime, rules: Rules) -> tu
         if alert is not None:
             state.alert_level = alert.level.value
             state.alert_reasons = ",".join(alert.reasons)
-    return state, events
+    return state, import_event(status, actor=actor, now=as_utc(now), note=note)

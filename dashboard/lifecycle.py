@@ -33,6 +33,8 @@ class TransitionError(ValueError):
 
 def next_status(current: Status, action: Action) -> Status:
     """The state after ``action``; side moves (escalate, supervise) keep the state."""
+    if action not in _NEXT:
+        raise TransitionError(f"{action.value} starts a case; it is not a change to one")
     allowed, target = _NEXT[action]
     if current not in allowed:
         raise TransitionError(f"cannot {action.value} a case that is {current.value}")

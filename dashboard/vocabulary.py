@@ -79,6 +79,9 @@ class Action(StrEnum):
     """Everything that can happen to a case; each one writes an event."""
 
     receive = "receive"
+    import_ = "import"
+    """A case brought in by a bulk import, straight into the state its file gives: one event, at
+    the time of the import, instead of invented times for steps the file does not record."""
     assess = "assess"
     dispatch = "dispatch"
     mediate = "mediate"

@@ -1,6 +1,6 @@
 """Bulk insert of new cases and their events for imports: COPY on PostgreSQL, executemany on SQLite.
 
-An import writes tens of thousands of cases with about six events each; streaming them as rows
+An import writes tens of thousands of cases, each with its import event; streaming them as rows
 avoids the ORM session's per-object bookkeeping and statement round trips. These functions run
 inside the caller's session and never commit, so an import stays one transaction that lands
 completely or not at all.

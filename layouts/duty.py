@@ -181,7 +181,8 @@ def case_timeline(detail: CaseDetail | None, lang: str) -> list[object]:
         html.Li(className="event", children=[
             html.Span(_local(at), className="event-time"),
             html.B(label(f"action.{action}", lang)),
-            html.Span(f" {label(f'status.{before}', lang)} → {label(f'status.{after}', lang)}" if before and before != after else ""),
+            html.Span(f" {label(f'status.{before}', lang)} → {label(f'status.{after}', lang)}" if before and before != after
+                      else f" → {label(f'status.{after}', lang)}" if not before and after != "received" else ""),
             html.Span(f" · {actor}", className="event-actor"),
             html.Div(note, className="event-note") if note else None,
         ])

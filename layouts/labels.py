@@ -169,6 +169,7 @@ LABELS: dict[str, dict[str, str]] = {
     "forbidden": {"zh": "当前账号无权查看此页面。", "en": "Your account may not open this page."},
     "duty.err.forbidden": {"zh": "无权执行此操作", "en": "You may not do this"},
     "action.receive": {"zh": "受理", "en": "Received"},
+    "action.import": {"zh": "批量导入", "en": "Imported"},
     "action.assess": {"zh": "研判", "en": "Assessed"},
     "action.dispatch": {"zh": "分流", "en": "Dispatched"},
     "action.mediate": {"zh": "调处", "en": "Mediation started"},
