@@ -13,7 +13,7 @@ from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, AlertLevel
 from dashboard.wall_service import SnapshotCache
 from dashboard.wall_snapshot import deadline_bounds, decode, encode
-from data_access import aggregates, cases, figure_queries
+from data_access import aggregates, cases, figure_queries, redis_keys
 from tests.conftest import clear_namespace
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
@@ -155,3 +155,32 @@ def test_rebuild_of_a_county_without_cases_is_empty_and_built(runtime: Runtime, 
     assert aggregates.is_built(runtime.redis, county)
     snapshot = SnapshotCache(runtime).get(county, NOW)
     assert snapshot.areas == {} and snapshot.figures.now.open == 0
+
+
+def test_bulk_apply_across_record_strings_equals_applying_one_by_one(runtime: Runtime, county: str) -> None:
+    """Imported ids written as runs of records, some already applied, across a record-string edge."""
+    submitted = [runtime.cases.submit(draft(n, NOW - hours(40 - n), people_involved=1 + 9 * n), actor="窗口", now=NOW)[0]
+                 for n in range(5)]
+    runtime.cases.act(submitted[0].id, Action.assess, actor="研判员", at=NOW - hours(30))
+    with runtime.sessions() as session:
+        contribs = [contribution(cases.get(session, c.id), runtime.rules) for c in submitted]  # type: ignore[arg-type]
+    edge = 4 * redis_keys.RECORD_BUCKET
+    ids = [edge - 2, edge - 1, edge, edge + 1, 3 * edge + 7]
+    assert [len(run) for _, _, run in aggregates._runs(county, ids)] == [2, 2, 1]
+    items = list(zip(ids, contribs, strict=True))
+
+    def fresh() -> None:
+        clear_namespace(runtime.redis)
+        aggregates.rebuild(runtime.redis, county, [])
+
+    fresh()
+    for case_id, contrib in items:
+        aggregates.apply_case(runtime.redis, county, case_id, contrib)
+    one_by_one = _state(runtime, county)
+    fresh()
+    aggregates.apply_case(runtime.redis, county, *items[2])
+    aggregates.apply_new_cases(runtime.redis, county, reversed(items))
+    assert _state(runtime, county) == one_by_one
+    version = aggregates.version(runtime.redis, county)
+    assert aggregates.apply_new_cases(runtime.redis, county, items) == version, "a repeat changes nothing"
+    assert _state(runtime, county) == one_by_one
