@@ -598,7 +598,7 @@ def import_cases(
                 return finish(0, 0)
             bar.set_postfix_str("writing")
             try:
-                ids, contributions = _write(session, states, events, rt.rules)
+                prepared = _write(session, rt, states, events)
             except IntegrityError as error:
                 raise CaseImportError(
                     f"{path}: the database refused the import, nothing was written ({error.orig}); most likely "
@@ -606,37 +606,53 @@ def import_cases(
                 ) from None
         bar.set_postfix_str("updating Redis")
         if states:
-            push_contributions(rt.redis, service.county_code, list(zip(ids, contributions, strict=True)))
+            push_contributions(rt.redis, service.county_code, prepared)
     return finish(len(states), len(stored))
 
 
-def _write(session: Session, states: Sequence[CaseState], events: Sequence[tuple[Any, ...]],
-           rules: Rules) -> tuple[list[int], list[Contribution]]:
-    """Insert the cases and compute their Redis contributions, overlapped on PostgreSQL.
+def _write(session: Session, rt: Runtime, states: Sequence[CaseState],
+           events: Sequence[tuple[Any, ...]]) -> aggregates.NewCases | list[tuple[int, Contribution]]:
+    """Insert the cases and prepare their Redis aggregates, overlapped on PostgreSQL.
 
-    ``contribution`` is pure Python and needs no id, and most of a COPY is the server checking
-    keys and filling indexes while the client waits with the GIL released; a writer thread lets
-    the two run at once (the session is only ever used by one thread at a time). SQLite works
-    inside this process, so there it runs one after the other.
+    Contributions and their records are pure Python once the ids are reserved, and most of a COPY
+    is the server checking keys and filling indexes while the client waits with the GIL released;
+    a writer thread lets the two run at once (the session is only ever used by one thread at a
+    time). SQLite works inside this process, so there it runs one after the other. Returns what
+    to send to Redis after the commit: prepared cases, or plain contributions if Redis did not
+    answer while preparing.
     """
     values = [case_values(state) for state in states]
+    ids = bulk_cases.reserve_ids(session, len(states))
     if session.get_bind().dialect.name != "postgresql":
-        ids = bulk_cases.insert_cases(session, values, events, STATE_COLUMNS)
-        return ids, [contribution(state, rules) for state in states]
+        bulk_cases.insert_cases(session, values, events, STATE_COLUMNS, ids)
+        return _prepare(rt, ids, states)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy") as pool:
-        writing = pool.submit(bulk_cases.insert_cases, session, values, events, STATE_COLUMNS)
-        contributions = [contribution(state, rules) for state in states]
-        return writing.result(), contributions
+        writing = pool.submit(bulk_cases.insert_cases, session, values, events, STATE_COLUMNS, ids)
+        prepared = _prepare(rt, ids, states)
+        writing.result()
+        return prepared
 
 
-def push_contributions(client: redis.Redis, county: str, items: Sequence[tuple[int, Contribution]]) -> int | None:
-    """``CaseService.push_new`` for imported rows: the same aggregates call, without ORM objects.
+def _prepare(rt: Runtime, ids: Sequence[int], states: Sequence[CaseState]) -> aggregates.NewCases | list[tuple[int, Contribution]]:
+    items = [(case_id, contribution(state, rt.rules)) for case_id, state in zip(ids, states, strict=True)]
+    try:
+        return aggregates.prepare_new_cases(rt.redis, rt.cases.county_code, items)
+    except redis.RedisError:
+        return items
+
+
+def push_contributions(client: redis.Redis, county: str,
+                       cases: aggregates.NewCases | Sequence[tuple[int, Contribution]]) -> int | None:
+    """``CaseService.push_new`` for imported rows: the same aggregates, without ORM objects.
 
     The database is the truth, so a Redis failure after commit is logged and left to the next
     rebuild, as on every other write path.
     """
     try:
-        version = aggregates.apply_new_cases(client, county, items)
+        if isinstance(cases, aggregates.NewCases):
+            version = aggregates.apply_prepared(client, county, cases)
+        else:
+            version = aggregates.apply_new_cases(client, county, cases)
         client.publish(redis_keys.changes_channel(county), str(version))
         return version
     except redis.RedisError:

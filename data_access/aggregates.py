@@ -223,34 +223,28 @@ def apply_case(client: redis.Redis, county: str, case_id: int, new: Contribution
                 continue
 
 
-def apply_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int, Contribution]]) -> int:
-    """Bulk-apply cases just inserted (bulk import), in one MULTI/EXEC.
+@dataclass(frozen=True)
+class NewCases:
+    """Cases of one bulk insert, turned into records, counter changes and deadlines ahead of time.
 
-    Freshly committed cases have no record, so no WATCH is needed; a case that somehow has one
-    is applied through ``apply_case`` instead, keeping it idempotent.
+    An import prepares them while PostgreSQL is still busy with its COPY and sends them after the
+    commit; preparing only assigns area indexes, which is harmless if the transaction fails.
     """
+
+    contributions: dict[int, Contribution]
+    packed: dict[int, bytes]
+    changes: Changes
+    due: dict[str, dict[str, int]]
+
+
+def prepare_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int, Contribution]]) -> NewCases:
     latest = dict(sorted(dict(items).items()))
-    if not latest:
-        return version(client, county)
     # One index lookup per distinct place, not per case: an import of 50 k cases touches ~200 places.
     places = {areas: _indexes(client, county, areas) for areas in {contrib.areas for contrib in latest.values()}}
-    runs = _runs(county, list(latest))
-    with client.pipeline(transaction=False) as pipe:
-        for key, offset, run in runs:
-            pipe.getrange(key, offset, offset + len(run) * RECORD.size - 1)
-        stored = pipe.execute()
-    known = {case_id for (_, _, run), raw in zip(runs, stored, strict=True) for n, case_id in enumerate(run)
-             if Record.unpack(raw[n * RECORD.size:(n + 1) * RECORD.size]) is not None}
-    for case_id in known:
-        apply_case(client, county, case_id, latest[case_id])
-    if len(known) == len(latest):
-        return version(client, county)
     changes = _changes()
     packed: dict[int, bytes] = {}
     due: defaultdict[str, dict[str, int]] = defaultdict(dict)
     for case_id, contrib in latest.items():
-        if case_id in known:
-            continue
         indexes = places[contrib.areas]
         record = _record(contrib, indexes)
         _count(changes, county, indexes[0], record, 1)
@@ -259,14 +253,43 @@ def apply_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int,
             due[keys.due(county, record.grid)][str(case_id)] = contrib.open.due_us
             if record.warn:
                 due[keys.warn(county, record.grid)][str(case_id)] = contrib.open.due_us
+    return NewCases(latest, packed, changes, dict(due))
+
+
+def apply_prepared(client: redis.Redis, county: str, new: NewCases) -> int:
+    """Send prepared cases in one MULTI/EXEC; returns the aggregate version after it.
+
+    Freshly committed cases have no record, so no WATCH is needed; a case that somehow has one
+    is applied through ``apply_case`` instead, and the rest prepared again without it, keeping
+    the whole idempotent.
+    """
+    if not new.packed:
+        return version(client, county)
+    runs = _runs(county, list(new.packed))
+    with client.pipeline(transaction=False) as pipe:
+        for key, offset, run in runs:
+            pipe.getrange(key, offset, offset + len(run) * RECORD.size - 1)
+        stored = pipe.execute()
+    known = {case_id for (_, _, run), raw in zip(runs, stored, strict=True) for n, case_id in enumerate(run)
+             if Record.unpack(raw[n * RECORD.size:(n + 1) * RECORD.size]) is not None}
+    if known:
+        for case_id in known:
+            apply_case(client, county, case_id, new.contributions[case_id])
+        rest = [(case_id, c) for case_id, c in new.contributions.items() if case_id not in known]
+        return apply_prepared(client, county, prepare_new_cases(client, county, rest))
     with client.pipeline(transaction=True) as pipe:
-        for key, offset, run in _runs(county, list(packed)):
-            pipe.setrange(key, offset, b"".join(map(packed.__getitem__, run)))
-        for key, members in due.items():
-            pipe.zadd(key, members)
-        _queue_counts(pipe, changes)
+        for key, offset, run in runs:
+            pipe.setrange(key, offset, b"".join(map(new.packed.__getitem__, run)))
+        for key, members in new.due.items():
+            pipe.zadd(key, members)  # type: ignore[arg-type]
+        _queue_counts(pipe, new.changes)
         _bump(pipe, county)
         return int(pipe.execute()[-1])
+
+
+def apply_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[int, Contribution]]) -> int:
+    """Bulk-apply cases just inserted (bulk import), in one MULTI/EXEC."""
+    return apply_prepared(client, county, prepare_new_cases(client, county, items))
 
 
 def _runs(county: str, case_ids: Sequence[int]) -> list[tuple[str, int, list[int]]]:

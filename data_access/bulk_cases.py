@@ -59,43 +59,55 @@ def existing_refs(session: Session, refs: Iterable[tuple[str, str]]) -> set[tupl
     return found
 
 
+def reserve_ids(session: Session, n: int) -> list[int]:
+    """Ids for ``n`` new cases, in the caller's transaction, handed to :func:`insert_cases`.
+
+    Reserving them first lets an import prepare its Redis records while the COPY runs. On
+    PostgreSQL ``nextval`` over ``generate_series`` takes them in one round trip (a failed import
+    leaves a gap, as sequences do); SQLite has no sequences, so they continue from the largest id
+    and a concurrent writer taking one of them makes the insert fail rather than mix rows.
+    """
+    if n <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return [int(i) for i in session.connection().exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('\"case\"', 'id')) FROM generate_series(1, %(n)s)", {"n": n},
+        ).scalars()]
+    first = (session.scalar(select(func.max(Case.id))) or 0) + 1
+    return list(range(first, first + n))
+
+
 def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
-                 columns: Sequence[str] = CASE_COLUMNS) -> list[int]:
+                 columns: Sequence[str] = CASE_COLUMNS, ids: Sequence[int] | None = None) -> list[int]:
     """Insert ``cases`` and ``events`` in the caller's transaction; returns the new case ids in order.
 
     ``columns`` names the case values (a subset of ``CASE_COLUMNS``); the rest take their column
-    default. Ids are allocated before writing because events refer to their case and Redis is
-    keyed by id.
+    default. ``ids`` come from :func:`reserve_ids` (reserved here when not given): events refer to
+    their case and Redis is keyed by id.
     """
     if not cases:
         return []
     if unknown := set(columns) - set(CASE_COLUMNS):
         raise ValueError(f"not case columns: {', '.join(sorted(unknown))}")
+    ids = list(ids) if ids is not None else reserve_ids(session, len(cases))
+    if len(ids) < len(cases):
+        raise ValueError(f"{len(cases)} cases but {len(ids)} ids")
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_postgresql(session, cases, events, tuple(columns))
-    return _insert_generic(session, cases, events, tuple(columns))
+        return _insert_postgresql(session, cases, events, tuple(columns), ids[: len(cases)])
+    return _insert_generic(session, cases, events, tuple(columns), ids[: len(cases)])
 
 
 def _insert_postgresql(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
-                       columns: tuple[str, ...]) -> list[int]:
+                       columns: tuple[str, ...], ids: list[int]) -> list[int]:
     """Text COPY through the session's own psycopg connection, so it shares the caller's transaction.
 
-    ``nextval`` over ``generate_series`` reserves every id in one round trip; events keep their
-    column default, so the server numbers them while copying. The COPY text is built a column at
+    Events keep their column default, so the server numbers them while copying. The COPY text is built a column at
     a time, mostly through ``map`` at C speed, instead of psycopg's per-row, per-value binary
     ``write_row``, which was the bulk of the client's time; it goes out in chunks so the server
     parses one chunk while the next is formatted. Constraint violations surface as SQLAlchemy's
     ``IntegrityError`` as they would on SQLite.
     """
-    connection = session.connection()
-    ids = [
-        int(i)
-        for i in connection.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('\"case\"', 'id')) FROM generate_series(1, %(n)s)",
-            {"n": len(cases)},
-        ).scalars()
-    ]
-    raw = connection.connection.driver_connection
+    raw = session.connection().connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     try:
         with raw.cursor() as cursor:
@@ -187,14 +199,9 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
 
 
 def _insert_generic(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
-                    columns: tuple[str, ...]) -> list[int]:
-    """executemany with explicit ids (max + 1 …) for SQLite, which has no sequences to reserve from.
-
-    A concurrent writer taking one of those ids makes the insert fail (primary key) rather than mix
-    rows. Core ``insert()`` applies the UTC column type itself, so values go in as given.
-    """
-    first = (session.scalar(select(func.max(Case.id))) or 0) + 1
-    ids = list(range(first, first + len(cases)))
+                    columns: tuple[str, ...], ids: list[int]) -> list[int]:
+    """executemany with explicit ids for SQLite; Core ``insert()`` applies the UTC column type itself,
+    so values go in as given."""
     session.execute(
         insert(Case.__table__),
         [{"id": case_id, **dict(zip(columns, values, strict=True))} for case_id, values in zip(ids, cases, strict=True)],

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from dash.development.base_component import Component
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -274,3 +275,24 @@ def test_a_case_stored_meanwhile_refuses_the_whole_import_and_redis_stays_untouc
     assert _count(runtime, Case) == _count(runtime, CaseEvent) == 1
     assert aggregates.version(runtime.redis, county) == version
     assert _reconcile(runtime, county) == []
+
+
+def test_redis_failing_while_the_import_prepares_still_lands_the_aggregates_after_commit(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preparing the Redis changes overlaps the COPY; if Redis does not answer then, the import
+    still commits and sends plain contributions afterwards."""
+    prepare, calls = aggregates.prepare_new_cases, []
+
+    def first_call_fails(*args: object) -> aggregates.NewCases:
+        calls.append(args)
+        if len(calls) == 1:
+            raise redis.ConnectionError("Redis is restarting")
+        return prepare(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aggregates, "prepare_new_cases", first_call_fails)
+    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("p-1"), _row("p-2"), _row("p-3")]))
+    assert result.imported == 3 and _count(runtime, Case) == _count(runtime, CaseEvent) == 3
+    assert len(calls) == 2, "prepared once during the COPY (failed), once more after the commit"
+    assert _reconcile(runtime, county) == []
+    assert aggregates.read_open_counts(runtime.redis, county)[county][0] == 3
