@@ -151,12 +151,19 @@ def read_rows(path: Path) -> list[RawRow]:
         if header is None:
             raise CaseImportError(f"{path}: the file is empty")
         names = _header_names(path, header)
+        width = max(names) + 1
+        ordered = [names.get(i, "") for i in range(width)]
+        gaps = [i for i in range(width) if i not in names]
         rows: list[RawRow] = []
         for number, cells in enumerate(records, start=2):
             if not any(cells):
                 continue
-            values = {name: cells[i] if i < len(cells) else "" for i, name in names.items()}
-            extra = any(cells[i] for i in range(len(cells)) if i not in names)
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            values = dict(zip(ordered, cells))
+            extra = any(cells[width:]) or any(cells[i] for i in gaps)
+            if gaps:
+                del values[""]
             rows.append(RawRow(number, values, extra))
     except UnicodeDecodeError as error:
         raise CaseImportError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
@@ -167,8 +174,9 @@ def read_rows(path: Path) -> list[RawRow]:
 
 def _csv_records(path: Path) -> Iterable[list[str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
+        strip = str.strip
         for record in csv.reader(handle):
-            yield [cell.strip() for cell in record]
+            yield list(map(strip, record))
 
 
 def _xlsx_records(path: Path) -> Iterable[list[str]]:

@@ -296,3 +296,18 @@ def test_redis_failing_while_the_import_prepares_still_lands_the_aggregates_afte
     assert len(calls) == 2, "prepared once during the COPY (failed), once more after the commit"
     assert _reconcile(runtime, county) == []
     assert aggregates.read_open_counts(runtime.redis, county)[county][0] == 3
+
+
+def test_cells_outside_the_named_columns_are_flagged_and_short_rows_padded(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("external_ref,,source,category,received_at,status,grid_code\n"
+                    "a-1,,walk_in,land,2026-03-10T09:00:00+08:00,received,G1\n"
+                    "a-2,stray,walk_in,land,2026-03-10T09:00:00+08:00,received,G1\n"
+                    "a-3,,walk_in,land,2026-03-10T09:00:00+08:00,received,G1,beyond\n"
+                    "a-4,,walk_in\n"
+                    ",,,,,,\n", encoding="utf-8")
+    rows = read_rows(path)
+    assert [(r.number, r.extra_cells) for r in rows] == [(2, False), (3, True), (4, True), (5, False)]
+    assert rows[3].values == {"external_ref": "a-4", "source": "walk_in", "category": "", "received_at": "",
+                              "status": "", "grid_code": ""}
+    assert "" not in rows[0].values
