@@ -10,6 +10,7 @@ twice changes nothing, and a lost update is repaired by the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -55,11 +56,13 @@ def epoch_us(moment: datetime) -> int:
     return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
 
 
+@lru_cache(maxsize=8192)
 def day_number(day: str) -> int:
     """``YYYYMMDD`` → days since 1970-01-01 (what the packed record stores)."""
     return (date(int(day[:4]), int(day[4:6]), int(day[6:])) - EPOCH_DAY).days
 
 
+@lru_cache(maxsize=8192)
 def day_from_number(number: int) -> str:
     return day_key(EPOCH_DAY + timedelta(days=number))
 
