@@ -12,11 +12,13 @@ aggregates in one MULTI, so the screens and a later ``cache reconcile`` agree wi
 from __future__ import annotations
 
 import csv
+import gc
 import logging
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -572,8 +574,27 @@ def import_cases(
     (source, external_ref) is already stored are skipped, so re-running a file is harmless.
     Raises ``CaseImportError`` when the file itself cannot be read.
     """
+    with _cycle_collection_paused():
+        return _import(rt, path, all_or_nothing=all_or_nothing, report_path=report_path, actor=actor,
+                       progress=progress, now=now or datetime.now(UTC))
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """An import allocates millions of short-lived objects that form no cycles; the cyclic
+    collector rescanning them as they pile up cost a fifth to a third of the checking time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path | None, actor: str,
+            progress: bool, now: datetime) -> ImportResult:
     started = time.perf_counter()
-    now = now or datetime.now(UTC)
     raw = read_rows(path)
     service = rt.cases
     needs_locator = any(r.values.get("lon") or r.values.get("lat") for r in raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -311,3 +312,13 @@ def test_cells_outside_the_named_columns_are_flagged_and_short_rows_padded(tmp_p
     assert rows[3].values == {"external_ref": "a-4", "source": "walk_in", "category": "", "received_at": "",
                               "status": "", "grid_code": ""}
     assert "" not in rows[0].values
+
+
+def test_the_cycle_collector_is_running_again_after_an_import_even_a_refused_one(
+        runtime: Runtime, county: str, tmp_path: Path) -> None:
+    assert gc.isenabled()
+    _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("g-1")]))
+    assert gc.isenabled()
+    with pytest.raises(CaseImportError):
+        _run(runtime, tmp_path / "missing.csv")
+    assert gc.isenabled()
