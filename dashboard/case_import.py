@@ -574,13 +574,13 @@ def import_cases(
     (source, external_ref) is already stored are skipped, so re-running a file is harmless.
     Raises ``CaseImportError`` when the file itself cannot be read.
     """
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         return _import(rt, path, all_or_nothing=all_or_nothing, report_path=report_path, actor=actor,
                        progress=progress, now=now or datetime.now(UTC))
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
+def cycle_collection_paused() -> Iterator[None]:
     """An import allocates millions of short-lived objects that form no cycles; the cyclic
     collector rescanning them as they pile up cost a fifth to a third of the checking time."""
     enabled = gc.isenabled()
