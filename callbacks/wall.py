@@ -48,15 +48,18 @@ def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
     )
 
 
+ADDRESS_JS = "function (_) { return window.location.pathname + window.location.search; }"
+"""Reads the page's address in the browser: the wall has no ``dcc.Location`` to report it."""
+
+
 def register(app: Dash, rt: Runtime, *, build: str) -> None:
-    """One callback builds the page for the URL: the wall (``/``, ``/screen``), the tablet or the
+    """One callback builds the page for its address: the wall (``/``, ``/screen``), the tablet or the
     duty console; each screen registers its own callbacks."""
     snapshots = SnapshotCache(rt)
     tablet.register(app, rt, snapshots)
     duty.register(app, rt)
 
-    @app.callback(Output(wall.PAGE, "children"), Input(wall.URL, "pathname"), Input(wall.URL, "search"))
-    def render(pathname: str | None, search: str | None) -> list[object]:
+    def page(pathname: str | None, search: str | None) -> list[object]:
         path = (pathname or "/").rstrip("/")
         lang = screen_params(search, rt.settings.language)["lang"]
         if path == "/tablet":
@@ -69,3 +72,20 @@ def register(app: Dash, rt: Runtime, *, build: str) -> None:
                 return [html.Div(label("forbidden", lang), className="forbidden")]
             return [html.Div(duty.duty_page(rt, search, officer=user.name), className="duty-root")]
         return wall_page(rt, search, build=build)
+
+    app.clientside_callback(ADDRESS_JS, Output(wall.ADDRESS, "children"), Input(wall.ADDRESS, "id"))
+
+    @app.callback(Output(wall.PAGE, "children"), Input(wall.ADDRESS, "children"), prevent_initial_call=True)
+    def render(address: str | None) -> list[object]:
+        """The first page; the tablet and the duty console get a ``dcc.Location`` for their links."""
+        pathname, mark, query = (address or "/").partition("?")
+        search = mark + query
+        if pathname.rstrip("/") in ("/tablet", "/duty"):
+            return wall.navigable(pathname, search, page(pathname, search))
+        return page(pathname, search)
+
+    @app.callback(Output(wall.SCREEN, "children"), Input(wall.URL, "pathname"), Input(wall.URL, "search"),
+                  prevent_initial_call=True)
+    def navigate(pathname: str | None, search: str | None) -> list[object]:
+        """A link or a callback changed the address of a tablet or duty console page."""
+        return page(pathname, search)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from dashboard import __version__
 from dashboard.runtime import NoCountyError, Runtime
+from dashboard.static_brotli import accepted_encodings
 from dashboard.web_geometry import GeometryCache
 from data_access import areas, cases
 
@@ -54,7 +55,10 @@ def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
         headers = {"ETag": payload.etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match") == payload.etag:
             return Response(status_code=304, headers=headers)
-        if "gzip" in request.headers.get("accept-encoding", ""):
+        accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+        if "br" in accepted:
+            return Response(payload.brotli, media_type=GEOJSON, headers={**headers, "Content-Encoding": "br"})
+        if "gzip" in accepted:
             return Response(payload.gzipped, media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
         return Response(payload.raw, media_type=GEOJSON, headers=headers)
 

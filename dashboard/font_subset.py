@@ -46,10 +46,15 @@ PUNCTUATION = "·—–−…、，。：；！？（）“”‘’÷×％"
 """Marks the screens' code, number formats and Leaflet (its zoom-out button is U+2212) put on screen."""
 NAME_SOURCES = (PROJECT_ROOT / "geo" / "generate.py", PROJECT_ROOT / "dashboard" / "onboarding.py")
 """Modules whose f-strings name grids and centres (``f"{village}第{n}网格"``, ``f"{town}矛调中心"``)."""
-SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "wall.css",
-                  *sorted((PROJECT_ROOT / "layouts").glob("*.py")))
+NOT_WALL_LAYOUTS = ("labels.py", "tablet.py", "duty.py")
+"""The catalogue (read per label by ``catalogue_text``) and the other screens' layouts."""
+SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "tour.js", ASSETS / "wall.css",
+                  *sorted(p for p in (PROJECT_ROOT / "layouts").glob("*.py") if p.name not in NOT_WALL_LAYOUTS))
 """Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
 the badge's ``content: "● "`` in wall.css."""
+OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fig.")
+"""Label prefixes only the tablet and the duty console show: their characters come from the
+fallback slices there, and leaving them out keeps the wall's first load about 20 KB smaller."""
 
 
 class FontSubsetError(RuntimeError):
@@ -73,11 +78,11 @@ class Report:
 
 
 def catalogue_text() -> str:
-    """Every label, definition and reason in every language (``?lang=en`` shows the English ones)."""
+    """Every label, definition and reason the wall can show, in every language (``?lang=en``)."""
     from layouts.labels import DEFINITIONS, LABELS, REASONS
 
-    return "".join(text for table in (LABELS, DEFINITIONS, REASONS) for entry in table.values()
-                   for text in entry.values())
+    return "".join(text for table in (LABELS, DEFINITIONS, REASONS) for key, entry in table.items()
+                   if not key.startswith(OTHER_SCREENS) for text in entry.values())
 
 
 def place_names(data_dir: Path = DEMO_DATA) -> str:

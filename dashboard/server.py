@@ -22,7 +22,9 @@ from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
 from dashboard.audit_view import build_audit_router
 from dashboard.login_page import build_login_router
+from dashboard.screen_index import ScreenDash
 from dashboard.security import AccessMiddleware, SecurityConfig, origin_of
+from dashboard.static_brotli import StaticBrotliMiddleware
 from dashboard.live_api import build_live_api
 from dashboard.live_hub import LiveHub
 from dashboard.ingest_api import GridLookup, build_ingest_api, install_error_handlers
@@ -86,8 +88,9 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     # it sits inside Dash's gzip (compress=True), which covers the rest, e.g. untyped callback replies.
     # Event streams stay plain: a brotli stream holds about 3 MB per open screen.
     remove_compress_type("text/event-stream")
+    server.add_middleware(StaticBrotliMiddleware)  # innermost: scripts and styles once at quality 11
     server.add_middleware(CompressMiddleware, zstd=False, gzip=False, brotli_quality=6)
-    app = Dash(
+    app = ScreenDash(
         __name__,
         server=server,
         backend="fastapi",

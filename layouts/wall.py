@@ -15,12 +15,26 @@ from layouts.map_view import county_map, legend
 from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
 PAGE = "wall-page"
+ADDRESS = "page-address"
 URL = "wall-url"
+SCREEN = "screen-body"
 
 
 def shell() -> html.Div:
-    """The root layout: the page is filled in once the URL (screen, language, county) is known."""
-    return html.Div([dcc.Location(id=URL), html.Div(id=PAGE, className="wall-root")])
+    """The root layout: the page is filled in once the address (screen, language, county) is known.
+
+    It holds no ``dcc`` component, so the wall's page can leave the dcc scripts out
+    (``dashboard.screen_index``); the browser writes its address into ``ADDRESS`` on load."""
+    return html.Div([html.Div(id=ADDRESS, hidden=True), html.Div(id=PAGE, className="wall-root")])
+
+
+def navigable(pathname: str, search: str, page: list[object]) -> list[object]:
+    """A tablet or duty console page with the ``dcc.Location`` its links and callbacks drive.
+
+    The location starts at the page's own address, so mounting it changes nothing and only a
+    later navigation re-renders ``SCREEN``."""
+    return [dcc.Location(id=URL, pathname=pathname, search=search),
+            html.Div(page, id=SCREEN, style={"display": "contents"})]
 
 
 def live_anchor(*, county: str, area: str, days: int, build: str, stale_ms: int, lang: str, tour: bool = True) -> html.Div:
