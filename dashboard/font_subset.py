@@ -6,6 +6,7 @@ a few labels are spread over many slices. One small subset per weight, cut from 
 holds the label catalogue, the demo county's place names, the name affixes the product adds
 (``…第3网格``, ``…调解室``) and ASCII; ``assets/fonts.css`` declares it first in the font stack with
 an exact ``unicode-range``, and the slices stay behind it as the fallback for any other text.
+Each weight is cut in three files (``PARTS``) so that a wall fetches only the glyphs it draws.
 
     python -m dashboard fonts subset        # after a label, a name or a slice changes
 
@@ -49,12 +50,21 @@ NAME_SOURCES = (PROJECT_ROOT / "geo" / "generate.py", PROJECT_ROOT / "dashboard"
 NOT_WALL_LAYOUTS = ("labels.py", "tablet.py", "duty.py")
 """The catalogue (read per label by ``catalogue_text``) and the other screens' layouts."""
 SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "tour.js", ASSETS / "wall.css",
+                  PROJECT_ROOT / "dashboard" / "wall_panels.py", PROJECT_ROOT / "callbacks" / "wall.py",
                   *sorted(p for p in (PROJECT_ROOT / "layouts").glob("*.py") if p.name not in NOT_WALL_LAYOUTS))
 """Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
-the badge's ``content: "● "`` in wall.css."""
+the badge's ``content: "● "`` in wall.css and the KPI change arrows (``↑``) of dashboard/wall_panels.py."""
 OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fig.")
 """Label prefixes only the tablet and the duty console show: their characters come from the
 fallback slices there, and leaving them out keeps the wall's first load about 20 KB smaller."""
+PARTS = ("core", "villages", "notes")
+"""Each weight is three files with disjoint ``unicode-range``s: ``core`` (labels, reasons, marks,
+ASCII, county and township names), ``villages`` (characters only village and grid names use) and
+``notes`` (only the panels' definitions use). A browser fetches a file only once it draws a
+character of its range in its weight. The ticker shows village names in bold, and regular text only
+in the map's hover tooltips; definitions show only as native ``title`` tips, which are not drawn with
+a web font. So a wall fetches neither notes file, nor the regular villages file until someone points
+at the map: about 27 KB less on a first load."""
 
 
 class FontSubsetError(RuntimeError):
@@ -77,18 +87,23 @@ class Report:
     seconds: float
 
 
-def catalogue_text() -> str:
-    """Every label, definition and reason the wall can show, in every language (``?lang=en``)."""
+def catalogue_text(*, notes: bool = True) -> str:
+    """Every label, reason and (unless ``notes`` is false) definition the wall can show, in every
+    language (``?lang=en``)."""
     from layouts.labels import DEFINITIONS, LABELS, REASONS
 
-    return "".join(text for table in (LABELS, DEFINITIONS, REASONS) for key, entry in table.items()
+    tables = (LABELS, DEFINITIONS, REASONS) if notes else (LABELS, REASONS)
+    return "".join(text for table in tables for key, entry in table.items()
                    if not key.startswith(OTHER_SCREENS) for text in entry.values())
 
 
-def place_names(data_dir: Path = DEMO_DATA) -> str:
-    """County, township and village names of the county the wall shows (the demo county by default)."""
+def place_names(data_dir: Path = DEMO_DATA, *, villages: bool = True) -> str:
+    """County, township and (unless ``villages`` is false) village names of the county the wall
+    shows (the demo county by default); village names come from the ``*_villages.csv`` file."""
     names: list[str] = []
     for path in sorted(data_dir.glob("*.csv")):
+        if not villages and path.stem.endswith("_villages"):
+            continue
         with path.open(encoding="utf-8-sig", newline="") as handle:
             names += [row.get("name") or "" for row in csv.DictReader(handle)]
     for path in sorted(data_dir.glob("*county*.geojson")):
@@ -131,10 +146,25 @@ def screen_literals(paths: Iterable[Path] = SCREEN_SOURCES) -> str:
     return "".join(c for text in texts for c in text if ord(c) > 0x7E)
 
 
+def _wall_text(data_dir: Path, *, villages: bool = True, notes: bool = True) -> str:
+    return (catalogue_text(notes=notes) + place_names(data_dir, villages=villages) + name_affixes()
+            + screen_literals() + ASCII + PUNCTUATION)
+
+
 def wall_characters(data_dir: Path = DEMO_DATA) -> str:
     """Every character the wall can show, sorted, without control characters."""
-    text = catalogue_text() + place_names(data_dir) + name_affixes() + screen_literals() + ASCII + PUNCTUATION
-    return "".join(sorted({c for c in text if c.isprintable()}))
+    return "".join(sorted({c for c in _wall_text(data_dir) if c.isprintable()}))
+
+
+def wall_parts(data_dir: Path = DEMO_DATA) -> dict[str, str]:
+    """``wall_characters`` split into ``PARTS``: what only village names use, what only definitions
+    use, and all the rest."""
+    core = set(_wall_text(data_dir, villages=False, notes=False))
+    villages = set(_wall_text(data_dir, notes=False)) - core
+    everything = wall_characters(data_dir)
+    return {"core": "".join(c for c in everything if c in core),
+            "villages": "".join(c for c in everything if c in villages),
+            "notes": "".join(c for c in everything if c not in core and c not in villages)}
 
 
 def _codepoints(unicode_range: str) -> frozenset[int]:
@@ -219,25 +249,26 @@ def _ranges(characters: str) -> str:
     return ",".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in spans)
 
 
-def subset_file(weight: int) -> Path:
-    return FONT_DIR / f"wall-sans-sc-{weight}.woff2"
+def subset_file(weight: int, part: str = "core") -> Path:
+    suffix = "" if part == "core" else f"-{part}"
+    return FONT_DIR / f"wall-sans-sc-{weight}{suffix}.woff2"
 
 
-def subset_css(characters: str, fonts: dict[int, bytes]) -> str:
+def subset_css(parts: dict[str, str], fonts: dict[tuple[int, str], bytes]) -> str:
     """fonts.css: the subset faces (versioned by content), then the stack that puts them first."""
     rules = [
         "/* Generated by `python -m dashboard fonts subset` (dashboard/font_subset.py): do not edit.\n"
         f' * "{FAMILY}" is Noto Sans SC (SIL OFL 1.1, fonts/LICENSE-noto-sans-sc.txt) cut to the\n'
-        f" * {len(characters)} characters the wall can show; any other character falls back to\n"
+        f" * {sum(map(len, parts.values()))} characters the wall can show; any other character falls back to\n"
         f' * "{FALLBACK_FAMILY}", the vendored unicode-range slices in fonts/noto-sans-sc.css. */'
     ]
-    for weight, data in sorted(fonts.items()):
+    for (weight, part), data in sorted(fonts.items(), key=lambda item: (item[0][0], PARTS.index(item[0][1]))):
         version = hashlib.sha256(data).hexdigest()[:10]
         rules.append(
             f'@font-face {{\n  font-family: "{FAMILY}";\n  font-style: normal;\n  font-weight: {weight};\n'
             f"  font-display: swap;\n"
-            f'  src: url("fonts/{subset_file(weight).name}?v={version}") format("woff2");\n'
-            f"  unicode-range: {_ranges(characters)};\n}}"
+            f'  src: url("fonts/{subset_file(weight, part).name}?v={version}") format("woff2");\n'
+            f"  unicode-range: {_ranges(parts[part])};\n}}"
         )
     rules.append(f':root {{\n  --font-cjk: "{FAMILY}", "{FALLBACK_FAMILY}", system-ui, sans-serif;\n}}')
     rules.append("body {\n  font-family: var(--font-cjk);\n}")
@@ -245,16 +276,22 @@ def subset_css(characters: str, fonts: dict[int, bytes]) -> str:
 
 
 def regenerate(data_dir: Path = DEMO_DATA) -> Report:
-    """Rebuild both subset files and fonts.css from the catalogue, the names and the slices."""
+    """Rebuild the subset files and fonts.css from the catalogue, the names and the slices."""
     started = time.perf_counter()
-    characters = wall_characters(data_dir)
-    slices = fallback_slices()
-    fonts = {weight: build_weight(characters, weight, slices) for weight in WEIGHTS}
-    for weight, data in fonts.items():
-        subset_file(weight).write_bytes(data)
-    SUBSET_CSS.write_text(subset_css(characters, fonts), "utf-8")
-    return Report(len(characters), {subset_file(w).name: len(d) for w, d in fonts.items()},
+    parts = wall_parts(data_dir)
+    fonts = build_fonts(parts)
+    for (weight, part), data in fonts.items():
+        subset_file(weight, part).write_bytes(data)
+    SUBSET_CSS.write_text(subset_css(parts, fonts), "utf-8")
+    return Report(sum(map(len, parts.values())), {subset_file(w, p).name: len(d) for (w, p), d in fonts.items()},
                   time.perf_counter() - started)
+
+
+def build_fonts(parts: dict[str, str]) -> dict[tuple[int, str], bytes]:
+    """One woff2 per weight and non-empty part (another county's names may add nothing to the core)."""
+    slices = fallback_slices()
+    return {(weight, part): build_weight(characters, weight, slices)
+            for weight in WEIGHTS for part, characters in parts.items() if characters}
 
 
 def missing_characters(font: Path, characters: str) -> str:

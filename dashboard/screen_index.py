@@ -5,6 +5,8 @@ Dash puts every registered library and every asset file on every page. The wall 
 ``dcc`` component), so on the wall these would be loaded for nothing on every first load: dcc
 (101 KB brotli), dash_table (9 KB), the Babel polyfill bundle (32 KB; walls run a current
 Chromium) and the tablet's and duty console's own files. Every other path gets everything.
+The fallback font's style sheet (18 KB) stays on the wall's page only as an inert ``<template>``:
+``assets/font_fallback.js`` adds it once a character outside the wall's font subset shows up.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ NOT_ON_WALL = (
     "/assets/duty.",
     "/assets/tablet.",
 )
+ON_DEMAND = ("/assets/fonts/noto-sans-sc.css",)
+FALLBACK_TEMPLATE = "font-fallback"
 _TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"[^>]*>(?:</script>)?")
 
 
@@ -38,15 +42,26 @@ def is_wall(path: str | None) -> bool:
     return path is not None and (path.rstrip("/") or "/") in WALL_PATHS
 
 
+def _matches(line: str, prefixes: tuple[str, ...]) -> bool:
+    found = _TAG.search(line)
+    return bool(found and found.group(1).startswith(prefixes))
+
+
 def without(tags: str, prefixes: tuple[str, ...]) -> str:
     """``tags`` (one script or link tag a line, as Dash writes them) minus those whose URL starts
     with one of ``prefixes``."""
-    kept = []
-    for line in tags.splitlines():
-        found = _TAG.search(line)
-        if not (found and found.group(1).startswith(prefixes)):
-            kept.append(line)
-    return "\n".join(kept)
+    return "\n".join(line for line in tags.splitlines() if not _matches(line, prefixes))
+
+
+def deferred(tags: str, prefixes: tuple[str, ...]) -> str:
+    """``tags`` with those whose URL starts with one of ``prefixes`` moved into one ``<template>``,
+    which a browser parses but neither fetches nor applies until a script adds its content."""
+    lines = tags.splitlines()
+    held = [line for line in lines if _matches(line, prefixes)]
+    if not held:
+        return tags
+    kept = [line for line in lines if not _matches(line, prefixes)]
+    return "\n".join([*kept, f'<template id="{FALLBACK_TEMPLATE}">{"".join(held)}</template>'])
 
 
 class ScreenDash(Dash):
@@ -54,8 +69,9 @@ class ScreenDash(Dash):
 
     def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]
         if is_wall(request_path()):
-            prefixed = tuple(self.config.requests_pathname_prefix.rstrip("/") + p for p in NOT_ON_WALL)
+            prefix = self.config.requests_pathname_prefix.rstrip("/")
+            prefixed = tuple(prefix + p for p in NOT_ON_WALL)
             kwargs["scripts"] = without(kwargs.get("scripts", ""), prefixed)
-            kwargs["css"] = without(kwargs.get("css", ""), prefixed)
+            kwargs["css"] = deferred(without(kwargs.get("css", ""), prefixed), tuple(prefix + p for p in ON_DEMAND))
         result: str = super().interpolate_index(**kwargs)
         return result

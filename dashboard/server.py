@@ -21,6 +21,7 @@ from dashboard.wall_service import SnapshotCache
 from dashboard.web_geometry import GeometryCache
 from dashboard.api import build_api
 from dashboard.audit_view import build_audit_router
+from dashboard.callback_json import CallbackJsonMiddleware
 from dashboard.login_page import build_login_router
 from dashboard.screen_index import ScreenDash
 from dashboard.security import AccessMiddleware, SecurityConfig, origin_of
@@ -85,10 +86,11 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     server.include_router(build_open311_api(rt, lookup=lookup))
     server.include_router(build_live_api(hub))
     # Brotli for typed responses where the browser offers it (HTTPS, localhost). Added before Dash(...),
-    # it sits inside Dash's gzip (compress=True), which covers the rest, e.g. untyped callback replies.
+    # it sits inside Dash's gzip (compress=True), which covers the rest, e.g. plain-HTTP clients.
     # Event streams stay plain: a brotli stream holds about 3 MB per open screen.
     remove_compress_type("text/event-stream")
-    server.add_middleware(StaticBrotliMiddleware)  # innermost: scripts and styles once at quality 11
+    server.add_middleware(CallbackJsonMiddleware)  # innermost: typed callback replies get brotli too
+    server.add_middleware(StaticBrotliMiddleware)  # scripts and styles once at quality 11
     server.add_middleware(CompressMiddleware, zstd=False, gzip=False, brotli_quality=6)
     app = ScreenDash(
         __name__,

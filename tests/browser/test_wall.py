@@ -99,3 +99,27 @@ def test_wall_heals_after_app_and_redis_restarts(demo_server: LiveServer) -> Non
         assert driver.execute_script("return window.__sameDocument === true"), "healing must not need a reload"
     finally:
         driver.quit()
+
+
+def _fetched(driver: WebDriver, part: str) -> list[str]:
+    names: list[str] = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes(arguments[0]))", part)
+    return names
+
+
+def test_wall_fetches_only_the_fonts_it_draws_and_the_fallback_on_demand(demo_server: LiveServer) -> None:
+    """Regular village names and definitions are not drawn on an unattended wall, so their font files
+    stay unfetched; a character outside the subset brings in the fallback sheet and its slice."""
+    driver = _open_wall(demo_server)
+    try:
+        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: d.execute_script(
+            "return document.fonts.status === 'loaded'"))
+        fonts = sorted(n.rsplit("/", 1)[1].split("?")[0] for n in _fetched(driver, "/assets/fonts/"))
+        assert fonts == ["wall-sans-sc-400.woff2", "wall-sans-sc-700-villages.woff2", "wall-sans-sc-700.woff2"]
+        assert driver.execute_script("return document.getElementById('font-fallback') !== null")
+        driver.execute_script("var p = document.createElement('p'); p.textContent = '鑫'; document.body.appendChild(p)")
+        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: _fetched(d, "noto-sans-sc-"))
+        assert _fetched(driver, "/assets/fonts/noto-sans-sc.css")
+        assert driver.execute_script("return document.getElementById('font-fallback') === null")
+    finally:
+        driver.quit()

@@ -14,30 +14,35 @@ from dashboard import font_subset as fs
 
 REGENERATE = ("run `python -m dashboard fonts subset` and commit assets/fonts.css and "
               "assets/fonts/wall-sans-sc-*.woff2")
+PARTS = fs.wall_parts()
 
 
 @pytest.mark.parametrize("weight", fs.WEIGHTS)
-def test_every_catalogue_character_has_a_glyph_in_the_subset(weight: int) -> None:
-    missing = fs.missing_characters(fs.subset_file(weight), fs.catalogue_text())
+def test_every_label_character_has_a_glyph_in_the_core_file(weight: int) -> None:
+    missing = fs.missing_characters(fs.subset_file(weight), fs.catalogue_text(notes=False))
     assert missing == "", f"labels use {missing!r}, which the weight-{weight} subset lacks: {REGENERATE}"
 
 
 @pytest.mark.parametrize("weight", fs.WEIGHTS)
-def test_every_character_the_wall_can_show_has_a_glyph_in_the_subset(weight: int) -> None:
-    missing = fs.missing_characters(fs.subset_file(weight), fs.wall_characters())
-    assert missing == "", f"the wall can show {missing!r}, which the weight-{weight} subset lacks: {REGENERATE}"
+@pytest.mark.parametrize("part", fs.PARTS)
+def test_every_character_the_wall_can_show_has_a_glyph_in_the_subset(weight: int, part: str) -> None:
+    missing = fs.missing_characters(fs.subset_file(weight, part), PARTS[part])
+    assert missing == "", f"the wall can show {missing!r}, which the weight-{weight} {part} file lacks: {REGENERATE}"
+
+
+def test_the_parts_split_the_wall_characters_and_keep_labels_in_the_core() -> None:
+    assert "".join(sorted("".join(PARTS.values()))) == fs.wall_characters()
+    assert sum(map(len, PARTS.values())) == len(fs.wall_characters())
+    assert set(fs.catalogue_text(notes=False)) <= set(PARTS["core"]) and PARTS["villages"] and PARTS["notes"]
 
 
 def test_the_subset_is_declared_for_exactly_its_characters_and_first_in_the_stack() -> None:
     css = fs.SUBSET_CSS.read_text("utf-8")
-    ranges = re.findall(r"unicode-range:\s*([^;]+);", css)
-    assert len(ranges) == len(fs.WEIGHTS)
-    wanted = {ord(c) for c in fs.wall_characters()}
-    assert all(fs._codepoints(r) == wanted for r in ranges), REGENERATE
+    faces = re.findall(r'url\("fonts/([^"?]+)\?v=[0-9a-f]+"\) format\("woff2"\);\s*unicode-range:\s*([^;]+);', css)
+    expected = [(fs.subset_file(w, p).name, {ord(c) for c in PARTS[p]}) for w in fs.WEIGHTS for p in fs.PARTS]
+    assert [(name, fs._codepoints(r)) for name, r in faces] == expected, REGENERATE
     stack = re.search(r"--font-cjk:\s*([^;]+);", css)
     assert stack and stack.group(1).startswith(f'"{fs.FAMILY}", "{fs.FALLBACK_FAMILY}"')
-    for weight in fs.WEIGHTS:
-        assert f"fonts/{fs.subset_file(weight).name}?v=" in css
 
 
 def test_every_fallback_slice_exists_and_covers_the_common_chinese_characters() -> None:
@@ -51,12 +56,10 @@ def test_every_fallback_slice_exists_and_covers_the_common_chinese_characters() 
 
 def test_the_committed_files_are_exactly_what_the_command_builds() -> None:
     """Deterministic output: the lead's re-run at the end of the day changes nothing unless a label did."""
-    characters = fs.wall_characters()
-    slices = fs.fallback_slices()
-    fonts = {weight: fs.build_weight(characters, weight, slices) for weight in fs.WEIGHTS}
-    for weight, data in fonts.items():
-        assert data == fs.subset_file(weight).read_bytes(), REGENERATE
-    assert fs.subset_css(characters, fonts) == fs.SUBSET_CSS.read_text("utf-8"), REGENERATE
+    fonts = fs.build_fonts(PARTS)
+    for (weight, part), data in fonts.items():
+        assert data == fs.subset_file(weight, part).read_bytes(), REGENERATE
+    assert fs.subset_css(PARTS, fonts) == fs.SUBSET_CSS.read_text("utf-8"), REGENERATE
 
 
 def test_unicode_ranges_round_trip() -> None:

@@ -7,17 +7,21 @@ import re
 
 import brotli
 import pytest
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
+from starlette_compress import CompressMiddleware
 
 from dashboard.auth import Role
 from dashboard import screen_index
 from dashboard.runtime import Runtime
-from dashboard.screen_index import is_wall, without
+from dashboard.callback_json import CallbackJsonMiddleware
+from dashboard.screen_index import deferred, is_wall, without
 from dashboard.server import create_app
 from dashboard.static_brotli import accepted_encodings
 from tests.dashboard.auth_support import as_role
 
 NOT_FOR_WALL = ("/dash/dcc/", "/dash/dash_table/", "/deps/polyfill@", "/assets/duty.", "/assets/tablet.")
+FALLBACK_CSS = "/assets/fonts/noto-sans-sc.css"
 
 
 def _client(rt: Runtime) -> TestClient:
@@ -41,6 +45,48 @@ def test_the_wall_page_leaves_out_what_only_the_other_screens_use(runtime: Runti
         other = client.get("/").text
         for part in NOT_FOR_WALL:
             assert any(part in u for u in _urls(other)), f"{path} lost {part}"
+
+
+def test_the_wall_holds_the_fallback_font_sheet_inert_and_the_other_screens_link_it(
+        runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _client(runtime)
+    wall = client.get("/").text
+    held = re.search(r'<template id="font-fallback">(.*?)</template>', wall)
+    assert held and FALLBACK_CSS in held.group(1)
+    assert FALLBACK_CSS not in wall.replace(held.group(0), "")
+    assert any("/assets/font_fallback.js" in u for u in _urls(wall))
+    for path in ("/tablet", "/duty"):
+        monkeypatch.setattr(screen_index, "request_path", lambda path=path: path)
+        other = client.get("/").text
+        assert "<template" not in other and any(FALLBACK_CSS in u for u in _urls(other)), path
+
+
+def test_deferred_moves_matching_tags_into_one_template() -> None:
+    tags = '<link rel="stylesheet" href="/a/x.css">\n<link rel="stylesheet" href="/a/f/y.css?m=1">'
+    assert deferred(tags, ("/a/f/",)) == ('<link rel="stylesheet" href="/a/x.css">\n<template id="font-fallback">'
+                                          '<link rel="stylesheet" href="/a/f/y.css?m=1"></template>')
+    assert deferred(tags, ("/b/",)) == tags
+
+
+def test_untyped_callback_replies_are_typed_json_and_brotli_compressed() -> None:
+    inner = FastAPI()
+
+    @inner.post("/_dash-update-component")
+    def callback() -> Response:
+        return Response(content='{"response": "' + "x" * 2000 + '"}')
+
+    @inner.post("/other")
+    def other() -> Response:
+        return Response(content="y" * 2000)
+
+    inner.add_middleware(CallbackJsonMiddleware)
+    inner.add_middleware(CompressMiddleware, zstd=False, gzip=False)
+    client = TestClient(inner)
+    reply = client.post("/_dash-update-component", headers={"Accept-Encoding": "br"})
+    assert reply.headers["content-type"] == "application/json" and reply.headers["content-encoding"] == "br"
+    assert reply.json() == {"response": "x" * 2000}
+    untouched = client.post("/other", headers={"Accept-Encoding": "br"})
+    assert "content-type" not in untouched.headers and "content-encoding" not in untouched.headers
 
 
 def test_wall_paths_and_tag_filter() -> None:
