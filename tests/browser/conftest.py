@@ -17,13 +17,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -37,6 +35,7 @@ from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE
 from data_access import users
 from data_access.redis_connection import stop_embedded_redis
+from tests.serving import wait_until_serving
 
 SHOTS = PROJECT_ROOT / "screenshots"
 
@@ -68,16 +67,11 @@ class LiveServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=PROJECT_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.process.terminate()
-        raise RuntimeError("the app did not start within 60 s")
+        try:
+            wait_until_serving(self.url, process=self.process)
+        except RuntimeError:
+            self.process.terminate()
+            raise
 
     def stop(self) -> None:
         self.process.terminate()

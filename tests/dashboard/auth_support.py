@@ -12,8 +12,8 @@ from starlette.types import ASGIApp
 from dashboard.auth import Principal, Role, hash_password, new_password, start_session
 from dashboard.runtime import Runtime
 from dashboard.security import CSRF_COOKIE, DISPLAY_COOKIE, SESSION_COOKIE
-from dashboard.tokens import token_hash
-from data_access import users
+from dashboard.tokens import new_token, token_hash
+from data_access import api_clients, users
 
 
 def new_screen(rt: Runtime, county: str, name: str = "wall") -> str:
@@ -21,6 +21,14 @@ def new_screen(rt: Runtime, county: str, name: str = "wall") -> str:
     token = "mcs_" + new_password() + new_password()
     with rt.sessions() as session, session.begin():
         users.create_screen(session, name=name, county_code=county, token_hash=token_hash(token), now=datetime.now(UTC))
+    return token
+
+
+def new_source_token(rt: Runtime, name: str = "hotline", source: str = "hotline_12345") -> str:
+    """A source system (api_client) feeding ``source``; returns its bearer token."""
+    token = new_token()
+    with rt.sessions() as session, session.begin():
+        api_clients.create(session, name=name, source=source, token_hash=token_hash(token), now=datetime.now(UTC))
     return token
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -22,9 +21,7 @@ from schemathesis.generation.modes import GenerationMode
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, Limit, SecurityConfig
 from dashboard.server import create_app
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients
-from tests.dashboard.auth_support import new_screen
+from tests.dashboard.auth_support import new_screen, new_source_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 """Per operation and per mode (valid, invalid data)."""
@@ -35,10 +32,7 @@ CHECKS = [checks.not_a_server_error, checks.response_schema_conformance]
 
 @pytest.mark.parametrize("runtime", ["postgres"], indirect=True)
 def test_no_generated_request_causes_a_server_error(runtime: Runtime, county: str) -> None:
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="fuzz", source="online", token_hash=token_hash(token), now=datetime.now(UTC))
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {new_source_token(runtime, 'fuzz', 'online')}"}
     cookies = {DISPLAY_COOKIE: new_screen(runtime, county)}
     unlimited = SecurityConfig(api=Limit(10**9, 60))
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(runtime, unlimited).server).exclude(

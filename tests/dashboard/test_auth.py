@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from dash import Input, Output
@@ -15,9 +14,8 @@ from dashboard.login_page import safe_next
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, SESSION_COOKIE, Limit, SecurityConfig
 from dashboard.server import create_app
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients, audit
-from tests.dashboard.auth_support import as_role, as_screen, new_screen, new_user, served
+from data_access import audit
+from tests.dashboard.auth_support import as_role, as_screen, new_screen, new_source_token, new_user, served
 
 GRID = "990101001001001"
 PAGE, API = "page", "api"
@@ -70,11 +68,7 @@ def app_client(runtime: Runtime, county: str) -> Iterator[TestClient]:
 
 def _client_as(runtime: Runtime, client: TestClient, county: str, role: Role | None) -> TestClient:
     if role is Role.api_client:
-        token = new_token()
-        with runtime.sessions() as session, session.begin():
-            api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token),
-                               now=datetime.now(UTC))
-        client.headers["Authorization"] = f"Bearer {token}"
+        client.headers["Authorization"] = f"Bearer {new_source_token(runtime)}"
     elif role is Role.screen:
         as_screen(client, new_screen(runtime, county))
     elif role is not None:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from dashboard.outage import MAX_BODY_BYTES
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients, cases
+from data_access import cases
 from data_access.models import Case
+from tests.dashboard.auth_support import new_source_token
 from tests.factories import GRID_CODES
 
 HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE case; --", "Robert'); DROP TABLE case_event;--",
@@ -24,12 +24,8 @@ HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE case; --", "Robert'); DRO
 
 @pytest.fixture
 def api(runtime: Runtime, county: str) -> TestClient:
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="bad-input", source="online", token_hash=token_hash(token),
-                           now=datetime.now(UTC))
     client = TestClient(create_app(runtime).server)
-    client.headers["Authorization"] = f"Bearer {token}"
+    client.headers["Authorization"] = f"Bearer {new_source_token(runtime, 'bad-input', 'online')}"
     return client
 
 

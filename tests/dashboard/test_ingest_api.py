@@ -10,20 +10,16 @@ from fastapi.testclient import TestClient
 from dashboard.periods import Period, local_date
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients, cases, figure_queries
+from data_access import cases, figure_queries
+from tests.dashboard.auth_support import new_source_token
 
 GRID = "990101001001001"
 
 
 @pytest.fixture
 def api(runtime: Runtime, county: str) -> TestClient:
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="12345热线", source="hotline_12345", token_hash=token_hash(token),
-                           now=datetime.now(UTC))
     client = TestClient(create_app(runtime).server)
-    client.headers["Authorization"] = f"Bearer {token}"
+    client.headers["Authorization"] = f"Bearer {new_source_token(runtime, '12345热线')}"
     return client
 
 

@@ -17,12 +17,11 @@ import pytest
 
 from dashboard.runtime import Runtime
 from dashboard.settings import PROJECT_ROOT
-from dashboard.tokens import new_token, token_hash
 from dashboard.security import DISPLAY_COOKIE
-from data_access import api_clients
 from tests.conftest import REDIS_URL
-from tests.dashboard.auth_support import new_screen
+from tests.dashboard.auth_support import new_screen, new_source_token
 from tests.factories import GRID_CODES
+from tests.serving import wait_until_serving
 
 
 def _port() -> int:
@@ -35,9 +34,7 @@ def _port() -> int:
 def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
     """Two servers, a source system's token and a wall's display token."""
     display = new_screen(runtime, county)
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token), now=datetime.now(UTC))
+    token = new_source_token(runtime)
     procs, urls = [], []
     for _ in range(2):
         port = _port()
@@ -47,16 +44,8 @@ def two_servers(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, 
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        for url in urls:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.3)
+        for url, proc in zip(urls, procs, strict=True):
+            wait_until_serving(url, process=proc)
         yield urls[0], urls[1], token, display
     finally:
         for proc in procs:

@@ -24,10 +24,10 @@ from dashboard.open311 import (
 )
 from dashboard.runtime import Runtime
 from dashboard.settings import LOCAL_TZ
-from dashboard.tokens import new_token, token_hash
 from dashboard.vocabulary import Action, Category, Status
-from data_access import api_clients, cases
+from data_access import cases
 from data_access.models import Case
+from tests.dashboard.auth_support import new_source_token
 
 GRID = "990101001001001"
 REQUESTS = "/open311/v2/requests.json"
@@ -35,10 +35,7 @@ REQUESTS = "/open311/v2/requests.json"
 
 @pytest.fixture
 def token(runtime: Runtime, county: str) -> str:
-    secret = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="市民APP", source="online", token_hash=token_hash(secret), now=datetime.now(UTC))
-    return secret
+    return new_source_token(runtime, "市民APP", "online")
 
 
 def _server(runtime: Runtime, clock: Callable[[], datetime] | None = None) -> TestClient:

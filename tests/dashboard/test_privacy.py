@@ -13,9 +13,8 @@ from dashboard.auth import Role
 from dashboard.masking import mask_address, mask_id_number, mask_name, mask_phone
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients, audit, cases
-from tests.dashboard.auth_support import as_role, served
+from data_access import audit, cases
+from tests.dashboard.auth_support import as_role, new_source_token, served
 
 GRID = "990101001001001"
 PLANTED = {"party_name": "欧阳测试甲", "party_phone": "13912345678", "party_id_number": "220283199001011234",
@@ -41,11 +40,7 @@ def case_body(ref: str, **extra: object) -> dict[str, object]:
 
 @pytest.fixture
 def source_token(runtime: Runtime, county: str) -> str:
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="12345热线", source="hotline_12345", token_hash=token_hash(token),
-                           now=datetime.now(UTC))
-    return token
+    return new_source_token(runtime, "12345热线")
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ import pytest
 from dashboard.runtime import Runtime
 from dashboard.security import CSRF_COOKIE
 from dashboard.settings import PROJECT_ROOT
-from dashboard.tokens import new_token, token_hash
-from data_access import api_clients, cases
+from data_access import cases
 from tests.conftest import REDIS_URL
-from tests.dashboard.auth_support import new_screen
+from tests.dashboard.auth_support import new_screen, new_source_token
 from tests.dashboard.test_privacy import OPEN311_PLANTED, PLANTED, planted_strings
 from tests.factories import GRID_CODES
+from tests.serving import wait_until_serving
 
 PEOPLE = [
     {"party_name": "欧阳测试甲", "party_phone": "13912345678", "party_id_number": "220283199001011234",
@@ -48,10 +48,7 @@ def _port() -> int:
 @pytest.fixture
 def server(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     """A served app, a source system's token and a wall's display token."""
-    token = new_token()
-    with runtime.sessions() as session, session.begin():
-        api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token),
-                           now=datetime.now(UTC))
+    token = new_source_token(runtime)
     display = new_screen(runtime, county)
     port = _port()
     env = {**os.environ, "DATABASE_URL": runtime.settings.database_url, "REDIS_URL": REDIS_URL, "PORT": str(port),
@@ -60,15 +57,7 @@ def server(runtime: Runtime, county: str, tmp_path) -> Iterator[tuple[str, str, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the app did not start"
-            time.sleep(0.3)
+        wait_until_serving(url, process=proc)
         yield url, token, display
     finally:
         proc.terminate()

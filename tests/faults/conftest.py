@@ -27,6 +27,7 @@ from dashboard.tokens import new_token, token_hash
 from data_access import api_clients, users
 from data_access.migrate import upgrade
 from tests.factories import small_county
+from tests.serving import wait_until_serving
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -137,16 +138,8 @@ class AppServer:
                "PORT": str(self.port), "MEDIATION_VAR_DIR": str(self.stack.var), "MEDIATION_SCHEDULER": "off"}
         self.process = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=env, cwd=PROJECT_ROOT,
                                         stdout=subprocess.DEVNULL, stderr=open(self.stack.var / f"serve-{self.port}.log", "ab"))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the server exited; see {self.stack.var}/serve-{self.port}.log"
-            try:
-                if httpx.get(f"{self.url}/api/status", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the app did not start")
+        wait_until_serving(self.url, seconds=timeout, process=self.process,
+                           log=f"{self.stack.var}/serve-{self.port}.log")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
