@@ -50,13 +50,17 @@ def _queue(rt: Runtime, params: dict[str, str], now: datetime) -> tuple[list[obj
     return duty.queue_panel(rows, total, params, params["lang"], now), red
 
 
+def queue_signature(queue: list[object]) -> str:
+    return hashlib.blake2b(json.dumps(queue, cls=PlotlyJSONEncoder).encode(), digest_size=12).hexdigest()
+
+
 def queue_update(queue: list[object], shown_signature: str | None) -> tuple[object, str | object]:
     """The queue and its signature, or ``no_update`` twice when the browser already shows this queue.
 
-    Dash's renderer re-walks the whole layout for every children it receives; 200 queue rows every
-    5 s kept a duty officer's browser busy the whole time, so an unchanged queue is not resent.
+    Dash's renderer remounts every component it receives; 200 queue rows every 5 s kept a duty
+    officer's browser busy the whole time, so an unchanged queue is not resent.
     """
-    signature = hashlib.blake2b(json.dumps(queue, cls=PlotlyJSONEncoder).encode(), digest_size=12).hexdigest()
+    signature = queue_signature(queue)
     return (no_update, no_update) if signature == shown_signature else (queue, signature)
 
 
@@ -86,7 +90,7 @@ def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
     return duty.console(title=f"{county_name} · {label('duty.title', params['lang'])}", officer=officer,
                         lang=params["lang"], queue=queue, detail=detail, assignees=_assignees(rt, detail), now=now,
                         notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS,
-                        queue_signature=str(queue_update(queue, None)[1]))
+                        queue_signature=queue_signature(queue))
 
 
 def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, who: Actor, assign_to: str | None,

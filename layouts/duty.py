@@ -174,6 +174,14 @@ def case_actions(detail: CaseDetail | None, assignees: list[Assignee], lang: str
     ])
 
 
+def _transition(before: str | None, after: str, lang: str) -> str:
+    """"受理 → 研判" for a change of state, "→ 已回访" for an import straight into one, else nothing."""
+    if before == after or (before is None and after == "received"):
+        return ""
+    start = f" {label(f'status.{before}', lang)}" if before else ""
+    return f"{start} → {label(f'status.{after}', lang)}"
+
+
 def case_timeline(detail: CaseDetail | None, lang: str) -> list[object]:
     if detail is None:
         return []
@@ -181,8 +189,7 @@ def case_timeline(detail: CaseDetail | None, lang: str) -> list[object]:
         html.Li(className="event", children=[
             html.Span(_local(at), className="event-time"),
             html.B(label(f"action.{action}", lang)),
-            html.Span(f" {label(f'status.{before}', lang)} → {label(f'status.{after}', lang)}" if before and before != after
-                      else f" → {label(f'status.{after}', lang)}" if not before and after != "received" else ""),
+            html.Span(_transition(before, after, lang)),
             html.Span(f" · {actor}", className="event-actor"),
             html.Div(note, className="event-note") if note else None,
         ])
