@@ -1,0 +1,94 @@
+"""Bulk insert on PostgreSQL: foreign keys checked once per parent, with the same guarantees as the per-row triggers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import onboarding
+from dashboard.case_import import CheckContext, build_case, check_rows, read_rows
+from dashboard.runtime import Runtime
+from dashboard.settings import Settings
+from data_access import bulk_cases
+from data_access.models import Case, CaseEvent
+from tests.conftest import REDIS_URL, _clean
+from tests.factories import GRID_CODES, small_county
+
+GOOD = Path(__file__).resolve().parent.parent / "data" / "cases_good.csv"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def pg(pg_schema: str, tmp_path: Path) -> Iterator[Runtime]:
+    rt = Runtime(Settings(database_url=pg_schema, redis_url=REDIS_URL, var_dir=tmp_path))
+    _clean(rt)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def rows(pg: Runtime, county_on_pg: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every good row of the sample file as case values and its events, in the small test county."""
+    checked = check_rows(read_rows(GOOD), CheckContext(pg.cases.places(), NOW, lambda lons, lats: [GRID_CODES[0]] * len(lons)))
+    built = [build_case(row, actor="import", now=NOW, rules=pg.rules) for row in checked.valid]
+    cases = [tuple(getattr(case, name) for name in bulk_cases.CASE_COLUMNS) for case, _ in built]
+    events = [(i, *(getattr(e, name) for name in bulk_cases.EVENT_COLUMNS)) for i, (_, evs) in enumerate(built)
+              for e in evs]
+    return cases, events
+
+
+@pytest.fixture
+def county_on_pg(pg: Runtime) -> str:
+    with pg.sessions() as session, session.begin():
+        report = onboarding.save_county(session, small_county(), name="测试县", now=NOW,
+                                        outline_geojson='{"type":"Polygon","coordinates":[[[127,44],[127.8,44],'
+                                                        '[127.8,44.2],[127,44.2],[127,44]]]}')
+    return report.county_code
+
+
+def _counts(rt: Runtime) -> tuple[int, int]:
+    with rt.sessions() as session:
+        return (session.scalar(select(func.count()).select_from(Case)) or 0,
+                session.scalar(select(func.count()).select_from(CaseEvent)) or 0)
+
+
+def test_insert_lands_every_row_and_leaves_the_triggers_on_for_the_rest_of_the_transaction(pg: Runtime, rows) -> None:
+    cases, events = rows
+    with pg.sessions() as session, session.begin():
+        bulk_cases.insert_cases(session, cases, events)
+        assert session.scalar(text("SHOW session_replication_role")) == "origin"
+    assert _counts(pg) == (len(cases), len(events))
+
+
+def test_a_case_in_a_grid_that_does_not_exist_refuses_the_whole_insert(pg: Runtime, rows) -> None:
+    cases, events = rows
+    grid = bulk_cases.CASE_COLUMNS.index("grid_code")
+    broken = [*cases[:-1], (*cases[-1][:grid], "999999999999999", *cases[-1][grid + 1:])]
+    with pytest.raises(IntegrityError, match="grid"), pg.sessions() as session, session.begin():
+        bulk_cases.insert_cases(session, broken, events)
+    assert _counts(pg) == (0, 0)
+
+
+def test_a_trigger_of_our_own_on_the_case_table_keeps_every_row_checked_and_fired(pg: Runtime, rows) -> None:
+    """The replica role would silence user triggers too, so with one present the server checks each row."""
+    cases, events = rows
+    with pg.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE trigger_seen (n int)"))
+        conn.execute(text("CREATE FUNCTION note_case() RETURNS trigger LANGUAGE plpgsql AS "
+                          "$$BEGIN INSERT INTO trigger_seen VALUES (1); RETURN NEW; END$$"))
+        conn.execute(text('CREATE TRIGGER note_case AFTER INSERT ON "case" FOR EACH ROW EXECUTE FUNCTION note_case()'))
+    try:
+        with pg.sessions() as session, session.begin():
+            bulk_cases.insert_cases(session, cases, events)
+        with pg.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM trigger_seen")) == len(cases)
+    finally:
+        with pg.engine.begin() as conn:
+            conn.execute(text('DROP TRIGGER note_case ON "case"'))
+            conn.execute(text("DROP FUNCTION note_case()"))
+            conn.execute(text("DROP TABLE trigger_seen"))
