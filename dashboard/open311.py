@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from dashboard import personal_data
 from dashboard.casework import CaseDraft, CaseInputError
 from dashboard.ingest_api import GridLookup
-from dashboard.masking import PartyDetails
+from dashboard.masking import PartyDetails, mask_text
 from dashboard.periods import day_start
 from dashboard.runtime import Runtime
 from dashboard.settings import LOCAL_TZ
@@ -50,6 +50,8 @@ MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
 MAX_DESCRIPTION = 4000
 DERIVED_REF_PREFIX = "open311-"
+PUBLIC_DECIMALS = 3
+"""Decimals of the public lat/long: 0.001° is about 110 m north-south and 80 m east-west here."""
 
 
 @dataclass(frozen=True)
@@ -171,23 +173,25 @@ def service_notice(case: Case) -> str:
 def request_out(case: Case, point: tuple[float, float] | None = None) -> dict[str, object]:
     """One case as an Open311 service request; ``point`` (lon, lat) stands in for a case without a position.
 
-    Open311 reads are public, so no personal data goes out: ``address`` stays empty and the
-    party's name, phone and ID number are never part of a request.
+    Open311 reads are public, so no personal data goes out: ``address`` stays empty, the party's
+    name, phone and ID number are never part of a request, the description is masked like every
+    other view (``masking.mask_text``) and the position is rounded to about 100 m, which shows
+    the neighbourhood of a dispute but not the door.
     """
     category = Category(case.category)
     lon: float | None = None
     lat: float | None = None
     if case.lon is not None and case.lat is not None:
-        lon, lat = case.lon, case.lat
+        lon, lat = round(case.lon, PUBLIC_DECIMALS), round(case.lat, PUBLIC_DECIMALS)
     elif point is not None:
-        lon, lat = point
+        lon, lat = round(point[0], PUBLIC_DECIMALS), round(point[1], PUBLIC_DECIMALS)
     return {
         "service_request_id": str(case.id),
         "status": request_status(case.status),
         "status_notes": STATUS_NOTES[Status(case.status)],
         "service_name": SERVICES[category].name,
         "service_code": category.value,
-        "description": case.description,
+        "description": mask_text(case.description, [personal_data.party_of(case)]),
         "agency_responsible": AGENCY,
         "service_notice": service_notice(case),
         "requested_datetime": w3c(case.received_at),

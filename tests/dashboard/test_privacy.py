@@ -20,6 +20,10 @@ GRID = "990101001001001"
 PLANTED = {"party_name": "欧阳测试甲", "party_phone": "13912345678", "party_id_number": "220283199001011234",
            "address": "测试镇隐私村幸福路88号"}
 OPEN311_PLANTED = {"last_name": "司马", "first_name": "测乙", "phone": "13787654321", "address_string": "测试镇秘密村九组7号"}
+IN_DESCRIPTION = ("220283198807070018", "138 1234 5678")
+"""Personal data a reporter types into the description: an ID number and a guarantor's phone."""
+OPEN311_DESCRIPTION = ("司马测乙欠款不还，电话13787654321，身份证220283198807070018，担保人138 1234 5678，"
+                       "住测试镇秘密村九组7号，欠款12000元")
 
 
 def planted_strings() -> list[str]:
@@ -122,24 +126,33 @@ def test_a_county_bound_officer_cannot_reveal_another_countys_case(runtime: Runt
 
 
 def test_open311_reads_never_carry_personal_data(runtime: Runtime, app: TestClient, source_token: str) -> None:
+    """Open311 reads are public: the planted name, phone, ID number and address appear in neither the
+    fields nor the free text, and the position is rounded to about 100 m."""
     _post_case(app, source_token)
     posted = app.post("/open311/v2/requests.json", data={
-        "api_key": source_token, "service_code": "debt", "attribute[grid_code]": GRID, "description": "欠款纠纷",
-        "email": "someone@example.com", **OPEN311_PLANTED})
+        "api_key": source_token, "service_code": "debt", "lat": "44.0512345", "long": "127.0587654",
+        "description": OPEN311_DESCRIPTION, "email": "someone@example.com", **OPEN311_PLANTED})
     assert posted.status_code == 201, posted.text
     request_id = posted.json()[0]["service_request_id"]
     with runtime.sessions() as session:
         stored = cases.get(session, int(request_id))
         assert stored is not None and stored.party_name == "司马测乙" and stored.party_phone == "13787654321"
-        assert stored.address == "测试镇秘密村九组7号"
+        assert stored.address == "测试镇秘密村九组7号" and stored.description == OPEN311_DESCRIPTION
+        assert (stored.lat, stored.lon) == (44.0512345, 127.0587654)
     anonymous = TestClient(app.app)
     for path in ("/open311/v2/requests.json", f"/open311/v2/requests/{request_id}.json",
                  f"/open311/v2/requests.json?service_request_id={request_id},1"):
         response = anonymous.get(path)
         assert response.status_code == 200 and response.json()
-        for text in [*planted_strings(), "someone@example.com"]:
+        for text in [*PLANTED.values(), "司马测乙", *OPEN311_PLANTED.values(), *IN_DESCRIPTION, "someone@example.com",
+                     "44.0512", "127.0587"]:
             assert text not in response.text, (path, text)
-    assert all(r["address"] == "" for r in anonymous.get("/open311/v2/requests.json").json())
+    requests = {r["service_request_id"]: r for r in anonymous.get("/open311/v2/requests.json").json()}
+    assert all(r["address"] == "" for r in requests.values())
+    mine = requests[request_id]
+    assert (mine["lat"], mine["long"]) == (44.051, 127.059)
+    assert mine["description"] == ("司**乙欠款不还，电话137****4321，身份证2202**********0018，"
+                                   "担保人138****5678，住测试镇秘密村***，欠款12000元")
 
 
 def test_open311_refuses_an_overlong_phone_and_writes_nothing(runtime: Runtime, county: str, app: TestClient,
