@@ -16,6 +16,7 @@ import gc
 import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -61,7 +62,6 @@ STEPS: tuple[tuple[Action, Status], ...] = (
 
 _Choice = TypeVar("_Choice", Source, Category, Tier, Status, Satisfaction)
 _TIME_EXAMPLE = "e.g. 2026-03-05T09:30:00+08:00"
-_PROGRESS_EVERY = 1000
 log = logging.getLogger(__name__)
 
 
@@ -452,15 +452,17 @@ def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
             p.grid_code = given
 
 
-def check_rows(rows: Sequence[RawRow], context: CheckContext) -> CheckResult:
+def check_rows(rows: Sequence[RawRow], context: CheckContext,
+               first_seen: dict[tuple[str, str], int] | None = None) -> CheckResult:
     """Check every row and return the good ones plus every error (row, column, message); no I/O.
 
     A repeat of an earlier row's (source, external_ref) is an error on the repeat, since a file
-    cannot say which of two versions of a case is right.
+    cannot say which of two versions of a case is right. ``first_seen`` carries the file's refs
+    from chunk to chunk when a file is checked a part at a time.
     """
     parsed = [_parse_clean(raw, context.now) or _parse(raw, context.now) for raw in rows]
     _assign_grids(parsed, context)
-    first_seen: dict[tuple[str, str], int] = {}
+    first_seen = {} if first_seen is None else first_seen
     valid: list[ImportRow] = []
     errors: list[RowError] = []
     for p in parsed:
@@ -592,6 +594,26 @@ def cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+_CHUNK_ROWS = 5000
+"""Rows checked per step of an import: PostgreSQL stores one chunk while the next is checked."""
+
+
+class _Refused(Exception):
+    """An all-or-nothing import met a bad row: the COPY is abandoned and the transaction rolls back."""
+
+
+@dataclass
+class _Progress:
+    """What the checking generator gathers while the COPY sends its batches."""
+
+    errors: list[RowError]
+    items: list[tuple[int, Contribution]] = field(default_factory=list)
+    duplicates: int = 0
+    refused: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    """Set once every row is checked: what remains for the COPY is the server's work."""
+
+
 def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path | None, actor: str,
             progress: bool, now: datetime) -> ImportResult:
     started = time.perf_counter()
@@ -600,70 +622,104 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
     needs_locator = any(r.values.get("lon") or r.values.get("lat") for r in raw)
     locator = grid_locator(rt, service.county_code) if needs_locator else None
     context = CheckContext(service.places(), now, locator.locate_many if locator else None)
-    checked = check_rows(raw, context)
-    errors = list(checked.errors)
+    found = _Progress([])
 
     def finish(imported: int, duplicates: int) -> ImportResult:
         report = None
-        if errors:
+        if found.errors:
             report = report_path or default_report_path(path)
-            write_report(report, errors)
-        return ImportResult(len(raw), imported, duplicates, len({e.row for e in errors}), report,
-                            time.perf_counter() - started, tuple(errors))
+            write_report(report, found.errors)
+        return ImportResult(len(raw), imported, duplicates, len({e.row for e in found.errors}), report,
+                            time.perf_counter() - started, tuple(found.errors))
 
-    if errors and all_or_nothing:
-        return finish(0, 0)
-
-    with tqdm(total=len(checked.valid), desc="import", unit="row", file=sys.stderr, disable=not progress,
+    parents = {"county_code": [service.county_code], "grid_code": list(context.places)}
+    with tqdm(total=len(raw), desc="import", unit="row", file=sys.stderr, disable=not progress,
               leave=False) as bar, service.sessions() as session:
-        with session.begin():
-            stored = bulk_cases.existing_refs(session, ((r.draft.source.value, r.draft.external_ref)
-                                                        for r in checked.valid))
-            fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in stored]
-            bar.update(len(checked.valid) - len(fresh))
-            states, events = _states(fresh, actor=actor, now=now, rules=rt.rules, errors=errors, bar=bar,
-                                     file_name=path.name)
-            if errors and all_or_nothing:
-                return finish(0, 0)
-            bar.set_postfix_str("writing")
-            try:
-                prepared = _write(session, rt, states, events)
-            except IntegrityError as error:
-                raise CaseImportError(
-                    f"{path}: the database refused the import, nothing was written ({error.orig}); most likely "
-                    "another writer stored one of these cases meanwhile: run the import again"
-                ) from None
+        try:
+            with session.begin():
+                refs = list(_refs(raw))
+                stored = bulk_cases.existing_refs(session, refs)
+                ids = iter(bulk_cases.reserve_ids(session, len(raw) - sum(ref in stored for ref in refs)))
+                batches = _batches(raw, context, stored, ids, found, actor=actor, rules=rt.rules,
+                                   all_or_nothing=all_or_nothing, file_name=path.name, bar=bar)
+                prepared = _write(session, rt, batches, parents, found)
+        except _Refused:
+            return finish(0, 0)
+        except IntegrityError as error:
+            raise CaseImportError(
+                f"{path}: the database refused the import, nothing was written ({error.orig}); most likely "
+                "another writer stored one of these cases meanwhile: run the import again"
+            ) from None
         bar.set_postfix_str("updating Redis")
-        if states:
+        if found.items:
             push_contributions(rt.redis, service.county_code, prepared)
-    return finish(len(states), len(stored))
+    return finish(len(found.items), found.duplicates)
 
 
-def _write(session: Session, rt: Runtime, states: Sequence[CaseState],
-           events: Sequence[tuple[Any, ...]]) -> aggregates.NewCases | list[tuple[int, Contribution]]:
-    """Insert the cases and prepare their Redis aggregates, overlapped on PostgreSQL.
+def _refs(raw: Sequence[RawRow]) -> Iterator[tuple[str, str]]:
+    """Every row's (source, external_ref) as written, for the one lookup of refs already stored."""
+    for row in raw:
+        source, ref = row.values.get("source", ""), row.values.get("external_ref", "")
+        if source and ref:
+            yield source, ref
 
-    Contributions and their records are pure Python once the ids are reserved, and most of a COPY
-    is the server checking keys and filling indexes while the client waits with the GIL released;
-    a writer thread lets the two run at once (the session is only ever used by one thread at a
-    time). SQLite works inside this process, so there it runs one after the other. Returns what
+
+def _batches(raw: Sequence[RawRow], context: CheckContext, stored: set[tuple[str, str]], ids: Iterator[int],
+             found: _Progress, *, actor: str, rules: Rules, all_or_nothing: bool, file_name: str,
+             bar: tqdm[object]) -> Iterator[bulk_cases.Batch]:
+    """Check the file a chunk at a time and yield each chunk's new cases for the COPY.
+
+    Rows already stored under their (source, external_ref) are skipped and counted. In
+    all-or-nothing mode the first bad row stops the yielding, but the rest of the file is still
+    checked so that the report lists every error; then ``_Refused`` abandons the COPY.
+    """
+    first_seen: dict[tuple[str, str], int] = {}
+    for start in range(0, len(raw), _CHUNK_ROWS):
+        chunk = raw[start : start + _CHUNK_ROWS]
+        checked = check_rows(chunk, context, first_seen)
+        found.errors.extend(checked.errors)
+        fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in stored]
+        found.duplicates += len(checked.valid) - len(fresh)
+        states, events = _states(fresh, actor=actor, now=context.now, rules=rules, errors=found.errors,
+                                 file_name=file_name)
+        bar.update(len(chunk))
+        if found.errors and all_or_nothing:
+            continue
+        batch_ids = [next(ids) for _ in states]
+        found.items.extend((case_id, contribution(state, rules)) for case_id, state in zip(batch_ids, states))
+        yield bulk_cases.Batch(batch_ids, [case_values(state) for state in states], events)
+    found.refused = bool(found.errors) and all_or_nothing
+    found.done.set()
+    if found.refused:
+        raise _Refused
+
+
+def _write(session: Session, rt: Runtime, batches: Iterator[bulk_cases.Batch], parents: Mapping[str, Sequence[str]],
+           found: _Progress) -> aggregates.NewCases | list[tuple[int, Contribution]]:
+    """Insert the cases as they are checked and prepare their Redis aggregates, overlapped on PostgreSQL.
+
+    On PostgreSQL a writer thread runs the COPY, pulling each checked chunk from ``batches``; the
+    server stores one chunk while the next is checked, and while it stores the last chunk and the
+    events this thread prepares the Redis records and counters (pure Python once the ids are
+    known). SQLite works inside this process, so there it runs one after the other. Returns what
     to send to Redis after the commit: prepared cases, or plain contributions if Redis did not
     answer while preparing.
     """
-    values = [case_values(state) for state in states]
-    ids = bulk_cases.reserve_ids(session, len(states))
     if session.get_bind().dialect.name != "postgresql":
-        bulk_cases.insert_cases(session, values, events, STATE_COLUMNS, ids)
-        return _prepare(rt, ids, states)
+        bulk_cases.insert_batches(session, batches, STATE_COLUMNS, parents)
+        return _prepare(rt, found.items)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy") as pool:
-        writing = pool.submit(bulk_cases.insert_cases, session, values, events, STATE_COLUMNS, ids)
-        prepared = _prepare(rt, ids, states)
+        writing = pool.submit(bulk_cases.insert_batches, session, batches, STATE_COLUMNS, parents)
+        while not found.done.wait(0.05):
+            if writing.done():
+                writing.result()
+                break
+        prepared = _prepare(rt, found.items) if found.done.is_set() and not found.refused else found.items
         writing.result()
         return prepared
 
 
-def _prepare(rt: Runtime, ids: Sequence[int], states: Sequence[CaseState]) -> aggregates.NewCases | list[tuple[int, Contribution]]:
-    items = [(case_id, contribution(state, rt.rules)) for case_id, state in zip(ids, states, strict=True)]
+def _prepare(rt: Runtime, items: list[tuple[int, Contribution]]) -> aggregates.NewCases | list[tuple[int, Contribution]]:
     try:
         return aggregates.prepare_new_cases(rt.redis, rt.cases.county_code, items)
     except redis.RedisError:
@@ -690,12 +746,12 @@ def push_contributions(client: redis.Redis, county: str,
 
 
 def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],
-            bar: tqdm[object], file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
+            file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
     """Every case's end state and its import event (led by the case's index, noting the file row);
     a refusal becomes a row error."""
     states: list[CaseState] = []
     events: list[tuple[Any, ...]] = []
-    for n, row in enumerate(rows, start=1):
+    for row in rows:
         try:
             state, event = case_state(row, actor=actor, now=now, rules=rules, note=f"{file_name}:{row.number}")
         except (CaseInputError, TransitionError) as error:
@@ -705,7 +761,4 @@ def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rule
             index = len(states)
             states.append(state)
             events.append((index, *event))
-        if n % _PROGRESS_EVERY == 0:
-            bar.update(_PROGRESS_EVERY)
-    bar.update(len(rows) % _PROGRESS_EVERY)
     return states, events

@@ -8,8 +8,9 @@ completely or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -78,6 +79,15 @@ def reserve_ids(session: Session, n: int) -> list[int]:
     return list(range(first, first + n))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Cases with their reserved ids and their events; an event's leading value indexes ``cases``."""
+
+    ids: Sequence[int]
+    cases: Sequence[CaseValues]
+    events: Sequence[EventValues]
+
+
 def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
                  columns: Sequence[str] = CASE_COLUMNS, ids: Sequence[int] | None = None) -> list[int]:
     """Insert ``cases`` and ``events`` in the caller's transaction; returns the new case ids in order.
@@ -88,44 +98,69 @@ def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence
     """
     if not cases:
         return []
-    if unknown := set(columns) - set(CASE_COLUMNS):
-        raise ValueError(f"not case columns: {', '.join(sorted(unknown))}")
     ids = list(ids) if ids is not None else reserve_ids(session, len(cases))
     if len(ids) < len(cases):
         raise ValueError(f"{len(cases)} cases but {len(ids)} ids")
+    ids = ids[: len(cases)]
+    parents = {column: {values[columns.index(column)] for values in cases} - {None}
+               for column, _, _ in _REFERENCES if column in columns}
+    insert_batches(session, [Batch(ids, cases, events)], columns, parents)
+    return ids
+
+
+def insert_batches(session: Session, batches: Iterable[Batch], columns: Sequence[str],
+                   parents: Mapping[str, Collection[Any]]) -> int:
+    """Insert cases that arrive in batches, in the caller's transaction; returns how many.
+
+    On PostgreSQL one COPY takes them as ``batches`` yields them, so the server stores one batch
+    while the caller computes the next; the events follow in a second COPY. ``parents`` names,
+    for each foreign-key column, the parent keys the rows may refer to: they are checked and
+    locked once before the COPY (see :func:`_parents_checked_once`), and a row referring to any
+    other raises ``IntegrityError`` as the server's own check would.
+    """
+    columns = tuple(columns)
+    if unknown := set(columns) - set(CASE_COLUMNS):
+        raise ValueError(f"not case columns: {', '.join(sorted(unknown))}")
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_postgresql(session, cases, events, tuple(columns), ids[: len(cases)])
-    return _insert_generic(session, cases, events, tuple(columns), ids[: len(cases)])
+        return _insert_postgresql(session, batches, columns, parents)
+    return sum(_insert_generic(session, batch, columns) for batch in batches)
 
 
-def _insert_postgresql(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
-                       columns: tuple[str, ...], ids: list[int]) -> list[int]:
+def _insert_postgresql(session: Session, batches: Iterable[Batch], columns: tuple[str, ...],
+                       parents: Mapping[str, Collection[Any]]) -> int:
     """Text COPY through the session's own psycopg connection, so it shares the caller's transaction.
 
-    Events keep their column default, so the server numbers them while copying. The COPY text is built a column at
-    a time, mostly through ``map`` at C speed, instead of psycopg's per-row, per-value binary
-    ``write_row``, which was the bulk of the client's time; it goes out in chunks so the server
-    parses one chunk while the next is formatted. Constraint violations surface as SQLAlchemy's
-    ``IntegrityError`` as they would on SQLite.
+    Events keep their column default, so the server numbers them while copying. The COPY text is
+    built a column at a time, mostly through ``map`` at C speed, instead of psycopg's per-row,
+    per-value binary ``write_row``, which was the bulk of the client's time. Constraint
+    violations surface as SQLAlchemy's ``IntegrityError`` as they would on SQLite.
     """
     raw = session.connection().connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
+    kinds = ("int", *(_CASE_KINDS[name] for name in columns))
+    events: list[tuple[Any, ...]] = []
+    count = 0
     try:
-        with raw.cursor() as cursor, _parents_checked_once(cursor, cases, columns):
-            kinds = ("int", *(_CASE_KINDS[name] for name in columns))
+        with raw.cursor() as cursor, _parents_checked_once(cursor, parents, columns) as check:
             with cursor.copy(f"COPY {_target('case', ('id', *columns))} FROM STDIN") as copy:
-                for start in range(0, len(cases), _COPY_CHUNK):
-                    chunk = cases[start : start + _COPY_CHUNK]
-                    copy.write(_copy_text([ids[start : start + len(chunk)], *_columns(chunk, len(columns))],
-                                          kinds))
+                for batch in batches:
+                    if not batch.cases:
+                        continue
+                    check(batch.cases)
+                    for start in range(0, len(batch.cases), _COPY_CHUNK):
+                        chunk = batch.cases[start : start + _COPY_CHUNK]
+                        copy.write(_copy_text([batch.ids[start : start + len(chunk)],
+                                               *_columns(chunk, len(columns))], kinds))
+                    case_id = batch.ids.__getitem__
+                    events.extend((case_id(event[0]), *event[1:]) for event in batch.events)
+                    count += len(batch.cases)
             with cursor.copy(f"COPY {_target('case_event', ('case_id', *EVENT_COLUMNS))} FROM STDIN") as copy:
                 for start in range(0, len(events), _COPY_CHUNK):
-                    event_columns = _columns(events[start : start + _COPY_CHUNK], 1 + len(EVENT_COLUMNS))
-                    event_columns[0] = list(map(ids.__getitem__, event_columns[0]))
-                    copy.write(_copy_text(event_columns, ("int", *_EVENT_KINDS)))
+                    copy.write(_copy_text(_columns(events[start : start + _COPY_CHUNK], 1 + len(EVENT_COLUMNS)),
+                                          ("int", *_EVENT_KINDS)))
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError("COPY case/case_event", None, error) from error
-    return ids
+    return count
 
 
 _REFERENCES: tuple[tuple[str, str, str], ...] = tuple(
@@ -135,16 +170,17 @@ _REFERENCES: tuple[tuple[str, str, str], ...] = tuple(
 
 
 @contextmanager
-def _parents_checked_once(cursor: psycopg.Cursor[Any], cases: Sequence[CaseValues],
-                          columns: tuple[str, ...]) -> Iterator[None]:
+def _parents_checked_once(cursor: psycopg.Cursor[Any], parents: Mapping[str, Collection[Any]],
+                          columns: tuple[str, ...]) -> Iterator[Callable[[Sequence[CaseValues]], None]]:
     """Check the copied rows' foreign keys once per distinct parent instead of once per row.
 
     PostgreSQL checks a foreign key with a trigger per inserted row, a ``SELECT … FOR KEY SHARE``
     of the parent each time: 250 k of them for 50 k cases and their events, a third of the COPY.
     An import's cases point at one county and a few hundred grids, and its events at the cases
-    of the same COPY. So here the parents are locked and counted with one such ``SELECT`` each,
-    which is the same check and the same lock, and the per-row triggers are off for the COPY
-    (``session_replication_role = replica``, local to the transaction and set back right after).
+    of the same COPY. So here the named parents are locked and counted with one such ``SELECT``
+    per table, which is the same check and the same lock; every batch is held to them (the
+    yielded function) and the per-row triggers are off for the COPY (``session_replication_role
+    = replica``, local to the transaction and set back right after).
 
     Only where that is safe: the role may set it (a superuser) and neither table has a trigger of
     its own, which the replica role would silence too. Otherwise the server checks every row.
@@ -155,24 +191,31 @@ def _parents_checked_once(cursor: psycopg.Cursor[Any], cases: Sequence[CaseValue
     )
     row = cursor.fetchone()
     if not (row and row[0]):
-        yield
+        yield lambda cases: None
         return
+    allowed: list[tuple[int, str, frozenset[Any]]] = []
     for column, table, key in _REFERENCES:
         if column not in columns:
             continue
-        position = columns.index(column)
-        wanted = sorted({values[position] for values in cases} - {None})
-        if not wanted:
-            continue
-        cursor.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE "{key}" = ANY(%s) FOR KEY SHARE) AS p',
-                       (wanted,))
-        found = cursor.fetchone()
-        if not found or found[0] != len(wanted):
-            raise psycopg.errors.ForeignKeyViolation(
-                f'insert into "case" refers to a missing "{table}" row ({column} among {wanted[:5]})')
+        wanted = sorted(set(parents.get(column, ())) - {None})
+        if wanted:
+            cursor.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE "{key}" = ANY(%s) '
+                           "FOR KEY SHARE) AS p", (wanted,))
+            found = cursor.fetchone()
+            if not found or found[0] != len(wanted):
+                raise psycopg.errors.ForeignKeyViolation(
+                    f'insert into "case" refers to a missing "{table}" row ({column} among {wanted[:5]})')
+        allowed.append((columns.index(column), table, frozenset([*wanted, None])))
+
+    def check(cases: Sequence[CaseValues]) -> None:
+        for position, table, keys in allowed:
+            if stray := set(map(itemgetter(position), cases)) - keys:
+                raise psycopg.errors.ForeignKeyViolation(
+                    f'insert into "case" refers to "{table}" rows it was not checked against: {sorted(stray)[:5]}')
+
     cursor.execute("SET LOCAL session_replication_role = replica")
     try:
-        yield
+        yield check
     finally:
         if not _failed(cursor):
             cursor.execute("SET LOCAL session_replication_role = origin")
@@ -254,17 +297,20 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
     return texts
 
 
-def _insert_generic(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
-                    columns: tuple[str, ...], ids: list[int]) -> list[int]:
+def _insert_generic(session: Session, batch: Batch, columns: tuple[str, ...]) -> int:
     """executemany with explicit ids for SQLite; Core ``insert()`` applies the UTC column type itself,
     so values go in as given."""
+    if not batch.cases:
+        return 0
     session.execute(
         insert(Case.__table__),
-        [{"id": case_id, **dict(zip(columns, values, strict=True))} for case_id, values in zip(ids, cases, strict=True)],
+        [{"id": case_id, **dict(zip(columns, values, strict=True))}
+         for case_id, values in zip(batch.ids, batch.cases, strict=True)],
     )
-    if events:
+    if batch.events:
         session.execute(
             insert(CaseEvent.__table__),
-            [{"case_id": ids[values[0]], **dict(zip(EVENT_COLUMNS, values[1:], strict=True))} for values in events],
+            [{"case_id": batch.ids[values[0]], **dict(zip(EVENT_COLUMNS, values[1:], strict=True))}
+             for values in batch.events],
         )
-    return ids
+    return len(batch.cases)

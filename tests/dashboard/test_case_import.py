@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.tablet import tablet_body
-from dashboard import cache_ops
+from dashboard import cache_ops, case_import
 from dashboard.case_import import (
     COLUMNS,
     CaseImportError,
@@ -322,3 +322,32 @@ def test_the_cycle_collector_is_running_again_after_an_import_even_a_refused_one
     with pytest.raises(CaseImportError):
         _run(runtime, tmp_path / "missing.csv")
     assert gc.isenabled()
+
+
+def test_a_file_checked_in_chunks_imports_as_a_whole_and_refuses_as_a_whole(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of two rows: the COPY takes each chunk as it is checked, but a repeat is found across
+    chunks, a bad row in the last chunk still refuses the whole file, and every chunk's errors are
+    reported."""
+    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 2)
+    bad = _write_csv(tmp_path / "bad.csv", [
+        _row("c-1", category="gossip"), _row("c-2"), _row("c-3"), _row("c-4"), _row("c-2", category="debt"),
+    ])
+    refused = _run(runtime, bad)
+    assert (refused.imported, refused.rejected) == (0, 2)
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "category"), (6, "external_ref")]
+    assert "repeats row 3" in refused.errors[1].message
+    assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
+    assert _reconcile(runtime, county) == []
+
+    skipped = _run(runtime, bad, all_or_nothing=False)
+    assert (skipped.imported, skipped.rejected, skipped.duplicates) == (3, 2, 0)
+    again = _run(runtime, _write_csv(tmp_path / "more.csv", [_row("c-3"), _row("c-5"), _row("c-4"), _row("c-6"),
+                                                            _row("c-7")]))
+    assert (again.imported, again.duplicates, again.rejected) == (3, 2, 0)
+    with runtime.sessions() as session:
+        assert sorted(session.scalars(select(Case.external_ref))) == ["c-2", "c-3", "c-4", "c-5", "c-6", "c-7"]
+        ids = sorted(session.scalars(select(Case.id)))
+    assert len(set(ids)) == 6 and _count(runtime, CaseEvent) == 6
+    assert _reconcile(runtime, county) == []
