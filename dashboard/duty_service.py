@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.casework import CaseInputError
 from dashboard.lifecycle import TransitionError
-from dashboard.masking import PartyDetails
+from dashboard.masking import PartyDetails, mask_text
 from dashboard import personal_data
 from dashboard.personal_data import Actor, party_of
 from dashboard.runtime import Runtime
@@ -61,7 +61,7 @@ class CaseDetail:
     party: PartyDetails
     """Masked: the console shows 张* and 138****1234 until the officer reveals (audited)."""
     events: list[tuple[datetime, str, str, str | None, str, str]]
-    """(at, actor, action, from, to, note), oldest first."""
+    """(at, actor, action, from, to, note), oldest first; personal data in a note is masked too."""
 
 
 def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
@@ -70,12 +70,14 @@ def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
         if row is None or row.county_code != rt.cases.county_code:
             return None
         center, department = duty_queries.place_names(session, row.center_id, row.department_id)
-        events = [(e.at, e.actor, e.action, e.from_status, e.to_status, e.note) for e in duty_queries.timeline(session, case_id)]
+        party = party_of(row)
+        events = [(e.at, e.actor, e.action, e.from_status, e.to_status, mask_text(e.note, [party]))
+                  for e in duty_queries.timeline(session, case_id)]
         return CaseDetail(
             row.id, row.status, row.tier, row.category, row.source, row.alert_level,
             tuple(r for r in row.alert_reasons.split(",") if r), row.people_involved, row.received_at, row.due_at,
             row.resolved_at, row.township_code, row.village_code, row.grid_code, row.supervised, row.escalated,
-            row.acknowledged_at, row.acknowledged_by, center, department, row.first_receiver, party_of(row).masked(),
+            row.acknowledged_at, row.acknowledged_by, center, department, row.first_receiver, party.masked(),
             events,
         )
 

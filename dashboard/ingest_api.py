@@ -23,6 +23,7 @@ from dashboard.area_figures import area_figures
 from dashboard.casework import CaseDraft, CaseInputError
 from dashboard.contributions import case_facts
 from dashboard.lifecycle import TransitionError
+from dashboard.masking import mask_text
 from dashboard.periods import Period
 from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
@@ -93,17 +94,19 @@ def alert_out(alert: Alert | None, lang: str = "zh") -> AlertOut | None:
 
 
 def case_out(case: Case, *, now: datetime, rt: Runtime, with_events: bool = True) -> CaseOut:
-    """The case as every reader sees it: personal data masked (revealing is a separate, audited act)."""
+    """The case as every reader sees it: personal data masked, in the fields and in the event notes
+    (revealing is a separate, audited act)."""
     alert = case_alert(case_facts(case), now=now, rules=rt.rules)
+    party = personal_data.party_of(case)
     return CaseOut(
-        **personal_data.party_of(case).masked().as_dict(),
+        **party.masked().as_dict(),
         id=case.id, source=case.source, external_ref=case.external_ref, category=case.category, status=case.status,
         tier=case.tier, county_code=case.county_code, township_code=case.township_code, village_code=case.village_code,
         grid_code=case.grid_code, people_involved=case.people_involved, received_at=case.received_at, due_at=case.due_at,
         resolved_at=case.resolved_at, resolved_tier=case.resolved_tier, satisfaction=case.satisfaction,
         escalated=case.escalated, supervised=case.supervised, first_receiver=case.first_receiver, alert=alert_out(alert),
         events=[EventOut(at=e.at, actor=e.actor, action=e.action, from_status=e.from_status, to_status=e.to_status,
-                         note=e.note) for e in case.events] if with_events else [],
+                         note=mask_text(e.note, [party])) for e in case.events] if with_events else [],
     )
 
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from dashboard import duty_service
 from dashboard.auth import Role
 from dashboard.masking import mask_address, mask_id_number, mask_name, mask_phone
+from dashboard.personal_data import Actor
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
 from data_access import audit, cases
@@ -162,3 +164,40 @@ def test_open311_refuses_an_overlong_phone_and_writes_nothing(runtime: Runtime, 
     assert response.status_code == 400 and "phone" in response.json()[0]["description"]
     with runtime.sessions() as session:
         assert cases.count(session, county) == 0
+
+
+NOTE = f"已电话联系{PLANTED['party_name']}（{PLANTED['party_phone']}），核对身份证{PLANTED['party_id_number']}；另一方电话15011112222"
+
+
+@pytest.mark.parametrize("role", [Role.api_client, Role.leader, Role.duty_officer, Role.admin], ids=str)
+def test_event_notes_are_masked_for_every_reader(runtime: Runtime, app: TestClient, source_token: str,
+                                                 role: Role) -> None:
+    case_id = _post_case(app, source_token)
+    bearer = {"Authorization": f"Bearer {source_token}"}
+    moved = app.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "研判员", "note": NOTE},
+                     headers=bearer)
+    assert moved.status_code == 201, moved.text
+    with runtime.sessions() as session:
+        stored = cases.get(session, case_id)
+        assert stored is not None and stored.events[-1].note == NOTE, "the note is stored as written"
+    if role is not Role.api_client:
+        bearer = {}
+        as_role(app, runtime, role)
+    body = app.get(f"/api/cases/{case_id}", headers=bearer).json()
+    assert body["events"][-1]["note"] == ("已电话联系欧***甲（139****5678），核对身份证2202**********1234；"
+                                          "另一方电话150****2222")
+    for text in [*PLANTED.values(), "15011112222"]:
+        assert text not in moved.text and text not in str(body), text
+
+
+def test_the_duty_console_timeline_masks_notes_and_only_the_reveal_shows_the_party(
+        runtime: Runtime, app: TestClient, source_token: str) -> None:
+    case_id = _post_case(app, source_token)
+    app.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "研判员", "note": NOTE},
+             headers={"Authorization": f"Bearer {source_token}"})
+    detail = duty_service.case_detail(runtime, case_id)
+    assert detail is not None
+    assert detail.events[-1][5].startswith("已电话联系欧***甲（139****5678）")
+    assert not any(v in str(detail) for v in PLANTED.values())
+    shown = duty_service.reveal(runtime, case_id, who=Actor("值班员丁", Role.duty_officer.value))
+    assert shown.as_dict() == PLANTED
