@@ -39,6 +39,9 @@ WALL = frozenset({Role.screen, Role.leader, Role.duty_officer, Role.admin})
 TABLET = frozenset({Role.leader, Role.duty_officer, Role.admin})
 DUTY = frozenset({Role.duty_officer, Role.admin})
 ADMIN = frozenset({Role.admin})
+REVEAL = frozenset({Role.duty_officer})
+"""Who may see a case's personal data in full: the officer on duty, who works the case; an admin
+runs the system and reads the audit log, and has no case to call anyone about."""
 SOURCE = frozenset({Role.api_client})
 READERS = frozenset({Role.api_client, Role.leader, Role.duty_officer, Role.admin})
 
@@ -110,7 +113,7 @@ RULES: tuple[Rule, ...] = (
     _rule(r"/api/openapi\.json|/api/docs.*", PUBLIC, "public"),
     _rule(r"/admin(/.*)?", ADMIN, "page"),
     _rule(r"/api/audit", ADMIN),
-    _rule(r"/api/cases/[^/]+/reveal", DUTY, methods="POST"),
+    _rule(r"/api/cases/[^/]+/reveal", REVEAL, methods="POST"),
     _rule(r"/api/cases(/[^/]+/events)?", SOURCE, methods="POST", bearer=True),
     _rule(r"/api/(cases/[^/]+|alerts|figures)", READERS, methods="GET HEAD", bearer=True),
     _rule(r"/api/live/.*", WALL),
@@ -124,10 +127,12 @@ RULES: tuple[Rule, ...] = (
 """First match wins; a path no rule names falls to the last rule: the wall's roles, as a page."""
 
 
-CALLBACK_SCOPES: dict[str, frozenset[Role]] = {"duty-": DUTY, "tablet-": TABLET, "admin-": ADMIN}
+CALLBACK_SCOPES: dict[str, frozenset[Role]] = {"duty-": DUTY, "duty-revealed": REVEAL, "tablet-": TABLET,
+                                               "admin-": ADMIN}
 """Every Dash screen shares one callback route, so the route table alone would let a wall run a
 duty console's callback. A callback any of whose output ids starts with one of these prefixes
-(for pattern-matching ids: whose ``type`` does) runs only for these roles. Callbacks should still
+(for pattern-matching ids: whose ``type`` does) runs only for the roles all matching prefixes
+allow (the console's reveal: a duty officer only). Callbacks should still
 check ``callbacks.access.allowed`` themselves before acting."""
 
 

@@ -18,7 +18,7 @@ from shapely import from_geojson
 from dashboard.alerts import Alert, case_alert
 from dashboard import personal_data
 from dashboard.api_schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
-from dashboard.auth import READERS, Role, current_user
+from dashboard.auth import READERS, REVEAL, Role, current_user
 from dashboard.area_figures import area_figures
 from dashboard.casework import CaseDraft, CaseInputError
 from dashboard.contributions import case_facts
@@ -223,14 +223,14 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
 
     @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
     def reveal_case(case_id: int, request: Request, body: RevealIn | None = None) -> RevealOut:
-        """The unmasked personal data of one case, for a signed-in duty officer or admin.
+        """The unmasked personal data of one case, for a signed-in duty officer (``auth.REVEAL``).
 
         Needs the session's CSRF token in an ``X-CSRFToken`` (or ``X-CSRF-Token``) header; every
         reveal is written to the audit log in the same transaction that reads the data.
         """
         user = current_user()
-        if user is None or user.role not in (Role.duty_officer, Role.admin):
-            raise ApiError(403, "forbidden", None, "only a duty officer or an admin may reveal personal data")
+        if user is None or user.role not in REVEAL:
+            raise ApiError(403, "forbidden", None, "only a duty officer may reveal personal data")
         ip = request.client.host if request.client else None
         now = datetime.now(UTC)
         with rt.sessions() as session, session.begin():

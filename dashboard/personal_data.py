@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from dashboard.auth import REVEAL
 from dashboard.casework import CaseDraft
 from dashboard.masking import PartyDetails
 from dashboard.runtime import Runtime
@@ -61,9 +62,19 @@ class Actor:
     ip: str | None = None
 
 
+class RevealRefused(PermissionError):
+    """Only a duty officer may see personal data in full (``auth.REVEAL``)."""
+
+
 def reveal(session: Session, case: Case, who: Actor, *, reason: str = "") -> PartyDetails:
     """The unmasked personal data of a case the caller has loaded (and checked may be shown),
-    with an audit entry in the caller's transaction."""
+    with an audit entry in the caller's transaction.
+
+    The role is checked here as well as at the routes, so no screen can reach the data by a
+    path the route table does not name.
+    """
+    if who.role not in {role.value for role in REVEAL}:
+        raise RevealRefused(f"the role {who.role} may not reveal personal data")
     details = party_of(case)
     audit.record(session, actor=who.name, role=who.role, action="reveal", target=f"case:{case.id}",
                  detail={"fields": [k for k, v in details.as_dict().items() if v], "reason": reason[:200]},

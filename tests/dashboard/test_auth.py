@@ -45,7 +45,7 @@ ROUTES: list[tuple[str, str, str, set[Role | None]]] = [
     ("GET", "/api/figures?area=990101&from=2026-01-01&to=2026-01-31", API, READERS),
     ("POST", "/api/cases", API, {Role.api_client}),
     ("POST", "/api/cases/1/events", API, {Role.api_client}),
-    ("POST", "/api/cases/1/reveal", API, DUTY),
+    ("POST", "/api/cases/1/reveal", API, {Role.duty_officer}),
     ("GET", "/api/status", API, EVERYONE),
     ("GET", "/open311/v2/services.json", API, EVERYONE),
     ("GET", "/open311/v2/requests.json", API, EVERYONE),
@@ -280,6 +280,7 @@ def test_websocket_needs_a_session_and_the_same_origin(runtime: Runtime, county:
     ("..wall-kpis.children...tablet-brief.children..", frozenset(TABLET)),
     ("..duty-queue.children...tablet-brief.children..", frozenset(DUTY)),
     ('{"index":["ALL"],"type":"admin-row"}.children', frozenset(ADMIN)),
+    ("duty-revealed.children", frozenset({Role.duty_officer})),
 ])
 def test_callback_outputs_name_the_roles_that_may_run_them(output: str, allowed: frozenset[Role] | None) -> None:
     assert callback_roles(output) == allowed

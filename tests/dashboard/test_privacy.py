@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from dashboard import duty_service
 from dashboard.auth import Role
 from dashboard.masking import mask_address, mask_id_number, mask_name, mask_phone
-from dashboard.personal_data import Actor
+from dashboard.personal_data import Actor, RevealRefused
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
 from data_access import audit, cases
@@ -104,7 +104,7 @@ def test_reveal_returns_the_full_values_and_writes_an_audit_entry(runtime: Runti
     assert app.post("/api/cases/999999/reveal", json={}).status_code == 404
 
 
-@pytest.mark.parametrize("role", [Role.leader, Role.screen, Role.api_client, None], ids=str)
+@pytest.mark.parametrize("role", [Role.admin, Role.leader, Role.screen, Role.api_client, None], ids=str)
 def test_reveal_is_refused_to_everyone_else_and_logs_nothing(runtime: Runtime, app: TestClient, source_token: str,
                                                              role: Role | None) -> None:
     case_id = _post_case(app, source_token)
@@ -201,3 +201,20 @@ def test_the_duty_console_timeline_masks_notes_and_only_the_reveal_shows_the_par
     assert not any(v in str(detail) for v in PLANTED.values())
     shown = duty_service.reveal(runtime, case_id, who=Actor("值班员丁", Role.duty_officer.value))
     assert shown.as_dict() == PLANTED
+
+
+def test_only_a_duty_officer_reveals_on_the_console_too(runtime: Runtime, app: TestClient, source_token: str) -> None:
+    """An admin runs the system, not the cases: the console's reveal is refused at the callback
+    route and, behind it, by the reveal itself, and nothing is logged."""
+    case_id = _post_case(app, source_token)
+    with pytest.raises(RevealRefused):
+        duty_service.reveal(runtime, case_id, who=Actor("管理员", Role.admin.value))
+    as_role(app, runtime, Role.admin)
+    clicked = app.post("/_dash-update-component", json={
+        "output": "duty-revealed.children", "outputs": {"id": "duty-revealed", "property": "children"},
+        "inputs": [{"id": "duty-reveal", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["duty-reveal.n_clicks"],
+        "state": [{"id": "wall-url", "property": "search", "value": f"?case={case_id}"}]})
+    assert clicked.status_code == 403 and not any(v in clicked.text for v in PLANTED.values())
+    with runtime.sessions() as session:
+        assert audit.count(session, action="reveal") == 0
