@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,12 +156,64 @@ def _count(changes: Changes, county: str, county_index: int, record: Record, sig
         breakdown[area * N_BREAKDOWNS + record.category] += sign
         breakdown[area * N_BREAKDOWNS + len(CATEGORIES) + record.source] += sign
     if record.is_open:
-        slots = [0, *([1] if record.reasons & RED_MASK else []),
-                 *(2 + i for i in range(len(FACT_CODES)) if record.reasons >> i & 1)]
-        opened = changes[keys.open_counts(county)]
-        for area in areas:
-            for slot in slots:
-                opened[area * N_OPEN + slot] += sign
+        _count_open(changes, county, county_index, record, sign)
+
+
+def _count_new(changes: Changes, county: str, county_index: int, records: Sequence[Record]) -> None:
+    """``_count`` of +1 for many new records at once: what one import counts, summed by numpy.
+
+    Per record ``_count`` walks 8 figure bits × 4 areas and 4 breakdown slots in Python, half a
+    second for 50 k imported cases; here every (day, slot) pair is formed as an array and counted
+    with ``np.unique``. Open records, a small share of an import, still go through ``_count``,
+    but only for their open slots.
+    """
+    if not records:
+        return
+    table = np.array([(r.day, r.township, r.village, r.grid, r.flags, r.category, r.source) for r in records],
+                     dtype=np.int64)
+    day, flags = table[:, 0], table[:, 4]
+    areas = np.column_stack([np.full(len(table), county_index, dtype=np.int64), table[:, 1:4]])
+    pairs: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+    for bit in range(N_FIGURES):
+        hit = (flags >> bit & 1).astype(bool)
+        pairs += [(day[hit], areas[hit, level] * N_FIGURES + bit) for level in range(4)]
+    _add_pairs(changes, county, keys.day, pairs)
+    category, source = table[:, 5], table[:, 6] + len(CATEGORIES)
+    _add_pairs(changes, county, keys.breakdown,
+               [(day, areas[:, level] * N_BREAKDOWNS + slot) for level in range(2) for slot in (category, source)])
+    for record in records:
+        if record.is_open:
+            _count_open(changes, county, county_index, record, 1)
+
+
+def _add_pairs(changes: Changes, county: str, key: Callable[[str, str], str],
+               pairs: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]) -> None:
+    """Add 1 to ``changes[key(day)][slot]`` for every (day, slot) pair given as arrays."""
+    days = np.concatenate([d for d, _ in pairs])
+    slots = np.concatenate([s for _, s in pairs])
+    width = int(slots.max()) + 1 if len(slots) else 1
+    found, counts = np.unique(days * width + slots, return_counts=True)
+    numbers, slots = np.divmod(found, width)
+    starts = np.flatnonzero(np.diff(numbers, prepend=-1))
+    ends = [*starts[1:].tolist(), len(found)]
+    for start, end in zip(starts.tolist(), ends, strict=True):
+        counted = dict(zip(slots[start:end].tolist(), counts[start:end].tolist(), strict=True))
+        target = changes[key(county, day_from_number(int(numbers[start])))]
+        if target:
+            for slot, amount in counted.items():
+                target[slot] += amount
+        else:
+            target.update(counted)
+
+
+def _count_open(changes: Changes, county: str, county_index: int, record: Record, sign: int) -> None:
+    """The open-case slots of ``_count``: open, red, and each fact reason, for every area of the record."""
+    slots = [0, *([1] if record.reasons & RED_MASK else []),
+             *(2 + i for i in range(len(FACT_CODES)) if record.reasons >> i & 1)]
+    opened = changes[keys.open_counts(county)]
+    for area in (county_index, record.township, record.village, record.grid):
+        for slot in slots:
+            opened[area * N_OPEN + slot] += sign
 
 
 def _queue_counts(pipe: redis.client.Pipeline, changes: Changes) -> None:
@@ -244,15 +296,18 @@ def prepare_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[in
     changes = _changes()
     packed: dict[int, bytes] = {}
     due: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    records: defaultdict[int, list[Record]] = defaultdict(list)
     for case_id, contrib in latest.items():
         indexes = places[contrib.areas]
         record = _record(contrib, indexes)
-        _count(changes, county, indexes[0], record, 1)
+        records[indexes[0]].append(record)
         packed[case_id] = record.pack()
         if record.is_open and contrib.open is not None:
             due[keys.due(county, record.grid)][str(case_id)] = contrib.open.due_us
             if record.warn:
                 due[keys.warn(county, record.grid)][str(case_id)] = contrib.open.due_us
+    for county_index, counted in records.items():
+        _count_new(changes, county, county_index, counted)
     return NewCases(latest, packed, changes, dict(due))
 
 

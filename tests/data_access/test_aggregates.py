@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from dashboard import cache_ops
 from dashboard.alerts import CaseFacts, case_alert, fact_reasons
-from dashboard.contributions import FACT_CODES, case_facts, contribution
+from dashboard.contributions import CATEGORIES, FACT_CODES, SOURCES, case_facts, contribution
 from dashboard.rules import Rules
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, AlertLevel
@@ -184,3 +185,25 @@ def test_bulk_apply_across_record_strings_equals_applying_one_by_one(runtime: Ru
     version = aggregates.version(runtime.redis, county)
     assert aggregates.apply_new_cases(runtime.redis, county, items) == version, "a repeat changes nothing"
     assert _state(runtime, county) == one_by_one
+
+
+def test_counting_many_new_records_at_once_equals_counting_them_one_by_one() -> None:
+    """The import's numpy count and the write path's per-record count give the same changes."""
+    rng = random.Random(7)
+    records = [
+        aggregates.Record(day=20_000 + rng.randrange(400), township=rng.randrange(1, 4), village=rng.randrange(4, 9),
+                          grid=rng.randrange(9, 40), category=rng.randrange(len(CATEGORIES)),
+                          source=rng.randrange(len(SOURCES)), flags=rng.randrange(256),
+                          reasons=rng.randrange(1 << len(FACT_CODES)), warn=rng.random() < 0.5)
+        for _ in range(3000)
+    ]
+    one_by_one, at_once = aggregates._changes(), aggregates._changes()
+    for record in records:
+        aggregates._count(one_by_one, "990101", 0, record, 1)
+    aggregates._count_new(at_once, "990101", 0, records)
+
+    def plain(changes: aggregates.Changes) -> dict[str, dict[int, int]]:
+        return {key: {slot: n for slot, n in slots.items() if n} for key, slots in changes.items()}
+
+    assert plain(at_once) == plain(one_by_one)
+    assert sum(1 for r in records if r.is_open) > 100 < sum(1 for r in records if not r.is_open)
