@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from operator import attrgetter, itemgetter
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import psycopg
 from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -36,15 +37,6 @@ EventValues = Sequence[Any]
 
 _REF_CHUNK = 2000
 """Refs per lookup query: well under SQLite's bound-parameter limit."""
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    """``UTCDateTime``'s conversion, inlined: it runs ~6 times per case and the call chain doubled its cost."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def existing_refs(session: Session, refs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -252,7 +244,8 @@ _EVENT_KINDS = tuple(_kind(CaseEvent.__table__.c[name]) for name in EVENT_COLUMN
 _COPY_CHUNK = 20_000
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
-_TZINFO = attrgetter("tzinfo")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -281,9 +274,7 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
         texts = iter(_column_text(present, kind))
         return [_NULL if v is None else next(texts) for v in values]
     if kind == "time":
-        if set(map(_TZINFO, values)) == {UTC}:
-            return list(map(datetime.isoformat, values))
-        return [_naive_utc(v).isoformat() for v in values]  # type: ignore[union-attr]
+        return _utc_texts(values)
     if kind == "bool":
         return ["t" if v else "f" for v in values]
     if kind == "float":
@@ -295,6 +286,20 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
     if any(mark in joined for mark in _SPECIAL):
         texts = [t.translate(_ESCAPES) for t in texts]
     return texts
+
+
+def _utc_texts(values: Sequence[datetime]) -> list[str]:
+    """Aware datetimes as naive UTC text, as ``UTCDateTime`` stores them.
+
+    Exact integer microseconds since 1970 formatted by numpy: a third of the time of
+    ``isoformat`` per value, and five time columns a case made it a fifth of the import's CPU.
+    """
+    try:
+        deltas = [value - _EPOCH for value in values]
+    except TypeError:
+        raise ValueError("naive datetime given to a UTC column") from None
+    micros = np.fromiter(map(_MICROSECOND.__rfloordiv__, deltas), dtype=np.int64, count=len(deltas))
+    return np.datetime_as_string(micros.astype("datetime64[us]")).tolist()  # type: ignore[no-any-return]
 
 
 def _insert_generic(session: Session, batch: Batch, columns: tuple[str, ...]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -92,3 +92,12 @@ def test_a_trigger_of_our_own_on_the_case_table_keeps_every_row_checked_and_fire
             conn.execute(text('DROP TRIGGER note_case ON "case"'))
             conn.execute(text("DROP FUNCTION note_case()"))
             conn.execute(text("DROP TABLE trigger_seen"))
+
+
+def test_times_go_into_the_copy_as_naive_utc_whatever_their_offset() -> None:
+    beijing = timezone(timedelta(hours=8))
+    values = [datetime(2026, 3, 5, 9, 30, tzinfo=beijing), datetime(2026, 3, 5, 1, 30, 0, 250, tzinfo=UTC), None]
+    assert bulk_cases._column_text(values, "time") == ["2026-03-05T01:30:00.000000", "2026-03-05T01:30:00.000250",
+                                                       "\\N"]
+    with pytest.raises(ValueError, match="naive"):
+        bulk_cases._column_text([datetime(2026, 3, 5, 9, 30)], "time")
