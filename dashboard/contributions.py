@@ -144,24 +144,33 @@ class Contribution:
     open: OpenEntry | None
 
 
-def figure_flags(row: CaseRow) -> dict[str, int]:
-    """The per-case figure fields, named as in ``PeriodCounts``."""
-    closed = row.resolved_at is not None
-    return {
-        "received": 1,
-        "closed": int(closed),
-        "closed_on_time": int(closed and row.resolved_at <= row.due_at),  # type: ignore[operator]
-        "closed_village": int(closed and row.resolved_tier == "village"),
-        "closed_township": int(closed and row.resolved_tier == "township"),
-        "closed_county": int(closed and row.resolved_tier == "county"),
-        "followed_up": int(row.satisfaction is not None),
-        "satisfied": int(row.satisfaction == "satisfied"),
-    }
+_RECEIVED, _CLOSED, _ON_TIME, _FOLLOWED_UP, _SATISFIED = (
+    1 << FIGURES.index(name) for name in ("received", "closed", "closed_on_time", "followed_up", "satisfied"))
+_CLOSED_AT = {tier: 1 << FIGURES.index(f"closed_{tier}") for tier in ("village", "township", "county")}
+
+
+def figure_bits(row: CaseRow) -> int:
+    """Bit ``FIGURES.index(name)`` set for each period figure the case counts for (DESIGN.md "Figures").
+
+    Received always; closed, and closed on time and at which tier, once resolved; followed up and
+    satisfied once a follow-up recorded satisfaction. Plain bit operations: an import computes it
+    for every case.
+    """
+    bits = _RECEIVED
+    if row.resolved_at is not None:
+        bits |= _CLOSED | _CLOSED_AT.get(row.resolved_tier or "", 0)
+        if row.resolved_at <= row.due_at:
+            bits |= _ON_TIME
+    if row.satisfaction is not None:
+        bits |= _FOLLOWED_UP
+        if row.satisfaction == "satisfied":
+            bits |= _SATISFIED
+    return bits
 
 
 def contribution(row: CaseRow, rules: Rules) -> Contribution:
     areas = (row.county_code, row.township_code, row.village_code, row.grid_code)
-    flags = sum(value << FIGURES.index(name) for name, value in figure_flags(row).items())
+    flags = figure_bits(row)
     entry = None
     if row.resolved_at is None:
         facts = case_facts(row)

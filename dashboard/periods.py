@@ -11,6 +11,8 @@ from dashboard.settings import LOCAL_TZ
 
 def as_utc(moment: datetime) -> datetime:
     """Refuse naive datetimes: a timestamp without an offset is ambiguous by eight hours."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         raise ValueError(f"timestamp {moment.isoformat()} has no UTC offset")
     return moment.astimezone(UTC)
