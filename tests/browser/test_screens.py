@@ -89,11 +89,12 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
         received = driver.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
         assert received == f"{_sql_period(demo_server, 30).received:,}"
         small = driver.execute_script("""
-            return Array.from(document.querySelectorAll('.seg, .crumb, .child, .button, summary'))
-              .filter(e => e.offsetParent !== null)
-              .map(e => e.getBoundingClientRect())
-              .filter(r => r.height < 44 || r.width < 44).length""")
-        assert small == 0, "every touch target is at least 44 px"
+            return Array.from(document.querySelectorAll('a, button, input, summary, [role=combobox]'))
+              .filter(e => e.offsetParent !== null && getComputedStyle(e).pointerEvents !== 'none')
+              .map(e => [e.tagName, e.id || e.className, e.getBoundingClientRect()])
+              .filter(([, , r]) => r.height < 44 || r.width < 44)
+              .map(([tag, name, r]) => `${tag} ${name} ${Math.round(r.width)}×${Math.round(r.height)}`)""")
+        assert small == [], "every touch target is at least 44 px"
         first = driver.find_elements(By.CSS_SELECTOR, ".child")[0]
         code = first.get_attribute("id").removeprefix("child-")
         first.click()
