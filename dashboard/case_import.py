@@ -128,9 +128,15 @@ class ImportResult:
     report_path: Path | None
     seconds: float
     errors: tuple[RowError, ...] = field(default=(), repr=False)
+    aggregates_behind: bool = False
+    """The cases are stored but Redis did not take their aggregates in time: the screens miss them
+    until ``cache rebuild`` (or a server's rebuild after a Redis restart)."""
 
     @property
     def exit_code(self) -> int:
+        """0 done; 1 rows were rejected; 3 stored, but the screens' aggregates are behind."""
+        if self.aggregates_behind:
+            return 3
         return 0 if self.rejected == 0 else 1
 
 
@@ -568,17 +574,20 @@ def import_cases(
     actor: str = "import",
     progress: bool = True,
     now: datetime | None = None,
+    redis_wait_seconds: float = 60.0,
 ) -> ImportResult:
     """Import a CSV/XLSX case list in one transaction, then update the Redis aggregates.
 
     All-or-nothing (default): any bad row writes nothing. Otherwise bad rows are skipped. Either
     way every bad row goes to the report (default ``<name>.errors.csv``), and rows whose
     (source, external_ref) is already stored are skipped, so re-running a file is harmless.
+    After the commit Redis is waited for up to ``redis_wait_seconds``; if it never answers the
+    result says ``aggregates_behind`` (exit code 3) and ``cache rebuild`` brings the screens level.
     Raises ``CaseImportError`` when the file itself cannot be read.
     """
     with cycle_collection_paused():
         return _import(rt, path, all_or_nothing=all_or_nothing, report_path=report_path, actor=actor,
-                       progress=progress, now=now or datetime.now(UTC))
+                       progress=progress, now=now or datetime.now(UTC), redis_wait_seconds=redis_wait_seconds)
 
 
 @contextmanager
@@ -615,7 +624,7 @@ class _Progress:
 
 
 def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path | None, actor: str,
-            progress: bool, now: datetime) -> ImportResult:
+            progress: bool, now: datetime, redis_wait_seconds: float) -> ImportResult:
     started = time.perf_counter()
     raw = read_rows(path)
     service = rt.cases
@@ -624,13 +633,13 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
     context = CheckContext(service.places(), now, locator.locate_many if locator else None)
     found = _Progress([])
 
-    def finish(imported: int, duplicates: int) -> ImportResult:
+    def finish(imported: int, duplicates: int, behind: bool = False) -> ImportResult:
         report = None
         if found.errors:
             report = report_path or default_report_path(path)
             write_report(report, found.errors)
         return ImportResult(len(raw), imported, duplicates, len({e.row for e in found.errors}), report,
-                            time.perf_counter() - started, tuple(found.errors))
+                            time.perf_counter() - started, tuple(found.errors), behind)
 
     parents = {"county_code": [service.county_code], "grid_code": list(context.places)}
     with tqdm(total=len(raw), desc="import", unit="row", file=sys.stderr, disable=not progress,
@@ -651,9 +660,10 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
                 "another writer stored one of these cases meanwhile: run the import again"
             ) from None
         bar.set_postfix_str("updating Redis")
-        if found.items:
-            push_contributions(rt.redis, service.county_code, prepared)
-    return finish(len(found.items), found.duplicates)
+        behind = bool(found.items) and push_contributions(
+            rt.redis, service.county_code, prepared, ensure_built=service.ensure_built,
+            wait_seconds=redis_wait_seconds) is None
+    return finish(len(found.items), found.duplicates, behind)
 
 
 def _refs(raw: Sequence[RawRow]) -> Iterator[tuple[str, str]]:
@@ -727,22 +737,39 @@ def _prepare(rt: Runtime, items: list[tuple[int, Contribution]]) -> aggregates.N
 
 
 def push_contributions(client: redis.Redis, county: str,
-                       cases: aggregates.NewCases | Sequence[tuple[int, Contribution]]) -> int | None:
+                       cases: aggregates.NewCases | Sequence[tuple[int, Contribution]], *,
+                       ensure_built: Callable[[], None] | None = None, wait_seconds: float = 60.0,
+                       retry_seconds: float = 0.5) -> int | None:
     """``CaseService.push_new`` for imported rows: the same aggregates, without ORM objects.
 
-    The database is the truth, so a Redis failure after commit is logged and left to the next
-    rebuild, as on every other write path.
+    The cases are committed by now, and a server's repair thread knows nothing of them: only this
+    process can bring Redis level. So a Redis that does not answer is waited for, up to
+    ``wait_seconds``, and retried (applying is idempotent, and a Redis that came back empty is
+    rebuilt from SQL, the import included, by ``ensure_built``). Returns the aggregate version, or
+    ``None`` if Redis never answered; the caller must then say that ``cache rebuild`` is needed.
     """
-    try:
-        if isinstance(cases, aggregates.NewCases):
-            version = aggregates.apply_prepared(client, county, cases)
-        else:
-            version = aggregates.apply_new_cases(client, county, cases)
-        client.publish(redis_keys.changes_channel(county), str(version))
-        return version
-    except redis.RedisError:
-        log.exception("Redis update failed after the import's commit; aggregates will be rebuilt from SQL")
-        return None
+    deadline = time.monotonic() + wait_seconds
+    retrying = False
+    while True:
+        try:
+            if retrying and ensure_built is not None and not aggregates.is_built(client, county):
+                ensure_built()
+                version = aggregates.version(client, county)
+            elif isinstance(cases, aggregates.NewCases):
+                version = aggregates.apply_prepared(client, county, cases)
+            else:
+                version = aggregates.apply_new_cases(client, county, cases)
+            client.publish(redis_keys.changes_channel(county), str(version))
+            return version
+        except (redis.RedisError, OSError):
+            if time.monotonic() >= deadline:
+                log.error("Redis did not take the import's aggregates after its commit: the cases are stored, "
+                          "the screens miss them until `python -m dashboard cache rebuild`", exc_info=True)
+                return None
+            log.warning("Redis did not take the import's aggregates; retrying for up to %.0f s", wait_seconds,
+                        exc_info=True)
+            retrying = True
+            time.sleep(retry_seconds)
 
 
 def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],

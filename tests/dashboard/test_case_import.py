@@ -33,6 +33,7 @@ from dashboard.vocabulary import Status
 from dashboard.wall_service import SnapshotCache
 from data_access import aggregates, bulk_cases, figure_queries
 from data_access.models import Case, CaseEvent
+from tests.conftest import clear_namespace
 from tests.factories import GRID_CODES
 
 GOOD = Path(__file__).resolve().parent.parent / "data" / "cases_good.csv"
@@ -351,3 +352,51 @@ def test_a_file_checked_in_chunks_imports_as_a_whole_and_refuses_as_a_whole(
         ids = sorted(session.scalars(select(Case.id)))
     assert len(set(ids)) == 6 and _count(runtime, CaseEvent) == 6
     assert _reconcile(runtime, county) == []
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, times: int, then: object = None) -> list[int]:
+    """``apply_prepared`` fails ``times`` times with a lost connection (running ``then`` first), then works."""
+    apply, calls = aggregates.apply_prepared, []
+
+    def flaky(*args: object) -> int:
+        calls.append(1)
+        if len(calls) <= times:
+            if callable(then):
+                then()
+            raise redis.ConnectionError("Redis is restarting")
+        return apply(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aggregates, "apply_prepared", flaky)
+    return calls
+
+
+def test_redis_failing_after_the_commit_is_waited_for_and_the_aggregates_land(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime.cases.ensure_built()  # type: ignore[misc]
+    calls = _failing(monkeypatch, 2)
+    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("w-1"), _row("w-2")]))
+    assert (result.imported, result.aggregates_behind, result.exit_code, len(calls)) == (2, False, 0, 3)
+    assert _reconcile(runtime, county) == []
+
+
+def test_redis_that_came_back_empty_after_the_commit_is_rebuilt_with_the_import(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(runtime, _write_csv(tmp_path / "first.csv", [_row("e-1")]))
+    _failing(monkeypatch, 1, then=lambda: clear_namespace(runtime.redis))
+    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("e-2"), _row("e-3")]))
+    assert (result.imported, result.aggregates_behind) == (2, False)
+    assert _reconcile(runtime, county) == []
+    assert aggregates.read_open_counts(runtime.redis, county)[county][0] == 3
+
+
+def test_redis_that_never_answers_leaves_the_cases_stored_and_says_the_aggregates_are_behind(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime.cases.ensure_built()  # type: ignore[misc]
+    _failing(monkeypatch, 10_000)
+    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("n-1")]), redis_wait_seconds=0.3)
+    assert (result.imported, result.aggregates_behind, result.exit_code) == (1, True, 3)
+    assert _count(runtime, Case) == 1
+    assert len(_reconcile(runtime, county)) > 0, "behind until a rebuild"
