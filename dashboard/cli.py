@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     add = clients.add_parser("add", help="register a source system and print its token once")
     add.add_argument("--name", required=True)
     add.add_argument("--source", required=True, choices=[s.value for s in Source])
+    clients.add_parser("revoke", help="stop a source system's token from working (at its next request)").add_argument(
+        "name")
 
     people = sub.add_parser("users", help="people who sign in").add_subparsers(dest="verb", required=True)
     user_add = people.add_parser("add", help="add a person; the password is asked for (or read with --password-stdin)")
@@ -72,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", required=True, choices=[r.value for r in USER_ROLES])
     user_add.add_argument("--county", help="limit the person to one county (default: any)")
     user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    people.add_parser("disable", help="stop a person from signing in; open sessions end at their next request"
+                      ).add_argument("name")
 
     screens = sub.add_parser("screens", help="wall screens and their display tokens").add_subparsers(
         dest="verb", required=True)
@@ -79,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     screen_add.add_argument("name")
     screen_add.add_argument("--county", help="the county it shows (default: the only county imported)")
     screen_add.add_argument("--base-url", help="where the screens are served (default: http://HOST:PORT)")
-    screens.add_parser("revoke", help="stop a screen's token from working").add_argument("name")
+    screens.add_parser("revoke", help="stop a screen's token from working; an open wall is signed out at its "
+                       "next request").add_argument("name")
 
     sched = sub.add_parser("scheduler", help="deadlines: relevel alerts, supervise and escalate late cases")
     sched.add_subparsers(dest="verb", required=True).add_parser("tick", help="one pass now (for cron)")
@@ -168,9 +173,44 @@ def _revoke_screen(rt: Runtime, name: str) -> int:
         if screen is None:
             print(f"error: no screen named {name!r}", file=sys.stderr)
             return 2
+        if screen.revoked_at is not None:
+            print(f"screen {name} was already revoked")
+            return 0
         screen.revoked_at = datetime.now(UTC)
         audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_revoke", target=f"screen:{name}")
-    print(f"screen {name} revoked; open walls stay signed in until their session ends")
+    print(f"screen {name} revoked; an open wall is signed out at its next request")
+    return 0
+
+
+def _disable_user(rt: Runtime, name: str) -> int:
+    with rt.sessions() as session, session.begin():
+        user = users.get_user(session, name)
+        if user is None:
+            print(f"error: no user named {name!r}", file=sys.stderr)
+            return 2
+        if user.disabled_at is not None:
+            print(f"user {name} was already disabled")
+            return 0
+        user.disabled_at = datetime.now(UTC)
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="user_disable", target=f"user:{name}",
+                     detail={"role": user.role})
+    print(f"user {name} disabled; their open sessions end at their next request")
+    return 0
+
+
+def _revoke_client(rt: Runtime, name: str) -> int:
+    with rt.sessions() as session, session.begin():
+        client = api_clients.get_by_name(session, name)
+        if client is None:
+            print(f"error: no client named {name!r}", file=sys.stderr)
+            return 2
+        if client.revoked_at is not None:
+            print(f"client {name} was already revoked")
+            return 0
+        client.revoked_at = datetime.now(UTC)
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="client_revoke", target=f"client:{name}",
+                     detail={"source": client.source})
+    print(f"client {name} revoked; its token is refused from its next request")
     return 0
 
 
@@ -271,6 +311,8 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
             print(f"row errors: {result.report_path}" + ("" if args.skip_bad else "; nothing was written"),
                   file=sys.stderr)
         return result.exit_code
+    if args.area == "clients" and args.verb == "revoke":
+        return _revoke_client(rt, args.name)
     if args.area == "clients":
         token = new_token()
         with rt.sessions() as session, session.begin():
@@ -283,6 +325,8 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
                          detail={"source": args.source})
         print(token)
         return 0
+    if args.area == "users" and args.verb == "disable":
+        return _disable_user(rt, args.name)
     if args.area == "users":
         return _add_user(rt, args)
     if args.area == "screens" and args.verb == "add":

@@ -28,6 +28,7 @@ from dashboard.auth import (
     Rule,
     SessionData,
     acting_as,
+    end_session,
     load_session,
     rule_for,
     start_session,
@@ -329,12 +330,29 @@ class AccessMiddleware:
             return self._activate_screen(req)
         session_id = req.cookies.get(SESSION_COOKIE)
         session = load_session(self.rt.redis, session_id) if session_id else None
-        if session is not None:
-            return Verdict(principal=session.principal, session=session)
+        if session is not None and session_id:
+            if self._still_active(session):
+                return Verdict(principal=session.principal, session=session)
+            end_session(self.rt.redis, session_id)
+            return Verdict(cookies=clear_cookies(https=req.https))
         display = req.cookies.get(DISPLAY_COOKIE)
         if display:
             return self._resume_screen(req, display)
         return Verdict()
+
+    def _still_active(self, session: SessionData) -> bool:
+        """A revoked screen or a disabled user is refused on its next request, not when its session
+        expires. While the database is away an existing session stands: open screens keep their
+        figures, and the check is made again on the next request."""
+        principal = session.principal
+        try:
+            with self.rt.sessions() as db:
+                if principal.role == Role.screen:
+                    return session.screen_id is not None and users.screen_is_active(db, session.screen_id)
+                return users.user_is_active(db, principal.name, principal.role.value)
+        except DATABASE_AWAY:
+            log.warning("session of %s not checked: the database is unavailable", principal.name)
+            return True
 
     def _bearer(self, token: str) -> Verdict:
         if not token:

@@ -26,6 +26,13 @@ def active_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name, User.disabled_at.is_(None))).first()
 
 
+def user_is_active(session: Session, name: str, role: str) -> bool:
+    """Whether a session of ``name`` as ``role`` may still act: the user exists, is not disabled and
+    still has that role (one indexed lookup, made on every request of a session)."""
+    found = session.scalar(select(User.id).where(User.name == name, User.role == role, User.disabled_at.is_(None)))
+    return found is not None
+
+
 def create_screen(session: Session, *, name: str, county_code: str, token_hash: str, now: datetime) -> Screen:
     screen = Screen(name=name, county_code=county_code, token_hash=token_hash, created_at=now)
     session.add(screen)
@@ -39,3 +46,9 @@ def get_screen(session: Session, name: str) -> Screen | None:
 
 def active_screen(session: Session, token_hash: str) -> Screen | None:
     return session.scalars(select(Screen).where(Screen.token_hash == token_hash, Screen.revoked_at.is_(None))).first()
+
+
+def screen_is_active(session: Session, screen_id: int) -> bool:
+    """Whether a wall's session may still be served: its screen has not been revoked."""
+    found = session.scalar(select(Screen.id).where(Screen.id == screen_id, Screen.revoked_at.is_(None)))
+    return found is not None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
-from dashboard.auth import Principal, Role, hash_password, new_password, start_session
+from dashboard.auth import USER_ROLES, Principal, Role, hash_password, new_password, start_session
 from dashboard.runtime import Runtime
 from dashboard.security import CSRF_COOKIE, DISPLAY_COOKIE, SESSION_COOKIE
 from dashboard.tokens import new_token, token_hash
@@ -43,8 +43,24 @@ def new_user(rt: Runtime, name: str, role: Role, county: str | None = None) -> s
 
 def as_role(client: TestClient, rt: Runtime, role: Role, county: str | None = None, name: str | None = None) -> str:
     """Give ``client`` a session of ``role`` (straight into Redis, no password); returns the CSRF token,
-    which is also set as the ``X-CSRFToken`` header like Dash's renderer does."""
-    session_id, data = start_session(rt.redis, Principal(name=name or f"test-{role.value}", role=role, county=county))
+    which is also set as the ``X-CSRFToken`` header like Dash's renderer does. A person's session
+    needs an active user of that name and role, a wall's an unrevoked screen (the gate checks on
+    every request), so one is made, without a usable password or token, when missing."""
+    name = name or f"test-{role.value}"
+    screen_id = None
+    if role is Role.screen:
+        with rt.sessions() as session, session.begin():
+            screen_id = users.create_screen(session, name=name, county_code=county or "000000",
+                                            token_hash=token_hash(new_token()), now=datetime.now(UTC)).id
+    elif role in USER_ROLES:
+        with rt.sessions() as session, session.begin():
+            user = users.get_user(session, name)
+            if user is None:
+                users.create_user(session, name=name, role=role.value, password_hash="!", now=datetime.now(UTC),
+                                  county_code=county)
+            else:
+                user.role, user.county_code, user.disabled_at = role.value, county, None
+    session_id, data = start_session(rt.redis, Principal(name=name, role=role, county=county), screen_id=screen_id)
     client.cookies.set(SESSION_COOKIE, session_id)
     client.cookies.set(CSRF_COOKIE, data.csrf)
     client.headers["X-CSRFToken"] = data.csrf
