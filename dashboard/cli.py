@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import logging
 import os
 import subprocess
@@ -17,7 +18,8 @@ from shapely import to_geojson
 
 from dashboard import cache_ops, case_import, demo, onboarding, scheduler
 from dashboard.auth import USER_ROLES, Role, check_password_strength, hash_password, new_password
-from dashboard.rules import RulesError
+from dashboard.outage import DATABASE_AWAY
+from dashboard.rules import DEFAULT_RULES_FILE, RulesError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import load_settings
 from dashboard.tokens import new_display_token, new_token, token_hash
@@ -258,6 +260,10 @@ def _import(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs:
     with rt.sessions() as session, session.begin():
         report = onboarding.save_county(session, generated, name=county_name, now=datetime.now(UTC),
                                         outline_geojson=to_geojson(outline_shape))
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action="county_import", target=f"county:{report.county_code}",
+                     detail={"name": county_name, "outline": outline.name, "townships": report.townships,
+                             "villages": report.villages, "grids": report.grids, "centers": report.centers,
+                             "removed_grids": report.removed_grids, "crs": crs})
     print(f"county {report.county_code} {county_name}: {report.townships} townships, {report.villages} villages, "
           f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed")
     return 0
@@ -345,6 +351,9 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
     with rt.sessions() as session:
         if args.verb == "rebuild":
             report = cache_ops.rebuild(session, rt.redis_admin, county, rt.rules)
+            with rt.sessions() as log_session, log_session.begin():
+                audit.record(log_session, actor=_actor(), role=CLI_ROLE, action="cache_rebuild",
+                             target=f"county:{county}", detail={"cases": report.cases, "version": report.version})
             print(f"rebuilt {report.cases} cases ({report.open_cases} open, {report.days} days) "
                   f"in {report.seconds:.2f} s; version {report.version}")
             return 0
@@ -370,8 +379,31 @@ def _fonts_subset(names: Path | None) -> int:
     return 0
 
 
+RULES_CHANGED = "config.rules_changed"
+
+
+def record_rules_file(rt: Runtime) -> bool:
+    """At start-up, an audit entry when the rules file (deadlines, alert thresholds) differs from the
+    one the last start recorded: a changed threshold changes every screen, so it must be traceable."""
+    path = rt.settings.rules_file or DEFAULT_RULES_FILE
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with rt.sessions() as session, session.begin():
+        last = audit.latest(session, action=RULES_CHANGED)
+        previous = audit.detail_of(last).get("sha256") if last else None
+        if previous == digest:
+            return False
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action=RULES_CHANGED, target=f"file:{path.name}",
+                     detail={"sha256": digest, "previous": previous, "path": str(path)})
+    return True
+
+
 def _serve(rt: Runtime, *, feed_rate: float | None, workers: int) -> int:
     """Run uvicorn in this process and, for the demo, the live feed as a child process."""
+    try:
+        if record_rules_file(rt):
+            print("rules file changed since the last start: recorded in the audit log", flush=True)
+    except DATABASE_AWAY as error:
+        logging.getLogger(__name__).warning("rules file not checked against the audit log: %s", type(error).__name__)
     env = dict(os.environ)
     embedded = rt.settings.redis_url is None
     if embedded:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from shapely import from_geojson
+from sqlalchemy.orm import Session
 
 from dashboard.alerts import Alert, case_alert
 from dashboard import personal_data
@@ -27,11 +28,15 @@ from dashboard.masking import mask_text
 from dashboard.periods import Period
 from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
-from dashboard.vocabulary import AlertLevel, Source
-from data_access import api_clients, areas, cases
-from data_access.models import ApiClient, Case
+from dashboard.vocabulary import Action, AlertLevel, Source
+from data_access import api_clients, areas, audit, cases
+from data_access.models import ApiClient, Case, CaseEvent
 from geo.assign import GridLocator
 from layouts.labels import REASONS
+
+AUDITED_ACTIONS = frozenset({Action.acknowledge, Action.dispatch, Action.assign, Action.supervise})
+"""Source-system actions written to the audit log, as the duty console's are: who took a case on,
+where it was sent, who chased it."""
 
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 403: {"model": ErrorBody},
           404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
@@ -171,11 +176,25 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
     @router.post("/cases/{case_id}/events", status_code=201, response_model=CaseOut)
-    def post_event(case_id: int, body: EventIn, who: ApiClient = Depends(client)) -> CaseOut:
-        """Move a case through the loop; an invalid transition is refused (409) and changes nothing."""
+    def post_event(case_id: int, body: EventIn, request: Request, who: ApiClient = Depends(client)) -> CaseOut:
+        """Move a case through the loop; an invalid transition is refused (409) and changes nothing.
+
+        Acknowledging, dispatching, assigning and supervising are audited as on the duty console,
+        in the transaction that writes the event.
+        """
         now = datetime.now(UTC)
+        ip = request.client.host if request.client else None
+
+        def audited(session: Session, event: CaseEvent) -> None:
+            detail = {"by": body.actor, "event": event.id,
+                      **{k: v for k, v in (("center_id", body.center_id), ("department_id", body.department_id))
+                         if v is not None}}
+            audit.record(session, actor=who.name, role=Role.api_client.value, action=body.action.value,
+                         target=f"case:{case_id}", detail=detail, ip=ip, at=event.at)
+
         try:
             rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note,
+                         also=audited if body.action in AUDITED_ACTIONS else None,
                          **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
                                               ("center_id", body.center_id), ("department_id", body.department_id))
                             if v is not None})

@@ -36,7 +36,7 @@ from dashboard.auth import (
 from dashboard.outage import DATABASE_AWAY, unavailable
 from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
-from data_access import api_clients, sessions_store, users
+from data_access import api_clients, audit, sessions_store, users
 from data_access.models import ApiClient
 
 log = logging.getLogger(__name__)
@@ -364,13 +364,17 @@ class AccessMiddleware:
             return Verdict(response=error_json(401, "unauthenticated", "unknown or revoked token", "Authorization"))
         return Verdict(principal=Principal(name=client.name, role=Role.api_client), api_client=client)
 
-    def _screen_session(self, req: Incoming, token: str, csrf: str | None) -> Verdict | None:
-        with self.rt.sessions() as db:
+    def _screen_session(self, req: Incoming, token: str, csrf: str | None, *, via: str) -> Verdict | None:
+        """A wall's session from its display token, with a ``sign_in`` audit entry like a person's;
+        ``via``: ``link`` (the token in the address) or ``display_cookie`` (a lost session renewed)."""
+        with self.rt.sessions() as db, db.begin():
             screen = users.active_screen(db, token_hash(token))
             if screen is None:
                 return None
             principal = Principal(name=screen.name, role=Role.screen, county=screen.county_code)
             screen_id = screen.id
+            audit.record(db, actor=screen.name, role=Role.screen.value, action="sign_in", target=f"screen:{screen.name}",
+                         detail={"via": via, "county": screen.county_code}, ip=req.ip or None)
         session_id, data = start_session(self.rt.redis, principal, screen_id=screen_id, csrf=csrf)
         return Verdict(principal=principal, session=data,
                        cookies=session_cookies(session_id, data, https=req.https, display_token=token))
@@ -378,7 +382,8 @@ class AccessMiddleware:
     def _activate_screen(self, req: Incoming) -> Verdict:
         """``/?token=…`` or ``/screen?token=…``: sign the wall in and drop the token from the address."""
         token = req.query.get("token", "")
-        verdict = self._screen_session(req, token, None) if TOKEN_SHAPE.fullmatch(token.removeprefix("mcs_")) else None
+        verdict = self._screen_session(req, token, None, via="link") \
+            if TOKEN_SHAPE.fullmatch(token.removeprefix("mcs_")) else None
         if verdict is None:
             return Verdict(response=forbidden_page("显示令牌无效或已吊销 · unknown or revoked display token"))
         verdict.response = RedirectResponse(req.path_with_query(without=("token",)), status_code=303)
@@ -391,7 +396,7 @@ class AccessMiddleware:
         """
         held = req.cookies.get(CSRF_COOKIE)
         csrf = held if held and TOKEN_SHAPE.fullmatch(held) else None
-        verdict = self._screen_session(req, token, csrf)
+        verdict = self._screen_session(req, token, csrf, via="display_cookie")
         if verdict is None:
             return Verdict(cookies=clear_cookies(https=req.https))
         return verdict

@@ -45,3 +45,18 @@ def count(session: Session, *, action: str | None = None) -> int:
     if action:
         query = query.where(AuditEntry.action == action)
     return int(session.scalar(query) or 0)
+
+
+def latest(session: Session, *, action: str) -> AuditEntry | None:
+    """The newest entry of one action (e.g. the last recorded configuration), or ``None``."""
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                           .order_by(AuditEntry.id.desc()).limit(1)).first()
+
+
+def detail_of(entry: AuditEntry) -> dict[str, object]:
+    """An entry's detail as a mapping (``{}`` for a plain-text detail)."""
+    try:
+        parsed = json.loads(entry.detail or "{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
