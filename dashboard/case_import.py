@@ -15,12 +15,15 @@ import csv
 import gc
 import logging
 import math
+import multiprocessing as mp
+import os
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -459,25 +462,22 @@ def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
 
 
 def check_rows(rows: Sequence[RawRow], context: CheckContext,
-               first_seen: dict[tuple[str, str], int] | None = None) -> CheckResult:
+               repeats: Mapping[int, int] | None = None) -> CheckResult:
     """Check every row and return the good ones plus every error (row, column, message); no I/O.
 
     A repeat of an earlier row's (source, external_ref) is an error on the repeat, since a file
-    cannot say which of two versions of a case is right. ``first_seen`` carries the file's refs
-    from chunk to chunk when a file is checked a part at a time.
+    cannot say which of two versions of a case is right. ``repeats`` (from :func:`file_repeats`
+    over the whole file) is given when a file is checked a part at a time.
     """
     parsed = [_parse_clean(raw, context.now) or _parse(raw, context.now) for raw in rows]
     _assign_grids(parsed, context)
-    first_seen = {} if first_seen is None else first_seen
+    repeats = file_repeats(rows) if repeats is None else repeats
     valid: list[ImportRow] = []
     errors: list[RowError] = []
     for p in parsed:
-        if p.source is not None and p.external_ref:
-            key = (p.source.value, p.external_ref)
-            if key in first_seen:
-                p.row.fail("external_ref", f"repeats row {first_seen[key]} (same source and external_ref)")
-            else:
-                first_seen[key] = p.row.raw.number
+        first = repeats.get(p.row.raw.number)
+        if first is not None:
+            p.row.fail("external_ref", f"repeats row {first} (same source and external_ref)")
         if not p.row.errors:
             draft = _draft(p)
             if isinstance(draft, CaseDraft):
@@ -488,6 +488,24 @@ def check_rows(rows: Sequence[RawRow], context: CheckContext,
                 p.row.fail(draft.field, draft.message)
         errors.extend(p.row.errors)
     return CheckResult(valid, errors)
+
+
+def file_repeats(rows: Iterable[RawRow]) -> dict[int, int]:
+    """Row number → the earlier row with the same source and external_ref, for every repeat.
+
+    Only rows whose source is a known one and whose ref is not empty count, as only they could
+    become cases.
+    """
+    first_seen: dict[tuple[str, str], int] = {}
+    repeats: dict[int, int] = {}
+    for row in rows:
+        key = (row.values.get("source", ""), row.values.get("external_ref", ""))
+        if key[0] not in _SOURCES or not key[1]:
+            continue
+        first = first_seen.setdefault(key, row.number)
+        if first != row.number:
+            repeats[row.number] = first
+    return repeats
 
 
 def _draft(p: _Parsed) -> CaseDraft | CaseInputError:
@@ -623,6 +641,32 @@ class _Progress:
     """Set once every row is checked: what remains for the COPY is the server's work."""
 
 
+@dataclass(frozen=True)
+class _File:
+    """Everything a chunk's check needs, fixed before the first chunk: the same in a helper process."""
+
+    raw: Sequence[RawRow]
+    context: CheckContext
+    repeats: Mapping[int, int]
+    stored: set[tuple[str, str]]
+    ids: Mapping[int, int]
+    """Row number → the case id reserved for it (rows not already stored)."""
+    actor: str
+    rules: Rules
+    file_name: str
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk's outcome."""
+
+    rows: int
+    errors: list[RowError]
+    duplicates: int
+    items: list[tuple[int, Contribution]]
+    batch: bulk_cases.Batch | bulk_cases.Rendered
+
+
 def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path | None, actor: str,
             progress: bool, now: datetime, redis_wait_seconds: float) -> ImportResult:
     started = time.perf_counter()
@@ -635,22 +679,25 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
 
     def finish(imported: int, duplicates: int, behind: bool = False) -> ImportResult:
         report = None
-        if found.errors:
+        errors = tuple(sorted(found.errors, key=lambda e: e.row))
+        if errors:
             report = report_path or default_report_path(path)
-            write_report(report, found.errors)
-        return ImportResult(len(raw), imported, duplicates, len({e.row for e in found.errors}), report,
-                            time.perf_counter() - started, tuple(found.errors), behind)
+            write_report(report, errors)
+        return ImportResult(len(raw), imported, duplicates, len({e.row for e in errors}), report,
+                            time.perf_counter() - started, errors, behind)
 
     parents = {"county_code": [service.county_code], "grid_code": list(context.places)}
     with tqdm(total=len(raw), desc="import", unit="row", file=sys.stderr, disable=not progress,
               leave=False) as bar, service.sessions() as session:
         try:
             with session.begin():
-                refs = list(_refs(raw))
-                stored = bulk_cases.existing_refs(session, refs)
-                ids = iter(bulk_cases.reserve_ids(session, len(raw) - sum(ref in stored for ref in refs)))
-                batches = _batches(raw, context, stored, ids, found, actor=actor, rules=rt.rules,
-                                   all_or_nothing=all_or_nothing, file_name=path.name, bar=bar)
+                refs = {row.number: (row.values.get("source", ""), row.values.get("external_ref", "")) for row in raw}
+                stored = bulk_cases.existing_refs(session, (ref for ref in refs.values() if all(ref)))
+                numbers = [number for number, ref in refs.items() if ref not in stored]
+                ids = dict(zip(numbers, bulk_cases.reserve_ids(session, len(numbers)), strict=True))
+                whole = _File(raw, context, file_repeats(raw), stored, ids, actor, rt.rules, path.name)
+                parallel = session.get_bind().dialect.name == "postgresql"
+                batches = _batches(whole, found, all_or_nothing=all_or_nothing, parallel=parallel, bar=bar)
                 prepared = _write(session, rt, batches, parents, found)
         except _Refused:
             return finish(0, 0)
@@ -666,45 +713,90 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
     return finish(len(found.items), found.duplicates, behind)
 
 
-def _refs(raw: Sequence[RawRow]) -> Iterator[tuple[str, str]]:
-    """Every row's (source, external_ref) as written, for the one lookup of refs already stored."""
-    for row in raw:
-        source, ref = row.values.get("source", ""), row.values.get("external_ref", "")
-        if source and ref:
-            yield source, ref
+def _check_chunk(whole: _File, start: int, *, render: bool) -> _Chunk:
+    """Check rows ``start``… of the file and turn the good new ones into cases, events and contributions."""
+    chunk = whole.raw[start : start + _CHUNK_ROWS]
+    checked = check_rows(chunk, whole.context, whole.repeats)
+    errors = list(checked.errors)
+    fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in whole.stored]
+    states, events, numbers = _states(fresh, actor=whole.actor, now=whole.context.now, rules=whole.rules,
+                                      errors=errors, file_name=whole.file_name)
+    ids = [whole.ids[number] for number in numbers]
+    items = [(case_id, contribution(state, whole.rules)) for case_id, state in zip(ids, states, strict=True)]
+    batch = bulk_cases.Batch(ids, [case_values(state) for state in states], events)
+    return _Chunk(len(chunk), errors, len(checked.valid) - len(fresh), items,
+                  bulk_cases.render(batch, STATE_COLUMNS) if render else batch)
 
 
-def _batches(raw: Sequence[RawRow], context: CheckContext, stored: set[tuple[str, str]], ids: Iterator[int],
-             found: _Progress, *, actor: str, rules: Rules, all_or_nothing: bool, file_name: str,
-             bar: tqdm[object]) -> Iterator[bulk_cases.Batch]:
+_HELPING: _File | None = None
+"""The file a helper process checks: set before it is forked, so it inherits it instead of receiving it pickled."""
+
+
+def _check_in_helper(start: int) -> _Chunk:
+    assert _HELPING is not None
+    return _check_chunk(_HELPING, start, render=True)
+
+
+@contextmanager
+def _helper(whole: _File, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
+    """A second process that checks every other chunk, on a machine with a core to spare.
+
+    Checking is pure Python and holds the GIL, so a thread cannot share it; a forked process
+    inherits the file and the county already read, and sends back each chunk as COPY text and
+    contributions. Without ``fork`` (or a second core, or more than two chunks) the import checks
+    everything itself.
+    """
+    global _HELPING
+    chunks = -(-len(whole.raw) // _CHUNK_ROWS)
+    if not wanted or chunks < 3 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        yield None
+        return
+    _HELPING = whole
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _HELPING = None
+
+
+def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: bool,
+             bar: tqdm[object]) -> Iterator[bulk_cases.Batch | bulk_cases.Rendered]:
     """Check the file a chunk at a time and yield each chunk's new cases for the COPY.
 
-    Rows already stored under their (source, external_ref) are skipped and counted. In
+    Rows already stored under their (source, external_ref) are skipped and counted. With a
+    helper process, it checks every other chunk while this one checks the rest. In
     all-or-nothing mode the first bad row stops the yielding, but the rest of the file is still
     checked so that the report lists every error; then ``_Refused`` abandons the COPY.
     """
-    first_seen: dict[tuple[str, str], int] = {}
-    for start in range(0, len(raw), _CHUNK_ROWS):
-        chunk = raw[start : start + _CHUNK_ROWS]
-        checked = check_rows(chunk, context, first_seen)
-        found.errors.extend(checked.errors)
-        fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in stored]
-        found.duplicates += len(checked.valid) - len(fresh)
-        states, events = _states(fresh, actor=actor, now=context.now, rules=rules, errors=found.errors,
-                                 file_name=file_name)
-        bar.update(len(chunk))
-        if found.errors and all_or_nothing:
-            continue
-        batch_ids = [next(ids) for _ in states]
-        found.items.extend((case_id, contribution(state, rules)) for case_id, state in zip(batch_ids, states))
-        yield bulk_cases.Batch(batch_ids, [case_values(state) for state in states], events)
+    starts = range(0, len(whole.raw), _CHUNK_ROWS)
+
+    def take(chunk: _Chunk) -> Iterator[bulk_cases.Batch | bulk_cases.Rendered]:
+        found.errors.extend(chunk.errors)
+        found.duplicates += chunk.duplicates
+        bar.update(chunk.rows)
+        if not (found.errors and all_or_nothing):
+            found.items.extend(chunk.items)
+            yield chunk.batch
+
+    with _helper(whole, parallel) as helper:
+        helped: deque[Future[_Chunk]] = deque()
+        if helper is not None:
+            helped.extend(helper.submit(_check_in_helper, start) for start in starts[1::2])
+            starts = starts[::2]
+        for start in starts:
+            yield from take(_check_chunk(whole, start, render=False))
+            while helped and helped[0].done():
+                yield from take(helped.popleft().result())
+        while helped:
+            yield from take(helped.popleft().result())
     found.refused = bool(found.errors) and all_or_nothing
     found.done.set()
     if found.refused:
         raise _Refused
 
 
-def _write(session: Session, rt: Runtime, batches: Iterator[bulk_cases.Batch], parents: Mapping[str, Sequence[str]],
+def _write(session: Session, rt: Runtime, batches: Iterator[bulk_cases.Batch | bulk_cases.Rendered], parents: Mapping[str, Sequence[str]],
            found: _Progress) -> aggregates.NewCases | list[tuple[int, Contribution]]:
     """Insert the cases as they are checked and prepare their Redis aggregates, overlapped on PostgreSQL.
 
@@ -773,11 +865,12 @@ def push_contributions(client: redis.Redis, county: str,
 
 
 def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],
-            file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
-    """Every case's end state and its import event (led by the case's index, noting the file row);
-    a refusal becomes a row error."""
+            file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]], list[int]]:
+    """Every case's end state, its import event (led by the case's index, noting the file row) and
+    its row number; a refusal becomes a row error."""
     states: list[CaseState] = []
     events: list[tuple[Any, ...]] = []
+    numbers: list[int] = []
     for row in rows:
         try:
             state, event = case_state(row, actor=actor, now=now, rules=rules, note=f"{file_name}:{row.number}")
@@ -785,7 +878,7 @@ def _states(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rule
             column = error.field if isinstance(error, CaseInputError) else "status"
             errors.append(RowError(row.number, column, "", str(error)))
         else:
-            index = len(states)
+            events.append((len(states), *event))
             states.append(state)
-            events.append((index, *event))
-    return states, events
+            numbers.append(row.number)
+    return states, events, numbers

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from dashboard import cache_ops
+from dashboard import cache_ops, case_import
 from dashboard.case_import import (
     COLUMNS,
     CheckContext,
@@ -173,3 +175,50 @@ def test_a_file_imported_both_ways_stores_the_same_rows(runtime: Runtime, county
         assert fast[1][ref] == [(NOW, "import", "import", None, fast[0][ref]["status"],
                                  f"cases.csv:{numbers[ref]}")], ref
     assert fast[0]["r-1000"]["description"] == "tab\there, line\nbreak, back\\slash \\N 引号\""
+
+
+def test_a_helper_process_checking_every_other_chunk_stores_what_one_process_stores(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a forked process checks every other chunk and sends it as COPY text; the
+    rows, events, Redis aggregates and row errors must be those of checking alone."""
+    source = tmp_path / "cases.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for raw in _rows_of_every_kind():
+            writer.writerow(dict(raw.values) | ({} if raw.values["lon"] else {"grid_code": GRID_CODES[raw.number % 8]}))
+        writer.writerow(dict(_raw(2000).values) | {"category": "gossip"})
+    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 50)
+    helpers: list[bool] = []
+    helper = case_import._helper
+
+    @contextmanager
+    def watched(*args: object) -> Iterator[object]:
+        with helper(*args) as pool:  # type: ignore[arg-type]
+            helpers.append(pool is not None)
+            yield pool
+
+    monkeypatch.setattr(case_import, "_helper", watched)
+    results, stored = [], []
+    for cpus in (2, 1):
+        monkeypatch.setattr(case_import.os, "cpu_count", lambda cpus=cpus: cpus)
+        _clear_cases(runtime)
+        results.append(import_cases(runtime, source, progress=False, now=NOW, all_or_nothing=False))
+        stored.append(_stored(runtime))
+        with runtime.sessions() as session:
+            assert list(cache_ops.reconcile(session, runtime.redis, county, runtime.rules)) == []
+    postgres = runtime.engine.dialect.name == "postgresql"
+    assert helpers == [postgres, False]
+    assert results[0].imported == results[1].imported == len(_rows_of_every_kind())
+    assert results[0].errors == results[1].errors and len(results[0].errors) == 1
+    assert stored[0] == stored[1]
+
+
+def _clear_cases(rt: Runtime) -> None:
+    """No cases, and Redis rebuilt to match."""
+    with rt.engine.begin() as conn:
+        conn.execute(delete(CaseEvent))
+        conn.execute(delete(Case))
+    with rt.sessions() as session:
+        cache_ops.rebuild(session, rt.redis, rt.cases.county_code, rt.rules)
