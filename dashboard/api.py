@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dashboard import __version__
+from dashboard.auth import current_user
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.static_brotli import accepted_encodings
 from dashboard.web_geometry import GeometryCache
@@ -20,18 +21,19 @@ def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
 
     @router.get("/status")
     def status() -> JSONResponse:
-        """Liveness for ops: version, reachability of database and Redis, what is loaded."""
+        """Liveness for ops: version, reachability of database and Redis; for a signed-in caller also
+        what is loaded (case counts are no one else's business)."""
         body: dict[str, object] = {"version": __version__, "database": False, "redis": False}
         try:
             with rt.sessions() as session:
                 session.execute(text("SELECT 1"))
                 body["database"] = True
-                county = areas.get_county(session, rt.settings.county_code)
+                county = areas.get_county(session, rt.settings.county_code) if current_user() else None
                 if county is not None:
                     body["county"] = {"code": county.code, "name": county.name}
                     body["counts"] = {**areas.count_rows(session, county.code), "cases": cases.count(session, county.code)}
-                last = cases.last_event_at(session)
-                body["last_event_at"] = last.isoformat() if last else None
+                    last = cases.last_event_at(session)
+                    body["last_event_at"] = last.isoformat() if last else None
         except Exception as error:  # noqa: BLE001 - the status page reports, never raises
             body["database_error"] = type(error).__name__
         try:

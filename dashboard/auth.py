@@ -88,7 +88,8 @@ class Rule:
     """Who may use the routes matching ``pattern`` (and ``methods``, if given).
 
     ``kind``: ``page`` (unauthenticated → redirect to the sign-in page), ``api`` (→ 401/403 JSON)
-    or ``public``. ``bearer``: a source system's token is accepted as api_client.
+    or ``public``. ``bearer``: a source system's token is accepted as api_client. ``identify``: a
+    public route that still learns who asks (from a session), to show signed-in roles more.
     """
 
     pattern: re.Pattern[str]
@@ -96,18 +97,22 @@ class Rule:
     kind: str = "api"
     methods: frozenset[str] = frozenset()
     bearer: bool = False
+    identify: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (not self.methods or method in self.methods) and self.pattern.fullmatch(path) is not None
 
 
-def _rule(pattern: str, roles: frozenset[Role], kind: str = "api", methods: str = "", bearer: bool = False) -> Rule:
-    return Rule(re.compile(pattern), roles, kind, frozenset(methods.split()) if methods else frozenset(), bearer)
+def _rule(pattern: str, roles: frozenset[Role], kind: str = "api", methods: str = "", bearer: bool = False,
+          identify: bool = False) -> Rule:
+    return Rule(re.compile(pattern), roles, kind, frozenset(methods.split()) if methods else frozenset(), bearer,
+                identify)
 
 
 PUBLIC: frozenset[Role] = frozenset()
 RULES: tuple[Rule, ...] = (
-    _rule(r"/login|/logout|/login\.css|/api/status|/_favicon\.ico", PUBLIC, "public"),
+    _rule(r"/login|/logout|/login\.css|/_favicon\.ico", PUBLIC, "public"),
+    _rule(r"/api/status", PUBLIC, "public", identify=True),
     _rule(r"/assets/.*|/_dash-component-suites/.*", PUBLIC, "public"),
     _rule(r"/open311/.*", PUBLIC, "public"),
     _rule(r"/api/openapi\.json|/api/docs.*", PUBLIC, "public"),

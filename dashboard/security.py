@@ -271,7 +271,7 @@ class AccessMiddleware:
         """Runs in a worker thread: it may query the database and Redis."""
         if req.websocket and not self._same_origin(req):
             return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused"))
-        verdict = Verdict() if rule.kind == "public" else self._identify(req, rule)
+        verdict = Verdict() if rule.kind == "public" and not rule.identify else self._identify(req, rule)
         limited = self._rate_limited(req, verdict.principal)
         if limited is not None:
             return Verdict(response=limited)

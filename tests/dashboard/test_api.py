@@ -27,6 +27,14 @@ def test_status_reports_both_services_and_counts(runtime: Runtime, county: str) 
     assert body["counts"] == {"townships": 2, "villages": 4, "grids": 8, "centers": 7, "cases": 0}
 
 
+def test_status_tells_an_anonymous_caller_only_whether_the_app_is_healthy(runtime: Runtime, county: str) -> None:
+    """Health checks (and tests/serving.py) need a 200 without signing in; case counts are for signed-in roles."""
+    response = TestClient(create_app(runtime).server).get("/api/status")
+    assert response.status_code == 200
+    assert set(response.json()) == {"version", "database", "redis"}
+    assert response.json()["database"] is True and response.json()["redis"] is True
+
+
 def test_grid_geometry_is_gzipped_cached_and_marked_generated(runtime: Runtime, county: str) -> None:
     client = _client(runtime)
     first = client.get(f"/api/geo/grids.geojson?county={county}", headers={"Accept-Encoding": "gzip"})
