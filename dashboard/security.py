@@ -95,8 +95,14 @@ def content_security_policy(config: SecurityConfig, path: str) -> str:
             "frame-ancestors 'none'")
 
 
-def security_headers(config: SecurityConfig, path: str) -> list[tuple[bytes, bytes]]:
-    return [
+HSTS = b"max-age=31536000"
+"""A year, without includeSubDomains: other intranet hosts under the same domain may still speak plain HTTP."""
+
+
+def security_headers(config: SecurityConfig, path: str, *, https: bool = False) -> list[tuple[bytes, bytes]]:
+    """Headers for every response; HSTS only over HTTPS, since a browser ignores it on plain HTTP
+    and an intranet that serves plain HTTP must keep working."""
+    headers = [
         (b"content-security-policy", content_security_policy(config, path).encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
@@ -104,6 +110,9 @@ def security_headers(config: SecurityConfig, path: str) -> list[tuple[bytes, byt
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
         (b"cross-origin-opener-policy", b"same-origin"),
     ]
+    if https:
+        headers.append((b"strict-transport-security", HSTS))
+    return headers
 
 
 def cookie_header(name: str, value: str, *, https: bool, http_only: bool = True, max_age: int | None = None) -> str:
@@ -241,7 +250,7 @@ class AccessMiddleware:
             verdict = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly"))
         except DATABASE_AWAY:
             verdict = Verdict(response=unavailable("the database is unavailable; retry shortly"))
-        headers = security_headers(self.config, incoming.path)
+        headers = security_headers(self.config, incoming.path, https=incoming.https)
         cookies = [(b"set-cookie", c.encode("latin-1")) for c in verdict.cookies]
 
         async def send_with_headers(message: Message) -> None:
