@@ -593,6 +593,7 @@ def import_cases(
     progress: bool = True,
     now: datetime | None = None,
     redis_wait_seconds: float = 60.0,
+    audit: Callable[[Session, dict[str, int]], None] | None = None,
 ) -> ImportResult:
     """Import a CSV/XLSX case list in one transaction, then update the Redis aggregates.
 
@@ -601,11 +602,14 @@ def import_cases(
     (source, external_ref) is already stored are skipped, so re-running a file is harmless.
     After the commit Redis is waited for up to ``redis_wait_seconds``; if it never answers the
     result says ``aggregates_behind`` (exit code 3) and ``cache rebuild`` brings the screens level.
+    ``audit`` is called in the import's own transaction, just before it commits, with the counts
+    (rows, imported, duplicates, rejected), so the audit entry lands exactly when the cases do.
     Raises ``CaseImportError`` when the file itself cannot be read.
     """
     with cycle_collection_paused():
         return _import(rt, path, all_or_nothing=all_or_nothing, report_path=report_path, actor=actor,
-                       progress=progress, now=now or datetime.now(UTC), redis_wait_seconds=redis_wait_seconds)
+                       progress=progress, now=now or datetime.now(UTC), redis_wait_seconds=redis_wait_seconds,
+                       audit=audit)
 
 
 @contextmanager
@@ -668,7 +672,8 @@ class _Chunk:
 
 
 def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path | None, actor: str,
-            progress: bool, now: datetime, redis_wait_seconds: float) -> ImportResult:
+            progress: bool, now: datetime, redis_wait_seconds: float,
+            audit: Callable[[Session, dict[str, int]], None] | None) -> ImportResult:
     started = time.perf_counter()
     raw = read_rows(path)
     service = rt.cases
@@ -699,6 +704,9 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
                 parallel = session.get_bind().dialect.name == "postgresql"
                 batches = _batches(whole, found, all_or_nothing=all_or_nothing, parallel=parallel, bar=bar)
                 prepared = _write(session, rt, batches, parents, found)
+                if audit is not None:
+                    audit(session, {"rows": len(raw), "imported": len(found.items), "duplicates": found.duplicates,
+                                    "rejected": len({e.row for e in found.errors})})
         except _Refused:
             return finish(0, 0)
         except IntegrityError as error:

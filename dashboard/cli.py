@@ -15,6 +15,7 @@ from pathlib import Path
 
 import uvicorn
 from shapely import to_geojson
+from sqlalchemy.orm import Session
 
 from dashboard import cache_ops, case_import, demo, onboarding, scheduler
 from dashboard.auth import USER_ROLES, Role, check_password_strength, hash_password, new_password
@@ -299,23 +300,32 @@ def run(args: argparse.Namespace, rt: Runtime) -> int:
         demo.live(rt.cases, rate=args.rate, limit=args.limit)
         return 0
     if args.area == "cases":
+        target = f"file:{args.file.name}"
+
+        def record(session: Session, counts: dict[str, int]) -> None:
+            audit.record(session, actor=_actor(), role=CLI_ROLE, action="import", target=target,
+                         detail={**counts, "skip_bad": args.skip_bad})
+
         try:
             result = case_import.import_cases(rt, args.file, all_or_nothing=not args.skip_bad,
-                                              report_path=args.report, progress=sys.stderr.isatty())
+                                              report_path=args.report, progress=sys.stderr.isatty(), audit=record)
         except case_import.CaseImportError as error:
             with rt.sessions() as session, session.begin():
-                audit.record(session, actor=_actor(), role=CLI_ROLE, action="import_failed",
-                             target=f"file:{args.file.name}", detail={"error": str(error)[:500]})
+                audit.record(session, actor=_actor(), role=CLI_ROLE, action="import_failed", target=target,
+                             detail={"error": str(error)[:500]})
             raise
-        with rt.sessions() as session, session.begin():
-            audit.record(session, actor=_actor(), role=CLI_ROLE, action="import", target=f"file:{args.file.name}",
-                         detail={"rows": result.rows, "imported": result.imported, "duplicates": result.duplicates,
-                                 "rejected": result.rejected, "skip_bad": args.skip_bad})
+        refused = result.rejected and not args.skip_bad
+        if refused:
+            with rt.sessions() as session, session.begin():
+                audit.record(session, actor=_actor(), role=CLI_ROLE, action="import_refused", target=target,
+                             detail={"rows": result.rows, "rejected": result.rejected})
         print(f"{result.rows} rows: {result.imported} imported, {result.duplicates} already present, "
               f"{result.rejected} rejected ({result.seconds:.1f} s)")
         if result.report_path:
-            print(f"row errors: {result.report_path}" + ("" if args.skip_bad else "; nothing was written"),
-                  file=sys.stderr)
+            print(f"row errors: {result.report_path}" + ("; nothing was written" if refused else ""), file=sys.stderr)
+        if result.aggregates_behind:
+            print("the cases are stored, but Redis did not take their figures: the screens miss them until "
+                  "`python -m dashboard cache rebuild`", file=sys.stderr)
         return result.exit_code
     if args.area == "clients" and args.verb == "revoke":
         return _revoke_client(rt, args.name)

@@ -14,7 +14,7 @@ from dashboard.auth import Role, verify_password
 from dashboard.runtime import Runtime
 from dashboard.server import create_app
 from dashboard.tokens import token_hash
-from data_access import api_clients, audit, users
+from data_access import api_clients, audit, cases, users
 from tests.dashboard.auth_support import as_role, served
 
 
@@ -91,6 +91,30 @@ def test_cli_import_is_audited(runtime: Runtime, county: str, monkeypatch: pytes
         _run(runtime, monkeypatch, "cases", "import", str(path))
     with runtime.sessions() as session:
         assert "missing column" in audit.page(session, action="import_failed")[0].detail
+
+    path.write_text(rows.replace("IMP-1", "IMP-3").replace("debt", "gossip"), encoding="utf-8")
+    assert _run(runtime, monkeypatch, "cases", "import", str(path)) == 1
+    with runtime.sessions() as session:
+        assert json.loads(audit.page(session, action="import_refused")[0].detail) == {"rows": 1, "rejected": 1}
+
+
+def test_an_import_whose_commit_fails_leaves_no_audit_entry_of_cases_that_never_landed(
+    runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    """The import's audit entry is written in the import's own transaction: no cases, no entry."""
+    path = tmp_path / "cases.csv"
+    path.write_text("external_ref,source,category,received_at,grid_code,status\n"
+                    "IMP-9,walk_in,debt,2026-11-01T09:00:00+08:00,990101001001001,received\n", encoding="utf-8")
+
+    def refuse(session: object, counts: dict[str, int]) -> None:
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(case_import, "push_contributions", lambda *a, **k: pytest.fail("nothing was committed"))
+    with pytest.raises(RuntimeError):
+        case_import.import_cases(runtime, path, progress=False, audit=refuse)
+    with runtime.sessions() as session:
+        assert audit.page(session, action="import") == []
+        assert cases.get_by_source_ref(session, "walk_in", "IMP-9") is None
 
 
 def test_demo_access_issues_a_fresh_password_and_wall_link_each_start(runtime: Runtime, county: str) -> None:
