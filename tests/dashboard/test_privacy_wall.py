@@ -1,9 +1,12 @@
-"""Done when: nothing a wall screen receives carries personal data.
+"""Done when: nothing a wall screen or a leader's tablet receives carries personal data.
 
 A real server process; a wall signs in with its display token and follows the live stream while
-cases with planted names, phones, ID numbers and addresses flow in through the API and Open311.
-Everything sent to the wall (page HTML, Dash layout, dependencies and callback responses, live
-state, stream and poll payloads, geometry) is captured and searched for the planted strings.
+cases flow in through the API and Open311 with names, phones, ID numbers and addresses planted in
+the party fields, in the descriptions and in event notes (assess, supervise, the console's
+supervision, a handover note). Everything sent to the wall (page HTML, Dash layout, dependencies
+and every server callback's responses, live state, stream and poll payloads, geometry, status)
+is captured and searched for the planted strings and their masked forms. A leader's tablet is
+captured the same way, drilled down to grid level where the case list shows the planted cases.
 """
 
 from __future__ import annotations
@@ -16,19 +19,24 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from dashboard import duty_service
+from dashboard.auth import Role
+from dashboard.masking import mask_address, mask_id_number, mask_name, mask_phone
+from dashboard.personal_data import Actor
 from dashboard.runtime import Runtime
 from dashboard.security import CSRF_COOKIE
 from dashboard.settings import PROJECT_ROOT
 from data_access import cases
 from tests.conftest import REDIS_URL
-from tests.dashboard.auth_support import new_screen, new_source_token
-from tests.dashboard.test_privacy import OPEN311_PLANTED, PLANTED, planted_strings
-from tests.factories import GRID_CODES
+from tests.dashboard.auth_support import as_role, new_screen, new_source_token
+from tests.dashboard.test_privacy import IN_DESCRIPTION, OPEN311_DESCRIPTION, OPEN311_PLANTED, PLANTED, planted_strings
+from tests.factories import GRID_CODES, small_county
 from tests.serving import wait_until_serving
 
 PEOPLE = [
@@ -37,6 +45,34 @@ PEOPLE = [
     {"party_name": "诸葛测丁", "party_phone": "0431-87654321", "party_id_number": "22028319851231567X",
      "address": "测试乡机密屯五组3号"},
 ]
+IN_TEXT = {"party_name": "上官测戊", "party_phone": "15166667777", "party_id_number": "220283197502025555",
+           "address": "测试镇保密村光明街12号"}
+"""A third party who appears only in free text: descriptions and notes, never a party field."""
+COUNTY = small_county()
+TOWNSHIPS = [t.code for t in COUNTY.townships]
+VILLAGE = COUNTY.villages[0].code
+GRID = GRID_CODES[0]
+
+
+def description(person: dict[str, str]) -> str:
+    """What a reporter types: both parties' name, mobile, ID number and address."""
+    return (f"{person['party_name']}与{IN_TEXT['party_name']}因土地承包纠纷，电话{person['party_phone']}，"
+            f"身份证{person['party_id_number']}，住{person['address']}；对方电话{IN_TEXT['party_phone']}，"
+            f"身份证{IN_TEXT['party_id_number']}，住{IN_TEXT['address']}")
+
+
+def note(person: dict[str, str]) -> str:
+    return (f"已电话联系{person['party_name']}（{person['party_phone']}），核对身份证{person['party_id_number']}，"
+            f"上门至{person['address']}；{IN_TEXT['party_name']}电话{IN_TEXT['party_phone']}")
+
+
+def every_planted() -> list[str]:
+    """Every planted value, raw and masked: a wall or tablet must receive neither."""
+    people = [*PEOPLE, IN_TEXT]
+    raw = [value for person in people for value in person.values()]
+    masked = [f(p[k]) for p in people for k, f in (("party_name", mask_name), ("party_phone", mask_phone),
+                                                    ("party_id_number", mask_id_number), ("address", mask_address))]
+    return sorted({s for s in [*planted_strings(), *IN_DESCRIPTION, *raw, *masked] if s})
 
 
 def _port() -> int:
@@ -82,19 +118,91 @@ class StreamTap(threading.Thread):
                     return
 
 
-def _callback_bodies(dependencies: list[dict], base: str) -> Iterator[dict]:
-    """A request for every server-side callback, with URL-like inputs filled as a wall's page fills them."""
-    guesses = {"pathname": "/screen", "search": "", "href": f"{base}/screen", "hash": "", "n_intervals": 1}
+def plant_cases(url: str, token: str, runtime: Runtime) -> list[int]:
+    """Cases with personal data everywhere a writer can put it; returns their ids."""
+    source = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
+    received = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    ids = []
+    for n, person in enumerate([PLANTED, *PEOPLE]):
+        for grid in GRID_CODES[:2]:
+            posted = source.post("/api/cases", json={
+                "external_ref": f"PII-{n}-{grid}", "category": "land", "received_at": received,
+                "location": {"grid_code": grid}, "people_involved": 40 if n == 0 else 3, "risk_extreme": n == 1,
+                "description": description(person), **person})
+            assert posted.status_code == 201, posted.text
+            ids.append(posted.json()["id"])
+    assert source.post("/open311/v2/requests.json", data={
+        "api_key": token, "service_code": "debt", "attribute[grid_code]": GRID_CODES[3],
+        "description": OPEN311_DESCRIPTION, **OPEN311_PLANTED,
+    }).status_code == 201
+    for case_id, person in zip(ids, [p for p in (PLANTED, *PEOPLE) for _ in GRID_CODES[:2]], strict=True):
+        for action in ("assess", "supervise"):
+            moved = source.post(f"/api/cases/{case_id}/events", json={"action": action, "actor": "研判员",
+                                                                      "note": note(person)})
+            assert moved.status_code == 201, moved.text
+    officer = Actor("值班员甲", Role.duty_officer.value)
+    duty_service.acknowledge(runtime, ids[2], who=officer)
+    duty_service.supervise(runtime, ids[3], who=officer, note=note(PEOPLE[1]))
+    duty_service.add_handover_note(runtime, who=officer, text=note(PEOPLE[0]))
+    with runtime.sessions() as session:
+        stored = cases.get(session, ids[0])
+        assert stored is not None and stored.party_phone == PLANTED["party_phone"]
+        assert stored.description == description(PLANTED) and stored.events[-1].note == note(PLANTED)
+    return ids
+
+
+@dataclass
+class Exercised:
+    """Every callback the page registers and what the server answered for each request."""
+
+    statuses: dict[str, list[int]] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    clientside: list[str] = field(default_factory=list)
+
+
+def exercise_callbacks(client: httpx.Client, variants: list[dict[str, object]]) -> Exercised:
+    """Post every server-side callback once per variant of its input and state values.
+
+    A clientside callback runs in the browser and neither sends nor receives anything from the
+    server (the only one writes ``window.location`` into the address element), so it is listed,
+    not posted. A pattern-matching callback would need concrete ids: the test stops so whoever
+    adds one extends it."""
+    dependencies = client.get("/_dash-dependencies").json()
+    done = Exercised()
     for dep in dependencies:
-        if dep.get("clientside_function") or dep["output"].startswith("{") or any(
-                str(i["id"]).startswith("{") for i in dep["inputs"] + dep.get("state", [])):
+        output = dep["output"]
+        if dep.get("clientside_function"):
+            done.clientside.append(output)
             continue
-        outputs = [o for o in dep["output"].strip(".").split("...")] if dep["output"].startswith("..") else [dep["output"]]
-        parsed = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outputs]
-        inputs = [{"id": i["id"], "property": i["property"], "value": guesses.get(i["property"])} for i in dep["inputs"]]
-        yield {"output": dep["output"], "outputs": parsed if len(parsed) > 1 else parsed[0], "inputs": inputs,
-               "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else [],
-               "state": [{"id": s["id"], "property": s["property"], "value": None} for s in dep.get("state", [])]}
+        items = dep["inputs"] + dep.get("state", [])
+        assert not output.startswith("{") and '.{"' not in output and not any(
+            isinstance(i["id"], dict) or str(i["id"]).startswith("{") for i in items), \
+            f"a pattern-matching callback ({output}) is not exercised: extend exercise_callbacks"
+        specs = output[2:-2].split("...") if output.startswith("..") else [output]
+        outputs = [{"id": s.rsplit(".", 1)[0], "property": s.rsplit(".", 1)[1]} for s in specs]
+        seen: set[str] = set()
+        for variant in variants:
+            def value(item: dict[str, str]) -> object:
+                return variant.get(f"{item['id']}.{item['property']}", variant.get(item["property"]))
+            inputs = [{"id": i["id"], "property": i["property"], "value": value(i)} for i in dep["inputs"]]
+            state = [{"id": s["id"], "property": s["property"], "value": value(s)} for s in dep.get("state", [])]
+            key = json.dumps([inputs, state])
+            if key in seen:
+                continue
+            seen.add(key)
+            response = client.post("/_dash-update-component", json={
+                "output": output, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs,
+                "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else [], "state": state})
+            assert response.status_code < 500, (output, response.status_code, response.text[:300])
+            done.statuses.setdefault(output, []).append(response.status_code)
+            done.texts.append(response.text)
+    assert done.statuses, "no server callback was found"
+    return done
+
+
+def find_leaks(captured: list[str]) -> list[str]:
+    everything = "\n".join([*captured, *(_decoded(text) for text in captured)])
+    return [s for s in every_planted() if s in everything]
 
 
 @pytest.mark.parametrize("runtime", ["postgres"], indirect=True)
@@ -112,24 +220,7 @@ def test_nothing_sent_to_a_wall_contains_personal_data(runtime: Runtime, county:
     tap = StreamTap(wall, f"{url}/api/live/stream")
     tap.start()
 
-    source = httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"})
-    received = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    ids = []
-    for n, person in enumerate([PLANTED, *PEOPLE]):
-        for grid in GRID_CODES[:2]:
-            posted = source.post("/api/cases", json={
-                "external_ref": f"PII-{n}-{grid}", "category": "land", "received_at": received,
-                "location": {"grid_code": grid}, "people_involved": 40 if n == 0 else 3, "risk_extreme": n == 1,
-                "description": "土地承包纠纷", **person})
-            assert posted.status_code == 201, posted.text
-            ids.append(posted.json()["id"])
-    assert source.post("/open311/v2/requests.json", data={
-        "api_key": token, "service_code": "debt", "attribute[grid_code]": GRID_CODES[3], **OPEN311_PLANTED,
-    }).status_code == 201
-    assert source.post(f"/api/cases/{ids[0]}/events", json={"action": "assess", "actor": "研判员"}).status_code == 201
-    with runtime.sessions() as session:
-        stored = cases.get(session, ids[0])
-        assert stored is not None and stored.party_phone == PLANTED["party_phone"]
+    ids = plant_cases(url, token, runtime)
 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and "event: delta" not in "".join(tap.chunks):
@@ -142,23 +233,71 @@ def test_nothing_sent_to_a_wall_contains_personal_data(runtime: Runtime, county:
 
     wall.headers["X-CSRFToken"] = wall.cookies[CSRF_COOKIE]
     for path in ("/", "/screen?lang=en", "/_dash-layout", "/_dash-dependencies", "/api/live/state",
-                 "/api/live/poll", f"/api/live/poll?since={before}", "/api/geo/grids.geojson",
-                 "/api/geo/townships.geojson", "/api/geo/centers.geojson"):
+                 f"/api/live/state?area={TOWNSHIPS[0]}", "/api/live/state?lang=en&days=365", "/api/live/poll",
+                 f"/api/live/poll?since={before}", "/api/geo/grids.geojson", "/api/geo/townships.geojson",
+                 "/api/geo/centers.geojson", "/api/status"):
         response = wall.get(path)
         assert response.status_code == 200, (path, response.status_code)
         captured.append(response.text)
-    dependencies = wall.get("/_dash-dependencies").json()
-    answered = 0
-    for body in _callback_bodies(dependencies, url):
-        response = wall.post("/_dash-update-component", json=body)
-        answered += response.status_code == 200
-        captured.append(response.text)
-    assert answered >= 1, "no wall callback answered"
+    addresses = ["/screen", "/", "/screen?lang=en", "/screen?days=365", f"/screen?township={TOWNSHIPS[0]}",
+                 "/tablet", "/duty", f"/duty?case={ids[0]}"]
+    variants: list[dict[str, object]] = [
+        {"page-address.children": a, "pathname": a.partition("?")[0], "search": "".join(a.partition("?")[1:]),
+         "n_intervals": 1, "n_clicks": 1} for a in addresses]
+    done = exercise_callbacks(wall, variants)
+    captured.extend(done.texts)
+    assert done.statuses["wall-page.children"] == [200] * len(addresses)
+    assert set(done.statuses["screen-body.children"]) == {200}
+    refused = {o for o, s in done.statuses.items() if set(s) == {403}}
+    assert {o for o in refused if not o.startswith(("tablet-", "..duty-", "duty-"))} == set(), \
+        "only the tablet's and the console's callbacks are refused to a wall"
+    assert done.clientside == ["page-address.children"]
+    walls = [t for t in done.texts if "wall-live" in t]
+    assert len(walls) >= 5 and any(TOWNSHIPS[0] in t for t in walls), "the wall's own page was not rendered"
 
-    everything = "\n".join([*captured, *(_decoded(text) for text in captured)])
-    assert GRID_CODES[0] in everything and "received_today" in everything, "the capture missed the wall's data"
-    leaks = [s for s in planted_strings() + [p[k] for p in PEOPLE for k in p] if s in everything]
-    assert leaks == [], f"personal data reached the wall: {leaks}"
+    everything = "\n".join(captured)
+    assert GRID in everything and "received_today" in everything, "the capture missed the wall's data"
+    assert find_leaks(captured) == [], "personal data reached the wall"
+
+
+@pytest.mark.parametrize("runtime", ["postgres"], indirect=True)
+def test_nothing_sent_to_a_leaders_tablet_contains_personal_data(runtime: Runtime, county: str,
+                                                                 server: tuple[str, str, str]) -> None:
+    url, token, _ = server
+    ids = plant_cases(url, token, runtime)
+    tablet = httpx.Client(base_url=url, timeout=30)
+    as_role(tablet, runtime, Role.leader, name="县领导甲")  # type: ignore[arg-type]
+    captured: list[str] = []
+    for path in ("/tablet", "/tablet?lang=en", "/_dash-layout", "/_dash-dependencies", "/api/status"):
+        response = tablet.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        captured.append(response.text)
+    searches = ["", f"?area={TOWNSHIPS[0]}", f"?area={VILLAGE}", f"?area={GRID}", f"?area={GRID}&range=today",
+                f"?area={GRID}&range=custom&from=2020-01-01&to=2030-12-31", f"?area={GRID}&lang=en",
+                f"?compare={TOWNSHIPS[0]},{TOWNSHIPS[1]}"]
+    today = datetime.now(UTC).date().isoformat()
+    variants: list[dict[str, object]] = [
+        {"page-address.children": f"/tablet{s}", "pathname": "/tablet", "search": s, "n_intervals": 1,
+         "n_clicks": 1, "start_date": "2025-01-01", "end_date": today, "tablet-compare-a.value": TOWNSHIPS[0],
+         "tablet-compare-b.value": TOWNSHIPS[1]} for s in searches]
+    done = exercise_callbacks(tablet, variants)
+    captured.extend(done.texts)
+    for output in ("wall-page.children", "screen-body.children", "tablet-body.children"):
+        assert set(done.statuses[output]) == {200}, (output, done.statuses[output])
+    assert {o for o, s in done.statuses.items() if 403 in s} == {o for o in done.statuses if "duty-" in o}, \
+        "a leader runs every tablet callback and none of the console's"
+    grid_lists = [t for t in done.texts if "tablet-cases" in t and GRID[-6:] in t]
+    assert grid_lists and all(f"#{i}" in "".join(grid_lists) for i in ids[::2]), \
+        "the grid's case list with the planted cases was not captured"
+    assert find_leaks(captured) == [], "personal data reached the tablet"
+
+
+def test_the_capture_finds_planted_text_however_it_is_encoded() -> None:
+    """The search itself can fail: a planted value in a callback's escaped JSON or an event's data line."""
+    escaped = json.dumps({"response": {"x": {"children": description(PEOPLE[1])}}})
+    assert "\\u" in escaped and find_leaks([escaped])
+    assert find_leaks([f"status 200\nevent: delta\ndata: {json.dumps({'t': mask_phone(IN_TEXT['party_phone'])})}\n"])
+    assert find_leaks(["ok"]) == []
 
 
 def _decoded(text: str) -> str:
