@@ -1,11 +1,14 @@
 /* Live values for the wall: a server-sent event stream (/api/live/stream), polling as the
    fallback, a freshness badge, and self-healing after server, Redis or network outages.
    Messages are versioned: a delta whose "from" is not the state held here means a gap, and the
-   full state is fetched instead. A message from a new build reloads the page (a deploy). */
+   full state is fetched instead. A message from a new build reloads the page (a deploy).
+   Freshness follows the data, not the connection: every message carries the server's
+   "stale_since" (its refreshes are failing since then), so pings that keep arriving during a
+   database or Redis outage do not make the badge say live. */
 window.mediationLive = (function () {
   "use strict";
-  var live = { values: {}, kpis: {}, cells: {}, id: null, lastMessageAt: 0, mode: "connecting", staleSince: null,
-               received: 0, lastApplyMs: 0 };
+  var live = { values: {}, kpis: {}, cells: {}, id: null, lastMessageAt: 0, freshAt: 0, serverStale: null,
+               mode: "connecting", staleSince: null, received: 0, lastApplyMs: 0 };
   var anchor = null;
   var source = null;
   var pollTimer = null;
@@ -68,7 +71,7 @@ window.mediationLive = (function () {
       }
     }
     live.lastApplyMs = performance.now() - started;
-    heard();
+    heard(msg);
   }
 
   /* Panel cells: element id -> props. Ids starting with "_" are data for other scripts (the tour). */
@@ -86,10 +89,18 @@ window.mediationLive = (function () {
     });
   }
 
-  function heard() {
+  /* A message arrived: the connection works; the data is fresh unless the server says otherwise. */
+  function heard(msg) {
     live.lastMessageAt = Date.now();
-    live.staleSince = null;
+    live.serverStale = (msg && msg.stale_since) || null;
+    if (!live.serverStale) {
+      live.freshAt = live.lastMessageAt;
+    }
     badge();
+  }
+
+  function clock(ms) {
+    return new Date(ms).toLocaleTimeString("zh-CN", { hourCycle: "h23", timeZone: "Asia/Shanghai" });
   }
 
   function fetchFull() {
@@ -101,16 +112,13 @@ window.mediationLive = (function () {
 
   function badge() {
     var d = anchor.dataset;
-    var stale = Date.now() - live.lastMessageAt > Number(d.staleMs);
+    var silent = Date.now() - live.lastMessageAt > Number(d.staleMs);
     var cls, text;
+    live.staleSince = live.serverStale || (live.lastMessageAt && silent ? clock(live.freshAt || live.lastMessageAt) : null);
     if (!live.lastMessageAt) {
       cls = "badge badge-wait"; text = d.reconnecting;
-    } else if (stale) {
-      if (!live.staleSince) {
-        live.staleSince = new Date(live.lastMessageAt);
-      }
-      cls = "badge badge-stale";
-      text = d.stale + " " + live.staleSince.toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    } else if (live.staleSince) {
+      cls = "badge badge-stale"; text = d.stale + " " + live.staleSince;
     } else if (live.mode === "polling") {
       cls = "badge badge-live"; text = d.polling;
     } else if (live.mode === "reconnecting") {
@@ -139,7 +147,7 @@ window.mediationLive = (function () {
     };
     source.addEventListener("full", function (e) { apply("full", JSON.parse(e.data)); });
     source.addEventListener("delta", function (e) { apply("delta", JSON.parse(e.data)); });
-    source.addEventListener("ping", heard);
+    source.addEventListener("ping", function (e) { heard(JSON.parse(e.data || "{}")); });
     source.onerror = function () {
       failures += 1;
       live.mode = "reconnecting";

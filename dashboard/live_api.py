@@ -14,12 +14,15 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from dashboard.live_hub import LiveHub, ScreenKey
+from dashboard.live_hub import LiveHub, ScreenKey, Watched
 from dashboard.ingest_api import ApiError
 from dashboard.runtime import NoCountyError
 
 HEARTBEAT_SECONDS = 5.0
-"""A ping event this often: screens tell "quiet" from "dead", proxies keep the stream open."""
+"""A ping event this often: screens tell "quiet" from "dead", proxies keep the stream open.
+
+Every message, pings included, carries ``stale_since``: ``None`` while the hub's refreshes
+succeed, else the local time of its last good one. A ping proves the connection, not the data."""
 
 
 Days = Annotated[int, Query(ge=1, le=1098)]
@@ -31,6 +34,10 @@ Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 def _event(kind: str, body: dict[str, object]) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def with_freshness(body: dict[str, object], watched: Watched) -> dict[str, object]:
+    return {**body, "stale_since": watched.stale_text()}
 
 
 def build_live_api(hub: LiveHub) -> APIRouter:
@@ -55,7 +62,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             watched = await hub.watch(key_of(county, area, days, lang))
         except (NoCountyError, LookupError) as error:
             return not_found(error)
-        return Response(orjson.dumps(watched.latest), media_type="application/json",
+        return Response(orjson.dumps(with_freshness(watched.latest, watched)), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
 
     @router.get("/poll")
@@ -69,7 +76,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             return not_found(error)
         delta = hub.delta_since(key, since)
         body = {"kind": "delta", **delta} if delta else {"kind": "full", **watched.latest}
-        return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
+        return Response(orjson.dumps(with_freshness(body, watched)), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @router.get("/stream")
     async def stream(request: Request, county: str | None = None, area: Area = None, days: Days = 30,
@@ -84,21 +91,19 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             yield b"retry: 2000\n\n"
             watched = hub.current(key)
             delta = hub.delta_since(key, since)
-            if delta is None:
-                yield _event("full", watched.latest)
-            else:
-                yield _event("delta", delta)
+            yield _event("full", with_freshness(watched.latest, watched)) if delta is None else _event("delta", with_freshness(delta, watched))
             current = watched.latest["id"]
             while not await request.is_disconnected():
                 changed = watched.changed
                 try:
                     await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
                 except TimeoutError:
-                    yield b"event: ping\ndata: {}\n\n"
+                    yield _event("ping", with_freshness({}, watched))
                     continue
                 watched = hub.current(key)
                 delta = hub.delta_since(key, current)
-                yield _event("delta", delta) if delta else _event("full", watched.latest)
+                yield (_event("delta", with_freshness(delta, watched)) if delta
+                       else _event("full", with_freshness(watched.latest, watched)))
                 current = watched.latest["id"]
 
         return StreamingResponse(events(), media_type="text/event-stream",

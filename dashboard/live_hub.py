@@ -2,7 +2,9 @@
 
 The hub listens for "a new version" messages, recomputes each watched screen state once, keeps a
 short ring of deltas, and wakes the streams. A clock tick recomputes too, because alert levels
-and overdue counts change with time alone.
+and overdue counts change with time alone. A recomputation that fails (Redis or the database
+away) leaves the last state in place and marks it stale since its last good refresh; every
+message to a screen says so, so a screen that still hears pings does not claim to be live.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import redis.asyncio as aioredis
 from dashboard.live_state import Delta, State, compose, screen_state, state_delta
 from dashboard.panel_service import PanelService
 from dashboard.runtime import Runtime
+from dashboard.settings import LOCAL_TZ
 from dashboard.wall_service import SnapshotCache
 from data_access import areas
 from data_access import redis_keys as keys
@@ -25,6 +28,8 @@ from data_access import redis_keys as keys
 log = logging.getLogger(__name__)
 RING = 64
 """Deltas kept per screen kind: enough to bridge a reconnect of a few seconds under load."""
+RETRY_SECONDS = 2.0
+"""After a failed refresh, try again this soon rather than at the next tick: screens heal faster."""
 
 ScreenKey = tuple[str, str, int, str]
 """(county, area the screen follows, period in days, language): screens that share it share one
@@ -36,6 +41,18 @@ class Watched:
     latest: State
     ring: deque[Delta] = field(default_factory=lambda: deque(maxlen=RING))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    fresh_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When ``latest`` was last confirmed current: the last refresh that succeeded."""
+    stale_since: datetime | None = None
+    """``fresh_at`` as it was when refreshes began to fail; ``None`` while they succeed."""
+
+    def wake(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def stale_text(self) -> str | None:
+        """What a screen's badge puts after "stale since": local wall-clock time, or ``None`` when fresh."""
+        return None if self.stale_since is None else self.stale_since.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
 
 
 class LiveHub:
@@ -108,24 +125,32 @@ class LiveHub:
                 return compose(chain[start:])
         return None
 
-    async def refresh(self) -> None:
-        """Recompute every watched state; wake its streams if anything changed."""
+    async def refresh(self) -> bool:
+        """Recompute every watched state; wake its streams if anything changed, or if it turned
+        stale or fresh again. Returns whether every recomputation succeeded."""
+        ok = True
         for key, watched in list(self._watched.items()):
             try:
                 new = await self._compute(key)
-            except Exception:  # noqa: BLE001 - Redis down: screens keep the last state and turn stale
+            except Exception:  # noqa: BLE001 - Redis or the database away: screens keep the last state, marked stale
                 log.warning("live refresh failed for %s", key, exc_info=True)
+                ok = False
+                if watched.stale_since is None:
+                    watched.stale_since = watched.fresh_at
+                    watched.wake()
                 continue
+            recovered = watched.stale_since is not None
+            watched.fresh_at = datetime.now(UTC)
+            watched.stale_since = None
             old = watched.latest
-            if new["id"] == old["id"] and all(new[part] == old[part] for part in ("values", "kpis", "cells")):
+            if new["id"] == old["id"]:  # the id holds a digest of the content: nothing changed
+                if recovered:
+                    watched.wake()
                 continue
-            delta = state_delta(old, new)
-            if delta["from"] == delta["to"]:  # same id, new values: a recomputation after a rebuild
-                watched.ring.clear()
-            watched.ring.append(delta)
+            watched.ring.append(state_delta(old, new))
             watched.latest = new
-            watched.changed.set()
-            watched.changed = asyncio.Event()
+            watched.wake()
+        return ok
 
     async def _compute(self, key: ScreenKey) -> State:
         return await asyncio.to_thread(self._compute_now, key)
@@ -163,8 +188,11 @@ class LiveHub:
             self._dirty.set()
 
     async def _work(self) -> None:
-        """One recomputation at a time; a burst of messages collapses into the next one."""
+        """One recomputation at a time; a burst of messages collapses into the next one; a failed
+        one is retried soon."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            await self.refresh()
+            if not await self.refresh():
+                loop.call_later(RETRY_SECONDS, self._dirty.set)

@@ -1,13 +1,19 @@
 """What a live screen holds, and the difference between two of its states.
 
-A state is identified by ``"{aggregate version}-{minute}"``: every app process computes the same
-state for the same id, so a screen that reconnects to another process can still ask for a delta.
+A state is identified by ``"{aggregate version}-{minute}-{digest of its content}"``: every app
+process computes the same state for the same id, so a screen that reconnects to another process
+can still ask for a delta. The digest keeps two different states apart when a Redis that came
+back empty was rebuilt and counts its versions again from the start: without it a screen holding
+the old state would be told it is up to date.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from dashboard.figures import InstantCounts, WallFigures
 from dashboard.settings import LOCAL_TZ
@@ -19,8 +25,9 @@ State = dict[str, Any]
 Delta = dict[str, Any]
 
 
-def state_id(version: int, minute: int) -> str:
-    return f"{version}-{minute}"
+def state_id(version: int, minute: int, content: dict[str, Any]) -> str:
+    digest = hashlib.blake2b(orjson.dumps(content, option=orjson.OPT_SORT_KEYS), digest_size=6).hexdigest()
+    return f"{version}-{minute}-{digest}"
 
 
 def area_figures(snapshot: WallSnapshot, panels: PanelInputs) -> WallFigures:
@@ -36,12 +43,15 @@ def screen_state(snapshot: WallSnapshot, *, build: str, panels: PanelInputs | No
     """The full state a wall needs: KPI texts, map values, panel cells, when, which build."""
     local = snapshot.computed_at.astimezone(LOCAL_TZ)
     figures = snapshot.figures if panels is None or panels.area == snapshot.county else area_figures(snapshot, panels)
-    return {
-        "id": state_id(snapshot.version, int(snapshot.computed_at.timestamp() // 60)),
-        "build": build,
+    content = {
         "kpis": kpi_values(figures),
         "values": map_values(snapshot, sorted(snapshot.areas)),
         "cells": panel_cells(panels, lang) if panels is not None else {},
+    }
+    return {
+        "id": state_id(snapshot.version, int(snapshot.computed_at.timestamp() // 60), content),
+        "build": build,
+        **content,
         "updated": local.strftime("%H:%M:%S"),
     }
 

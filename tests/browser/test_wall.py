@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -81,21 +82,52 @@ def test_new_case_appears_without_reload(demo_server: LiveServer) -> None:
         driver.quit()
 
 
+def _badge(driver: WebDriver) -> tuple[str, str]:
+    badge = driver.find_element(By.ID, "wall-freshness")
+    return badge.get_attribute("class"), badge.text
+
+
+STALE = re.compile(r"^数据停滞，自 \d\d:\d\d:\d\d$")
+
+
+def test_wall_says_stale_while_redis_is_away_though_the_stream_still_pings(demo_server: LiveServer) -> None:
+    """The app keeps running and its stream keeps pinging; only the data is stale, and the badge says since when."""
+    driver = _open_wall(demo_server)
+    var = demo_server.runtime.settings.var_dir
+    try:
+        stop_embedded_redis(var)
+        WebDriverWait(driver, 40, poll_frequency=0.2).until(lambda d: "badge-stale" in _badge(d)[0])
+        assert STALE.match(_badge(driver)[1]), _badge(driver)
+        time.sleep(6)  # a ping or two while Redis is still away
+        assert "badge-stale" in _badge(driver)[0], "pings do not make stale data look live"
+        start_embedded_redis(var)  # it comes back empty: the hub rebuilds it from SQL
+        _write_case(demo_server)
+        expected = _sql_received_today(demo_server)
+        WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: _number(d, "received_today") == expected)
+        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: "badge-live" in _badge(d)[0])
+        assert driver.execute_script("return window.__sameDocument === true"), "healing must not need a reload"
+    finally:
+        driver.quit()
+
+
 def test_wall_heals_after_app_and_redis_restarts(demo_server: LiveServer) -> None:
+    """Updates resume within 10 s of the app answering again, without a reload."""
     driver = _open_wall(demo_server)
     try:
         demo_server.stop()
-        WebDriverWait(driver, 30, poll_frequency=0.5).until(
-            lambda d: "badge-live" not in d.find_element(By.ID, "wall-freshness").get_attribute("class"))
+        WebDriverWait(driver, 30, poll_frequency=0.5).until(lambda d: "badge-live" not in _badge(d)[0])
+        WebDriverWait(driver, 30, poll_frequency=0.5).until(lambda d: "badge-stale" in _badge(d)[0])
+        assert STALE.match(_badge(driver)[1]), _badge(driver)
         var = demo_server.runtime.settings.var_dir
         stop_embedded_redis(var)
         start_embedded_redis(var)  # a Redis that comes back empty
         demo_server.start()
+        answering = time.monotonic()
         _write_case(demo_server)
         expected = _sql_received_today(demo_server)
-        WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: _number(d, "received_today") == expected)
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(
-            lambda d: "badge-live" in d.find_element(By.ID, "wall-freshness").get_attribute("class"))
+        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: _number(d, "received_today") == expected)
+        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: "badge-live" in _badge(d)[0])
+        print(f"updates resumed {time.monotonic() - answering:.1f} s after the app answered again")
         assert driver.execute_script("return window.__sameDocument === true"), "healing must not need a reload"
     finally:
         driver.quit()

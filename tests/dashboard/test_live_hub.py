@@ -1,0 +1,72 @@
+"""The live hub's freshness: a refresh that fails marks the state stale since the last good one,
+and every message to a screen (pings too) says so until a refresh succeeds again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from dashboard.live_api import with_freshness
+from dashboard.live_hub import LiveHub, ScreenKey
+from dashboard.live_state import State
+
+KEY: ScreenKey = ("220283", "220283", 30, "zh")
+GOOD = datetime(2026, 11, 22, 2, 0, 5, tzinfo=UTC)
+"""10:00:05 in Asia/Shanghai."""
+
+
+def _state(version: int, open_cases: int) -> State:
+    return {"id": f"{version}-1", "build": "b1", "kpis": {"open": str(open_cases)}, "values": {}, "cells": {},
+            "updated": "10:00:05"}
+
+
+class ScriptedHub(LiveHub):
+    """A hub whose recomputations answer from a script: a state, or an exception to raise."""
+
+    def __init__(self, script: list[State | Exception]) -> None:
+        super().__init__(None, None, build="b1")  # type: ignore[arg-type]
+        self.script: Iterator[State | Exception] = iter(script)
+
+    def _compute_now(self, key: ScreenKey) -> State:
+        step = next(self.script)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def test_a_failing_refresh_marks_the_state_stale_since_the_last_good_one() -> None:
+    async def run() -> None:
+        hub = ScriptedHub([_state(1, 5), ConnectionError("redis away"), ConnectionError("still away"), _state(1, 5)])
+        watched = await hub.watch(KEY)
+        watched.fresh_at = GOOD
+        assert watched.stale_text() is None and with_freshness({}, watched) == {"stale_since": None}
+
+        listening = watched.changed
+        assert await hub.refresh() is False
+        assert listening.is_set(), "streams hear at once that the data went stale"
+        assert watched.stale_text() == "10:00:05"
+        assert with_freshness({}, watched) == {"stale_since": "10:00:05"}, "a ping carries the stale time"
+        assert watched.latest == _state(1, 5), "the screen keeps its last figures"
+
+        assert await hub.refresh() is False
+        assert watched.stale_text() == "10:00:05", "a second failure keeps the time of the last good refresh"
+
+        listening = watched.changed
+        assert await hub.refresh() is True
+        assert watched.stale_text() is None and watched.fresh_at > GOOD
+        assert listening.is_set(), "streams hear at once that the data is fresh again, even unchanged"
+
+    asyncio.run(run())
+
+
+def test_a_refresh_with_new_values_sends_a_delta_and_stays_fresh() -> None:
+    async def run() -> None:
+        hub = ScriptedHub([_state(1, 5), _state(2, 6)])
+        watched = await hub.watch(KEY)
+        assert await hub.refresh() is True
+        assert watched.stale_text() is None
+        delta = hub.delta_since(KEY, "1-1")
+        assert delta is not None and delta["kpis"] == {"open": "6"}
+
+    asyncio.run(run())
