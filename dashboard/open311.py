@@ -99,6 +99,66 @@ def error_body(status: int, description: str) -> list[dict[str, object]]:
     return [{"code": status, "description": description}]
 
 
+def _text_field(description: str, max_length: int | None = None) -> dict[str, object]:
+    field: dict[str, object] = {"type": "string", "description": description}
+    if max_length is not None:
+        field["maxLength"] = max_length
+    return field
+
+
+SUBMISSION_FIELDS: dict[str, dict[str, object]] = {
+    "api_key": _text_field("a source system's token (`python -m dashboard clients add`)"),
+    "service_code": {"type": "string", "enum": [c.value for c in Category], "description": "a code from services.json"},
+    "jurisdiction_id": _text_field("the county code; optional"),
+    "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84; goes with long"},
+    "long": {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84; goes with lat"},
+    "attribute[grid_code]": _text_field("the grid, instead of (or checked against) lat and long", 20),
+    "attribute[external_ref]": _text_field("the caller's own id: a retry with it returns the first request", 64),
+    "address_string": _text_field("personal data: stored, never shown publicly; cannot locate a request",
+                                  personal_data.LIMITS["address"]),
+    "address_id": _text_field("not used for locating; give lat and long or attribute[grid_code]"),
+    "description": _text_field("free text; public reads mask names, phones, ID numbers and addresses in it",
+                               MAX_DESCRIPTION),
+    "first_name": _text_field("personal data, with last_name at most 64 characters"),
+    "last_name": _text_field("personal data"),
+    "phone": _text_field("personal data", personal_data.LIMITS["party_phone"]),
+    "email": _text_field("accepted and not stored"),
+    "device_id": _text_field("accepted and not stored"),
+    "account_id": _text_field("accepted and not stored"),
+    "media_url": _text_field("accepted and not stored"),
+}
+SUBMISSION_SCHEMA: dict[str, object] = {"type": "object", "required": ["api_key", "service_code"],
+                                        "properties": SUBMISSION_FIELDS, "additionalProperties": {"type": "string"}}
+"""``POST requests.json``'s fields. The route reads its body itself (so an Open311 client gets
+Open311's error shape), hence FastAPI cannot document it; this schema does, for clients and the
+API fuzzer. Other fields are ignored; a JSON body may also group the attributes as
+``{"attribute": {"grid_code": …}}``, and its values are strings or numbers (null: left out)."""
+JSON_SUBMISSION_SCHEMA: dict[str, object] = {
+    **SUBMISSION_SCHEMA, "additionalProperties": {"type": ["string", "number", "null"]},
+    "properties": {**SUBMISSION_FIELDS, "attribute": {
+        "type": "object", "additionalProperties": {"type": ["string", "number", "null"]},
+        "properties": {"grid_code": SUBMISSION_FIELDS["attribute[grid_code]"],
+                       "external_ref": SUBMISSION_FIELDS["attribute[external_ref]"]}}}}
+ERRORS_SCHEMA: dict[str, object] = {"type": "array", "items": {
+    "type": "object", "required": ["code", "description"],
+    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}
+CREATED_SCHEMA: dict[str, object] = {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+    "type": "object", "required": ["service_request_id", "service_notice", "account_id"],
+    "properties": {"service_request_id": {"type": "string"}, "service_notice": {"type": "string"},
+                   "account_id": {"type": "null"}}}}
+SUBMISSION_OPENAPI: dict[str, object] = {
+    "requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": SUBMISSION_SCHEMA},
+        "application/json": {"schema": JSON_SUBMISSION_SCHEMA}}},
+}
+SUBMISSION_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {"description": "the request was created", "content": {"application/json": {"schema": CREATED_SCHEMA}}},
+    200: {"description": "a retry: the request first created", "content": {"application/json": {"schema": CREATED_SCHEMA}}},
+    400: {"description": "a field is missing or wrong", "content": {"application/json": {"schema": ERRORS_SCHEMA}}},
+    403: {"description": "api_key missing, unknown or revoked", "content": {"application/json": {"schema": ERRORS_SCHEMA}}},
+}
+
+
 def guarded(work: Callable[[], JSONResponse]) -> JSONResponse:
     """Run a route's work, answering an ``Open311Error`` in Open311's shape."""
     try:
@@ -455,7 +515,8 @@ def build_open311_api(rt: Runtime, clock: Callable[[], datetime] = lambda: datet
             return JSONResponse(services_out())
         return guarded(work)
 
-    @router.post("/requests.json")
+    @router.post("/requests.json", openapi_extra=SUBMISSION_OPENAPI, responses=SUBMISSION_RESPONSES,
+                 status_code=201)
     async def post_request(request: Request) -> JSONResponse:
         """Report a case; a retry within the minute (or with the same attribute[external_ref]) returns the first case."""
         try:
