@@ -57,7 +57,7 @@ window.mediationMap = (function () {
       escapeHtml(w["tip.open"]) + ": " + v[1] + " · " + escapeHtml(w["tip.overdue"]) + ": " + v[2] + "<br>" +
       escapeHtml(w["tip.received30"]) + ": " + v[3] + " · " + escapeHtml(w["tip.closed30"]) + ": " + v[4] + "<br>" +
       escapeHtml(w["tip.rate30"]) + ": " + rate(v[4], v[3]) +
-      (reasons.length ? '<div class="tip-reasons">' + reasons.join("、") + "</div>" : "") + "</div>"
+      (reasons.length ? '<div class="tip-reasons">' + reasons.join(w["tip.sep"]) + "</div>" : "") + "</div>"
     );
   }
 

@@ -88,7 +88,7 @@ def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
     queue, red = _queue(rt, params, now)
     detail = _detail(rt, params)
     return duty.console(title=f"{county_name} · {label('duty.title', params['lang'])}", officer=officer,
-                        lang=params["lang"], queue=queue, detail=detail, assignees=_assignees(rt, detail), now=now,
+                        params=params, queue=queue, detail=detail, assignees=_assignees(rt, detail), now=now,
                         notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS,
                         queue_signature=queue_signature(queue))
 

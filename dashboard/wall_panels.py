@@ -15,7 +15,7 @@ from datetime import date, datetime
 from dashboard.figures import PeriodCounts
 from dashboard.settings import LOCAL_TZ
 from dashboard.vocabulary import AlertLevel, Category, Source, Tier
-from layouts.labels import label, reason_text
+from layouts.labels import label, reasons_text
 
 Cells = dict[str, dict[str, object]]
 
@@ -197,7 +197,7 @@ def ticker_cells(items: list[TickerItem], lang: str) -> Cells:
             for part in ("time", "level", "place", "what"):
                 cells[f"ticker-{i}-{part}"] = {"children": ""}
             continue
-        reasons = "、".join(reason_text(code, lang) for code in item.reasons)
+        reasons = reasons_text(item.reasons, lang)
         what = label("ticker.what", lang).format(category=label(f"category.{item.category.value}", lang),
                                                  people=item.people)
         cells[f"ticker-{i}"] = {"className": f"ticker-row ticker-{item.level.value}"}

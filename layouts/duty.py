@@ -17,7 +17,7 @@ from dashboard.masking import PartyDetails
 from dashboard.settings import LOCAL_TZ
 from data_access.duty_queries import Assignee, QueueRow
 from data_access.models import HandoverNote
-from layouts.labels import label, reason_text
+from layouts.labels import label, reason_text, reasons_text
 
 QUEUE = "duty-queue"
 SUMMARY = "duty-summary"
@@ -59,7 +59,7 @@ def waited(since: datetime, now: datetime, lang: str) -> str:
 
 
 def queue_row(row: QueueRow, params: dict[str, str], lang: str, now: datetime, *, selected: bool) -> dcc.Link:
-    reasons = "、".join(reason_text(r, lang) for r in row.reasons.split(",") if r)
+    reasons = reasons_text(row.reasons.split(","), lang)
     flags = []
     if row.supervised:
         flags.append(html.Span(label("action.supervise", lang), className="flag flag-supervised"))
@@ -203,14 +203,17 @@ def notes_panel(notes: list[HandoverNote], lang: str) -> list[object]:
     return [html.Ul(items, className="notes") if items else html.Div(label("duty.no_notes", lang), className="empty")]
 
 
-def console(*, title: str, officer: str, lang: str, queue: list[object], detail: CaseDetail | None,
+def console(*, title: str, officer: str, params: dict[str, str], queue: list[object], detail: CaseDetail | None,
             assignees: list[Assignee], now: datetime, notes: list[object], red_ids: list[int], refresh_ms: int,
             queue_signature: str = "") -> list[object]:
+    lang = params["lang"]
     return [
         html.Header(className="duty-header", id="duty-header", children=[
             html.H1(title),
             html.Div(className="duty-status", children=[
                 html.Span(label("duty.officer", lang).format(name=officer), className="duty-officer"),
+                dcc.Link(label("duty.lang", lang), href=href(params, lang="en" if lang == "zh" else "zh"),
+                         className="seg lang-switch", id="duty-lang"),
                 html.Button(label("duty.sound_off", lang), id=SOUND, className="seg", **{
                     "data-on": label("duty.sound_on", lang), "data-off": label("duty.sound_off", lang)}),
                 html.Span("", id=MESSAGE, className="duty-message", role="status"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 LABELS: dict[str, dict[str, str]] = {
     "title": {"zh": "矛盾纠纷调处化解指挥中心", "en": "Dispute Resolution Command Centre"},
     "received_today": {"zh": "今日受理", "en": "Received today"},
@@ -27,6 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
     "tip.closed30": {"zh": "其中已办结", "en": "Of those closed"},
     "tip.rate30": {"zh": "办结率", "en": "Closure rate"},
     "tip.center_open": {"zh": "辖区在办", "en": "Open in area"},
+    "tip.sep": {"zh": "、", "en": ", "},
     "received_period": {"zh": "近{days}日受理", "en": "Received ({days} d)"},
     "satisfaction_rate": {"zh": "满意率", "en": "Satisfaction"},
     "chg.mom": {"zh": "环比", "en": "vs prev."},
@@ -51,7 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
     "tier.county": {"zh": "县级化解", "en": "County"},
     "tour.caption": {"zh": "{name}：红色预警 {red} · 超期 {overdue} · 在办 {open} · 办结率 {rate}",
                      "en": "{name}: red {red} · overdue {overdue} · open {open} · closure {rate}"},
-    "ticker.what": {"zh": "{category} · {people}人", "en": "{category} · {people} people"},
+    "ticker.what": {"zh": "{category} · {people}人", "en": "{category} · {people} involved"},
     "period.label": {"zh": "统计周期：近{days}日", "en": "Period: last {days} days"},
     "category.marriage_family": {"zh": "婚姻家庭", "en": "Marriage & family"},
     "category.neighbour": {"zh": "邻里纠纷", "en": "Neighbours"},
@@ -118,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
     "col.party": {"zh": "当事人", "en": "Party"},
     "duty.title": {"zh": "值班处置台", "en": "Duty console"},
     "duty.officer": {"zh": "值班：{name}", "en": "On duty: {name}"},
+    "duty.lang": {"zh": "English", "en": "中文"},
     "duty.sound_on": {"zh": "声音提醒：开", "en": "Sound: on"},
     "duty.sound_off": {"zh": "声音提醒：关（点按开启）", "en": "Sound: off (tap to turn on)"},
     "duty.queue": {"zh": "预警队列", "en": "Alert queue"},
@@ -136,7 +140,7 @@ LABELS: dict[str, dict[str, str]] = {
     "duty.pick_case": {"zh": "请从左侧预警队列选择一件案件。", "en": "Pick a case from the alert queue."},
     "duty.tier": {"zh": "办理层级", "en": "Tier"},
     "duty.people": {"zh": "涉及人数", "en": "People involved"},
-    "duty.people_n": {"zh": "{people}人", "en": "{people} people"},
+    "duty.people_n": {"zh": "{people}人", "en": "{people} involved"},
     "duty.assigned": {"zh": "承办单位", "en": "Assigned to"},
     "duty.first_receiver": {"zh": "首问责任人", "en": "First receiver"},
     "duty.ack": {"zh": "值班确认", "en": "Acknowledgement"},
@@ -271,6 +275,11 @@ def definition(key: str, lang: str) -> str:
 
 def reason_text(code: str, lang: str) -> str:
     return REASONS[code][lang] if code in REASONS else code
+
+
+def reasons_text(codes: Iterable[str], lang: str) -> str:
+    """Alert reasons on one line, in the language's own list separator (、 or a comma)."""
+    return label("tip.sep", lang).join(reason_text(code, lang) for code in codes if code)
 
 
 def client_labels(lang: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from dashboard.settings import LOCAL_TZ
 from dashboard.tablet_service import TabletView
 from dashboard.wall_panels import AreaRow, change_cell, point_change, relative_change
 from data_access.panel_queries import AreaRef, CaseLine
-from layouts.labels import definition, label, reason_text
+from layouts.labels import definition, label, reasons_text
 
 BODY = "tablet-body"
 TICK = "tablet-tick"
@@ -143,7 +143,7 @@ def case_table(total: int, lines: list[CaseLine], lang: str) -> html.Section:
     body = []
     for line in lines:
         level = line.alert_level or "none"
-        reasons = "、".join(reason_text(r, lang) for r in line.alert_reasons.split(",") if r)
+        reasons = reasons_text(line.alert_reasons.split(","), lang)
         body.append(html.Tr([
             html.Td(f"#{line.id}"),
             html.Td(line.received_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")),

@@ -63,7 +63,7 @@ def wall(
             ]),
         ]),
         kpi_row({}, lang, days=days),
-        html.Div(className="wall-body", children=[
+        html.Div(className=f"wall-body lang-{lang}", children=[
             html.Aside(className="wall-side wall-left", children=[
                 categories_panel(lang, days), sources_panel(lang, days), pyramid_panel(lang, days),
             ]),
