@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RATE ?= 0.3
-DAYS ?= 365
+DAYS ?= 400
 
 .PHONY: run test install bench clean
 

@@ -6,7 +6,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -127,25 +127,37 @@ def _actor(action: Action) -> str:
 
 
 def backfill(service: CaseService, *, days: int, now: datetime | None = None, seed: int = 20260101) -> int:
-    """Write ``days`` days of history ending now; re-running skips days already written."""
+    """Write ``days`` days of history ending now; days already written are skipped, so a longer or
+    later run fills in only the days missing."""
     now = now or datetime.now(UTC)
-    rng = random.Random(seed)
-    factory = CaseFactory(service, rng)
-    written = 0
     today = local_date(now)
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
+    return backfill_days(service, [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)], now=now,
+                         seed=seed)
+
+
+def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, seed: int = 20260101) -> int:
+    """Write the history of the given days. A day's cases depend only on the seed and the day, not on
+    which other days are written with it, so any selection of days gives the same cases."""
+    factory = CaseFactory(service, random.Random(seed))
+    written = 0
+    for day in days:
+        factory.rng = random.Random(f"{seed}:{day.isoformat()}")
         plans = list(_day_plans(factory, day, now))
-        if not plans or _already_written(service, plans[0]):
+        if not plans or _already_written(service, plans):
             continue
         service.write(lambda session, plans=plans: [_write_history(session, service, plan, now) for plan in plans])
         written += len(plans)
     return written
 
 
-def _already_written(service: CaseService, plan: DemoCase) -> bool:
+def _already_written(service: CaseService, plans: list[DemoCase]) -> bool:
+    """Whether any of the day's references exists under any source: a day written by an earlier
+    version (other sources drawn for the same references) counts too."""
+    refs = [plan.draft.external_ref for plan in plans]
     with service.sessions() as session:
-        return cases.get_by_source_ref(session, plan.draft.source.value, plan.draft.external_ref) is not None
+        found = session.execute(select(Case.id).where(Case.source.in_([s.value for s in Source]),
+                                                      Case.external_ref.in_(refs)).limit(1)).first()
+    return found is not None
 
 
 def _day_plans(factory: CaseFactory, day: date, now: datetime) -> Iterator[DemoCase]:

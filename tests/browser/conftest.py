@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard import demo
+from dashboard.area_figures import same_period_last_year
+from dashboard.periods import Period, local_date
 from dashboard.settings import PROJECT_ROOT, Settings
 from dashboard.auth import Role, hash_password, new_password
 from dashboard.runtime import Runtime
@@ -78,9 +81,17 @@ class LiveServer:
         self.process.wait(timeout=20)
 
 
+def last_year_of(today: date) -> list[date]:
+    """The days a year before the wall's 30 days (and a few either side): enough for 同比 to have a
+    value, at a tenth of the cost of backfilling the whole year between."""
+    window = same_period_last_year(Period.trailing(today, 30))
+    return [window.first + timedelta(days=offset) for offset in range(-3, (window.last - window.first).days + 4)]
+
+
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The demo county with 60 days of history, served exactly as ``make run`` serves it."""
+    """The demo county with 60 days of history and the days 同比 compares them with a year earlier,
+    served exactly as ``make run`` serves it."""
     var = tmp_path_factory.mktemp("demo-var")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -91,6 +102,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"http://127.0.0.1:{port}"
     screen_url = _cli(env, "screens", "add", "browser-wall", "--base-url", url).strip()
     rt = Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
+    now = datetime.now(UTC)
+    demo.backfill_days(rt.cases, last_year_of(local_date(now)), now=now)
     server = LiveServer(url, rt, env, None, screen_url=screen_url)  # type: ignore[arg-type]
     server.start()
     _WALLS[url] = server.display_token

@@ -69,6 +69,7 @@ def test_wall_panels_fill_the_screen(demo_server: LiveServer, size: tuple[int, i
         assert _text(driver, "kpi-received_period") == f"{month.received:,}"
         assert _text(driver, "tier-village-pct") == f"{month.tier_shares()['village']:.2f}%"
         assert _text(driver, "chg-received_period-mom") != "—"
+        assert _text(driver, "chg-received_period-yoy") != "—", "the fixture holds last year's days: 同比 has a value"
         rows = driver.find_elements(By.CSS_SELECTOR, ".league-body .league-row")
         assert len(rows) == 20 and all(r.is_displayed() for r in rows), "every township has a visible line"
         assert driver.find_element(By.ID, "league-19").rect["y"] + 10 < size[1]
