@@ -1,14 +1,45 @@
-/* Duty console: a new red alert flashes the header and, once the officer has turned sound on
-   (browsers allow audio only after a click), plays a short tone generated here, no audio file.
-   The console's callback writes every open red case id into #duty-red's data-ids. */
+/* Duty console: a new red alert flashes the header and, once the officer has turned sound on,
+   plays a short tone generated here, no audio file. The choice is remembered in localStorage;
+   browsers start audio only after a gesture, so a remembered "on" wakes the audio at the
+   officer's first click or key press on the page. The console's callback writes every open red
+   case id into #duty-red's data-ids. window.mediationDuty counts flashes and tones actually played. */
 (function () {
   "use strict";
+  var STORE = "mediation.duty.sound";
   var known = null;
   var audio = null;
   var soundOn = false;
 
+  function remembered() {
+    try {
+      return window.localStorage.getItem(STORE) === "on";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function remember(on) {
+    try {
+      window.localStorage.setItem(STORE, on ? "on" : "off");
+    } catch (e) {
+      /* private mode: the choice lasts for this page only */
+    }
+  }
+
+  function wake() {
+    if (!soundOn) {
+      return;
+    }
+    if (!audio) {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+    }
+    if (audio.state === "suspended") {
+      audio.resume();
+    }
+  }
+
   function beep(times) {
-    if (!soundOn || !audio) {
+    if (!soundOn || !audio || audio.state !== "running") {
       return;
     }
     for (var i = 0; i < times; i += 1) {
@@ -24,6 +55,7 @@
       osc.start(start);
       osc.stop(start + 0.32);
     }
+    window.mediationDuty.tones += 1;
   }
 
   function flash() {
@@ -37,7 +69,21 @@
     window.mediationDuty.flashes += 1;
   }
 
+  /* The button is drawn by the server as "off"; a redrawn page gets the remembered state back. */
+  function showSound() {
+    var button = document.getElementById("duty-sound");
+    if (!button) {
+      return;
+    }
+    var text = soundOn ? button.dataset.on : button.dataset.off;
+    if (button.textContent !== text) {
+      button.textContent = text;
+    }
+    button.classList.toggle("seg-on", soundOn);
+  }
+
   function check() {
+    showSound();
     var el = document.getElementById("duty-red");
     if (!el) {
       known = null;
@@ -61,14 +107,16 @@
       return;
     }
     soundOn = !soundOn;
-    if (soundOn && !audio) {
-      audio = new (window.AudioContext || window.webkitAudioContext)();
-    }
-    button.textContent = soundOn ? button.dataset.on : button.dataset.off;
-    button.classList.toggle("seg-on", soundOn);
+    remember(soundOn);
+    wake();
+    showSound();
     beep(soundOn ? 1 : 0);
   });
+  ["pointerdown", "keydown"].forEach(function (kind) {
+    document.addEventListener(kind, wake, { passive: true });
+  });
 
-  window.mediationDuty = { flashes: 0, check: check };
+  soundOn = remembered();
+  window.mediationDuty = { flashes: 0, tones: 0, check: check };
   setInterval(check, 1000);
 })();

@@ -128,15 +128,19 @@ def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
         driver.quit()
 
 
-def test_duty_console_acknowledges_assigns_and_flashes(demo_server: LiveServer) -> None:
+def test_duty_console_acknowledges_assigns_flashes_and_sounds(demo_server: LiveServer) -> None:
     driver = chrome(1440, 900, screen=False)
     try:
         officer = signed_in(driver, demo_server, "duty_officer")
         driver.get(demo_server.url + "/duty")
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
+        _click(driver, "duty-sound")
+        _wait(driver).until(lambda d: _text(d, "duty-sound") == "声音提醒：开")
         time.sleep(1.5)  # the console has read the red ids it starts with
+        tones = driver.execute_script("return window.mediationDuty.tones")
         case_id = _red_case(demo_server)
         _wait(driver, 30).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)
+        _wait(driver, 5).until(lambda d: d.execute_script("return window.mediationDuty.tones") > tones)
         _wait(driver, 30).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
         _click(driver, f"queue-{case_id}")
         _wait(driver).until(lambda d: f"#{case_id}" in d.find_element(By.ID, "duty-summary").text)
@@ -157,6 +161,8 @@ def test_duty_console_acknowledges_assigns_and_flashes(demo_server: LiveServer) 
             row = cases.get(session, case_id)
             assert row is not None and row.acknowledged_at is not None and row.supervised and row.center_id is not None
         _no_errors(driver)
+        driver.refresh()
+        _wait(driver).until(lambda d: _text(d, "duty-sound") == "声音提醒：开")  # the officer's choice is remembered
     finally:
         driver.quit()
 
