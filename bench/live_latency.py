@@ -94,8 +94,9 @@ def _writer(var: Path) -> Any:
     return Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
 
 
-def _write(rt: Any, n: int) -> float:
-    """Submit one case; returns the wall-clock ms at which the write started."""
+def _write(rt: Any, n: int) -> tuple[float, float]:
+    """Submit one case; returns the wall-clock ms at which the write started and at which it returned
+    (committed, Redis aggregates applied, change published)."""
     from dashboard.casework import CaseDraft
     from dashboard.vocabulary import Category, Source
 
@@ -104,8 +105,20 @@ def _write(rt: Any, n: int) -> float:
     now = datetime.now(UTC)
     rt.cases.submit(CaseDraft(source=Source.online, external_ref=f"bench-{time.time_ns()}", category=Category.debt,
                               received_at=now, grid_code=grid), actor="bench", now=now)
-    return started
+    return started, time.time() * 1000
 
+
+ARRIVALS = """
+window.__arrivals = [];
+const NativeEventSource = window.EventSource;
+window.EventSource = function (url, options) {
+  const source = new NativeEventSource(url, options);
+  source.addEventListener('delta', () => window.__arrivals.push(performance.timeOrigin + performance.now()));
+  return source;
+};
+window.EventSource.prototype = NativeEventSource.prototype;
+"""
+"""Installed before the page's own scripts: notes when each delta message reaches the page."""
 
 OBSERVE = """
 window.__painted = [];
@@ -122,6 +135,7 @@ def _browser(url: str, screen_url: str) -> Any:
     from tests.browser.conftest import chrome
 
     driver = chrome(1920, 1080, screen=False)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ARRIVALS})
     driver.get(screen_url)
     WebDriverWait(driver, 60, poll_frequency=0.2).until(
         lambda d: d.execute_script("return window.mediationMap && window.mediationMap.styledCount() > 1000 "
@@ -131,20 +145,23 @@ def _browser(url: str, screen_url: str) -> Any:
     return driver
 
 
-def change_to_pixel(rt: Any, driver: Any, writes: int) -> list[float]:
-    latencies = []
+def change_to_pixel(rt: Any, driver: Any, writes: int) -> list[dict[str, float]]:
+    """Per write: the whole latency and its parts (the write itself, server and wire, the browser)."""
+    samples = []
     for n in range(writes):
-        seen = driver.execute_script("return window.__painted.length")
-        started = _write(rt, n)
+        seen, heard = driver.execute_script("return [window.__painted.length, window.__arrivals.length]")
+        started, written = _write(rt, n)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            painted = driver.execute_script("return window.__painted")
+            painted, arrivals = driver.execute_script("return [window.__painted, window.__arrivals]")
             if len(painted) > seen:
-                latencies.append(painted[seen] - started)
+                arrived = arrivals[heard] if len(arrivals) > heard else painted[seen]
+                samples.append({"total": painted[seen] - started, "write": written - started,
+                                "server_and_wire": arrived - written, "browser": painted[seen] - arrived})
                 break
             time.sleep(0.005)
         time.sleep(0.3)
-    return latencies
+    return samples
 
 
 async def _client(url: str, cookies: dict[str, str], arrivals: list[tuple[float, str]], ready: asyncio.Event,
@@ -175,7 +192,8 @@ async def fan_out(url: str, cookies: dict[str, str], rt: Any, clients: int, writ
     await asyncio.wait_for(ready.wait(), 120)
     starts = []
     for n in range(writes):
-        starts.append(await asyncio.to_thread(_write, rt, n))
+        started, _ = await asyncio.to_thread(_write, rt, n)
+        starts.append(started)
         await asyncio.sleep(1.0)
     await asyncio.sleep(2.0)
     for task in tasks:
@@ -246,7 +264,13 @@ def run(quick: bool = False) -> dict[str, Any]:
             rt.close()
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "one_screen_change_to_pixel": {"writes": len(one), "p50_ms": _pct(one, 0.5), "p95_ms": _pct(one, 0.95)},
+        "one_screen_change_to_pixel": {
+            "writes": len(one), "p50_ms": _pct([s["total"] for s in one], 0.5),
+            "p95_ms": _pct([s["total"] for s in one], 0.95),
+            "parts_ms": {part: {"p50": _pct([s[part] for s in one], 0.5), "p95": _pct([s[part] for s in one], 0.95)}
+                         for part in ("write", "server_and_wire", "browser")},
+            "samples_ms": one,
+        },
         "screens": fans,
         "first_load": load,
         "restyle_ms": restyle,
@@ -256,6 +280,10 @@ def run(quick: bool = False) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     rows = [("one screen, write → painted KPI (Chromium)", f"{result['one_screen_change_to_pixel']['p50_ms']:.0f}",
              f"{result['one_screen_change_to_pixel']['p95_ms']:.0f}", "")]
+    for part, label in (("write", "the write (commit, Redis, publish)"), ("server_and_wire", "server hub and stream"),
+                        ("browser", "browser: message → painted")):
+        numbers = result["one_screen_change_to_pixel"]["parts_ms"][part]
+        rows.append((f"  of which {label}", f"{numbers['p50']:.0f}", f"{numbers['p95']:.0f}", ""))
     for fan in result["screens"]:
         rows.append((f"{fan['clients']} screens, write → event received", f"{fan['p50_ms']:.0f}", f"{fan['p95_ms']:.0f}",
                      f"coalesced {fan['coalesced']}, not at final value {fan['clients_not_at_final_value']}, "
