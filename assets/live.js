@@ -24,7 +24,7 @@ window.mediationLive = (function () {
   function query(since) {
     var d = anchor.dataset;
     var q = "?county=" + encodeURIComponent(d.county) + "&area=" + encodeURIComponent(d.area) +
-      "&days=" + d.days + "&lang=" + d.lang;
+      "&period=" + encodeURIComponent(d.period) + "&lang=" + d.lang;
     return since ? q + "&since=" + encodeURIComponent(since) : q;
   }
 

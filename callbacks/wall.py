@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,25 +12,41 @@ from callbacks import duty, tablet
 from callbacks.access import allowed
 from dashboard import places
 from dashboard.auth import DUTY, TABLET, current_user
+from dashboard.periods import local_date
 from dashboard.runtime import Runtime
 from dashboard.wall_service import SnapshotCache, county_view
+from dashboard.wall_panels import WALL_RANGES, ScreenPeriod
 from dashboard.wall_snapshot import stale_after
 from layouts import wall
 from layouts.labels import label
 
-MAX_PERIOD_DAYS = 366 * 3
+
+def screen_period(query: dict[str, list[str]], today: date) -> ScreenPeriod:
+    """``from``/``to`` (a span ending by today), else ``range`` (the tablet's ``today``, ``7d``,
+    ``30d``, ``ytd``), else ``days=N``; the last 30 days when none of them is well-formed."""
+    first, last = query.get("from", [""])[0], query.get("to", [""])[0]
+    name, days = query.get("range", [""])[0], query.get("days", [""])[0]
+    candidates = [f"{first}_{last}", "ytd" if name == "ytd" else f"{WALL_RANGES.get(name, 0)}d", f"{days}d"]
+    for key in candidates:
+        try:
+            period = ScreenPeriod.from_key(key)
+            period.period(today)
+        except ValueError:
+            continue
+        return period
+    return ScreenPeriod()
 
 
-def screen_params(search: str | None, default_lang: str) -> dict[str, Any]:
+def screen_params(search: str | None, default_lang: str, *, today: date | None = None) -> dict[str, Any]:
     """URL parameters that configure a wall without clicks:
-    ``?lang=en&county=220283&township=220283100&days=365&tour=off``."""
+    ``?lang=en&county=220283&township=220283100&range=ytd&tour=off`` (or ``days=365``, or
+    ``from=2025-01-01&to=2025-12-31``)."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
-    raw_days = query.get("days", ["30"])[0]
-    days = int(raw_days) if raw_days.isdigit() and 1 <= int(raw_days) <= MAX_PERIOD_DAYS else 30
     township = query.get("township", [None])[0]
     return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
-            "township": township if township and township.isdigit() else None, "days": days,
+            "township": township if township and township.isdigit() else None,
+            "period": screen_period(query, today or local_date(datetime.now(UTC))),
             "tour": query.get("tour", ["on"])[0] != "off"}
 
 
@@ -41,7 +58,7 @@ def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
     focus = next((p for p in towns if p.code == params["township"]), None)
     return wall.wall(
         county=code, county_name=name, bounds=focus.bounds if focus else bounds, lang=params["lang"],
-        days=params["days"], area=focus.code if focus else code, area_name=focus.name if focus else None,
+        period=params["period"], area=focus.code if focus else code, area_name=focus.name if focus else None,
         townships=len(towns), tour=params["tour"] and focus is None,
         stale_ms=int(stale_after(rt.settings.refresh_seconds).total_seconds() * 1000), build=build,
         tile_url=rt.settings.tile_url, tile_attribution=rt.settings.tile_attribution,

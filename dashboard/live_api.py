@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -16,7 +17,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from dashboard.live_hub import LiveHub, ScreenKey, Watched
 from dashboard.ingest_api import ApiError
+from dashboard.periods import local_date
 from dashboard.runtime import NoCountyError
+from dashboard.wall_panels import ScreenPeriod
 
 HEARTBEAT_SECONDS = 5.0
 """A ping event this often: screens tell "quiet" from "dead", proxies keep the stream open.
@@ -25,8 +28,10 @@ Every message, pings included, carries ``stale_since``: ``None`` while the hub's
 succeed, else the local time of its last good one. A ping proves the connection, not the data."""
 
 
-Days = Annotated[int, Query(ge=1, le=1098)]
-"""The screen's closure-rate period, as ``?days=`` on the wall."""
+PeriodKey = Annotated[str, Query(max_length=21, pattern=r"^[0-9a-z_-]+$")]
+"""The wall's period (``ScreenPeriod.key``: ``30d``, ``ytd``, ``2025-01-01_2025-12-31``)."""
+Days = Annotated[int | None, Query(ge=1, le=1098)]
+"""The older ``?days=N``: the last N days, when no ``period`` is given."""
 Area = Annotated[str | None, Query(max_length=15, pattern=r"^[0-9]+$")]
 """The township a wall follows (``?township=``); the county when absent."""
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
@@ -43,33 +48,39 @@ def with_freshness(body: dict[str, object], watched: Watched) -> dict[str, objec
 def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
-    def key_of(county: str | None, area: str | None, days: int, lang: str) -> ScreenKey:
+    def key_of(county: str | None, area: str | None, period: str | None, days: int | None, lang: str) -> ScreenKey:
         """An unknown county is refused before it can start a rebuild or take a slot in the hub;
-        an unknown township is refused when its panels are first computed."""
+        an unknown township is refused when its panels are first computed; so is a period that
+        is not one (or a span that ends after today)."""
+        period = period or f"{days or 30}d"
+        try:
+            ScreenPeriod.from_key(period).period(local_date(datetime.now(UTC)))
+        except ValueError as error:
+            raise ApiError(422, "invalid", "period", str(error)) from None
         try:
             code = hub.screen_county(county)
         except (NoCountyError, LookupError) as error:
             raise ApiError(404, "not_found", "county", str(error)) from None
-        return (code, area or code, days, lang)
+        return (code, area or code, period, lang)
 
     def not_found(error: Exception) -> JSONResponse:
         return JSONResponse({"errors": [{"code": "not_found", "field": "area", "message": str(error)}]}, 404)
 
     @router.get("/state")
-    async def state(county: str | None = None, area: Area = None, days: Days = 30, lang: Lang = "zh") -> Response:
+    async def state(county: str | None = None, area: Area = None, period: PeriodKey | None = None, days: Days = None, lang: Lang = "zh") -> Response:
         """The full state of a screen (first load, or after a gap)."""
         try:
-            watched = await hub.watch(key_of(county, area, days, lang))
+            watched = await hub.watch(key_of(county, area, period, days, lang))
         except (NoCountyError, LookupError) as error:
             return not_found(error)
         return Response(orjson.dumps(with_freshness(watched.latest, watched)), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
 
     @router.get("/poll")
-    async def poll(county: str | None = None, area: Area = None, days: Days = 30, lang: Lang = "zh",
+    async def poll(county: str | None = None, area: Area = None, period: PeriodKey | None = None, days: Days = None, lang: Lang = "zh",
                    since: str | None = None) -> Response:
         """The same messages as the stream, for networks that break long-lived responses."""
-        key = key_of(county, area, days, lang)
+        key = key_of(county, area, period, days, lang)
         try:
             watched = await hub.watch(key)
         except (NoCountyError, LookupError) as error:
@@ -79,9 +90,9 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         return Response(orjson.dumps(with_freshness(body, watched)), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @router.get("/stream")
-    async def stream(request: Request, county: str | None = None, area: Area = None, days: Days = 30,
+    async def stream(request: Request, county: str | None = None, area: Area = None, period: PeriodKey | None = None, days: Days = None,
                      lang: Lang = "zh", since: str | None = None) -> Response:
-        key = key_of(county, area, days, lang)
+        key = key_of(county, area, period, days, lang)
         try:
             await hub.watch(key)
         except (NoCountyError, LookupError) as error:

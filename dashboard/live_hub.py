@@ -19,8 +19,10 @@ import redis.asyncio as aioredis
 
 from dashboard.live_state import Delta, State, compose, screen_state, state_delta
 from dashboard.panel_service import PanelService
+from dashboard.periods import local_date
 from dashboard.runtime import Runtime
 from dashboard.settings import LOCAL_TZ
+from dashboard.wall_panels import ScreenPeriod
 from dashboard.wall_service import SnapshotCache
 from data_access import areas
 from data_access import redis_keys as keys
@@ -31,9 +33,9 @@ RING = 64
 RETRY_SECONDS = 2.0
 """After a failed refresh, try again this soon rather than at the next tick: screens heal faster."""
 
-ScreenKey = tuple[str, str, int, str]
-"""(county, area the screen follows, period in days, language): screens that share it share one
-state."""
+ScreenKey = tuple[str, str, str, str]
+"""(county, area the screen follows, period key (``ScreenPeriod.key``), language): screens that
+share it share one state."""
 
 
 @dataclass
@@ -156,10 +158,11 @@ class LiveHub:
         return await asyncio.to_thread(self._compute_now, key)
 
     def _compute_now(self, key: ScreenKey) -> State:
-        county, area, days, lang = key
+        county, area, period_key, lang = key
         now = datetime.now(UTC)
-        snapshot = self.snapshots.get(county, now, period_days=days)
-        panels = self.panels.get(snapshot, area=area, days=days, now=now)
+        period = ScreenPeriod.from_key(period_key).period(local_date(now))
+        snapshot = self.snapshots.get(county, now, period=period)
+        panels = self.panels.get(snapshot, area=area, period=period, now=now)
         return screen_state(snapshot, build=self.build, panels=panels, lang=lang)
 
     async def _listen(self) -> None:

@@ -36,7 +36,7 @@ def area_figures(snapshot: WallSnapshot, panels: PanelInputs) -> WallFigures:
     red = next((row.red for row in panels.townships if row.code == panels.area), 0)
     now = InstantCounts(open=state.open if state else 0, overdue=state.overdue if state else 0, red=red)
     return WallFigures(today=panels.today, last_30_days=panels.current, now=now, period=panels.current,
-                       period_days=panels.days)
+                       period_days=len(panels.period.days()))
 
 
 def screen_state(snapshot: WallSnapshot, *, build: str, panels: PanelInputs | None = None, lang: str = "zh") -> State:

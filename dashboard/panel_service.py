@@ -38,23 +38,23 @@ class PanelService:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._lock = threading.Lock()
-        self._values: dict[tuple[str, str, int, int, int], PanelInputs] = {}
+        self._values: dict[tuple[str, str, Period, int, int], PanelInputs] = {}
 
-    def get(self, snapshot: WallSnapshot, *, area: str, days: int, now: datetime) -> PanelInputs:
-        key = (snapshot.county, area, days, snapshot.version, int(now.timestamp() // 60))
+    def get(self, snapshot: WallSnapshot, *, area: str, period: Period, now: datetime) -> PanelInputs:
+        key = (snapshot.county, area, period, snapshot.version, int(now.timestamp() // 60))
         with self._lock:
             if key in self._values:
                 return self._values[key]
-        inputs = self._compute(snapshot, area=area, days=days, now=now)
+        inputs = self._compute(snapshot, area=area, period=period, now=now)
         with self._lock:
             self._values = {k: v for k, v in self._values.items() if k[3:] == key[3:]}
             self._values[key] = inputs
         return inputs
 
-    def _compute(self, snapshot: WallSnapshot, *, area: str, days: int, now: datetime) -> PanelInputs:
+    def _compute(self, snapshot: WallSnapshot, *, area: str, period: Period, now: datetime) -> PanelInputs:
         county = snapshot.county
         today = local_date(now)
-        period = Period.trailing(today, days)
+        in_window = period == Period.trailing(today, WINDOW_DAYS)
         previous, last_year = previous_period(period), same_period_last_year(period)
         trend_period = Period.trailing(today, TREND_DAYS)
         period_keys = [day_key(d) for d in period.days()]
@@ -71,13 +71,13 @@ class PanelService:
         client = self.rt.redis
         own = panel_queries.area_day_counters(client, county, [area], area_keys, PERIOD_FIELDS + BREAKDOWN_FIELDS)[area]
         # The snapshot already sums the 30-day window per area; other periods read each township.
-        league = ({} if days == WINDOW_DAYS else
+        league = ({} if in_window else
                   panel_queries.area_day_counters(client, county, list(names), period_keys, PERIOD_FIELDS))
 
         rows = []
         for code, name in names.items():
             state = snapshot.areas.get(code)
-            counts = (state.last_30_days if state else PeriodCounts()) if days == WINDOW_DAYS else period_counts(
+            counts = (state.last_30_days if state else PeriodCounts()) if in_window else period_counts(
                 league.get(code, {}), code, period)
             rows.append(AreaRow(
                 code=code, name=name, counts=counts,
@@ -94,7 +94,7 @@ class PanelService:
 
         trend: list[tuple[date, PeriodCounts]] = [(d, period_counts(own, area, Period(d, d))) for d in trend_period.days()]
         return PanelInputs(
-            area=area, days=days,
+            area=area, period=period,
             today=period_counts(own, area, Period(today, today)),
             current=period_counts(own, area, period),
             previous=period_counts(own, area, previous),

@@ -51,17 +51,21 @@ class SnapshotCache:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._lock = threading.Lock()
-        self._values: dict[tuple[str, int, int, int], WallSnapshot] = {}
+        self._values: dict[tuple[str, int, int, Period], WallSnapshot] = {}
 
-    def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS) -> WallSnapshot:
+    def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS,
+            period: Period | None = None) -> WallSnapshot:
+        """The snapshot, its period figures over ``period`` (default: the last ``period_days`` days)."""
         now = now or datetime.now(UTC)
         minute = int(now.timestamp() // 60)
         built, version = aggregates.read_built_version(self.rt.redis, county)
         if not built:
             ensure_aggregates(self.rt, county)
             built, version = aggregates.read_built_version(self.rt.redis, county)
-        key = (county, version, minute, period_days)
-        base_key = (county, version, minute, WINDOW_DAYS)
+        period = period or Period.trailing(local_date(now), period_days)
+        window = Period.trailing(local_date(now), WINDOW_DAYS)
+        key = (county, version, minute, period)
+        base_key = (county, version, minute, window)
         with self._lock:
             if key in self._values:
                 return self._values[key]
@@ -73,11 +77,11 @@ class SnapshotCache:
                 snapshot = self.compute(county, now)
                 aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute),
                                           ttl_seconds=SHARED_TTL_SECONDS)
-        if period_days != WINDOW_DAYS:
-            period = Period.trailing(local_date(now), period_days)
+        if period != window:
             counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],
                                                  PERIOD_FIELDS)
-            figures = replace(snapshot.figures, period=period_counts(counters, county, period), period_days=period_days)
+            figures = replace(snapshot.figures, period=period_counts(counters, county, period),
+                              period_days=len(period.days()))
             snapshot = replace(snapshot, figures=figures)
         with self._lock:
             self._values = {k: v for k, v in self._values.items() if k[1:3] == key[1:3]}

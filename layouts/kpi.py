@@ -37,15 +37,16 @@ def change_line(name: str, lang: str) -> html.Div:
     ])
 
 
-def kpi_tile(name: str, value: str, lang: str, *, days: int = 30) -> html.Div:
-    children: list[object] = [html.Div(label(name, lang).format(days=days), className="kpi-label"),
+def kpi_tile(name: str, value: str, lang: str, *, words: dict[str, str]) -> html.Div:
+    """``words`` name the screen's period (``ScreenPeriod.words``) in its labels and definitions."""
+    children: list[object] = [html.Div(label(name, lang).format(**words), className="kpi-label"),
                               html.Div(value, id=ids.kpi(name), className="kpi-value")]
     if name in WITH_CHANGE:
         children.append(change_line(name, lang))
-    return html.Div(className=f"kpi kpi-{name}", title=definition(name, lang).format(days=days), tabIndex="0",
+    return html.Div(className=f"kpi kpi-{name}", title=definition(name, lang).format(**words), tabIndex="0",
                     children=children)
 
 
-def kpi_row(values: dict[str, str], lang: str, *, days: int = 30) -> html.Div:
+def kpi_row(values: dict[str, str], lang: str, *, words: dict[str, str]) -> html.Div:
     return html.Div(id=ids.KPIS, className="kpi-row",
-                    children=[kpi_tile(n, values.get(n, "—"), lang, days=days) for n in KPI_NAMES])
+                    children=[kpi_tile(n, values.get(n, "—"), lang, words=words) for n in KPI_NAMES])

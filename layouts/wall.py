@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.wall_panels import ScreenPeriod
 from layouts import ids
 from layouts.kpi import kpi_row
 from layouts.labels import label
@@ -37,10 +38,11 @@ def navigable(pathname: str, search: str, page: list[object]) -> list[object]:
             html.Div(page, id=SCREEN, style={"display": "contents"})]
 
 
-def live_anchor(*, county: str, area: str, days: int, build: str, stale_ms: int, lang: str, tour: bool = True) -> html.Div:
+def live_anchor(*, county: str, area: str, period: ScreenPeriod, build: str, stale_ms: int, lang: str,
+                tour: bool = True) -> html.Div:
     """Where ``live.js`` reads what to follow; the badge texts travel with it."""
     return html.Div(id=ids.LIVE, hidden=True, **{
-        "data-county": county, "data-area": area, "data-days": str(days), "data-lang": lang, "data-build": build,
+        "data-county": county, "data-area": area, "data-period": period.key, "data-lang": lang, "data-build": build,
         "data-stale-ms": str(stale_ms), "data-tour": "on" if tour else "off",
         "data-live": label("live", lang), "data-reconnecting": label("reconnecting", lang),
         "data-stale": label("stale_since", lang), "data-polling": label("polling", lang),
@@ -49,23 +51,24 @@ def live_anchor(*, county: str, area: str, days: int, build: str, stale_ms: int,
 
 def wall(
     *, county: str, county_name: str, bounds: list[list[float]], lang: str, stale_ms: int, build: str,
-    days: int = 30, area: str | None = None, area_name: str | None = None, townships: int = 0, tour: bool = True,
+    period: ScreenPeriod = ScreenPeriod(), area: str | None = None, area_name: str | None = None, townships: int = 0, tour: bool = True,
     tile_url: str | None = None, tile_attribution: str = "",
 ) -> list[object]:
     title = f"{county_name} · {area_name}" if area_name else county_name
+    words = period.words(lang)
     return [
         html.Header(className="wall-header", children=[
             html.H1(f"{title} · {label('title', lang)}", id=ids.TITLE),
             html.Div(className="wall-status", children=[
-                html.Span(label("period.label", lang).format(days=days), className="wall-period"),
+                html.Span(label("period.label", lang).format(**words), className="wall-period"),
                 html.Span("…", id=ids.FRESHNESS, className="badge badge-wait"),
                 html.Span([label("updated", lang), " ", html.Span("—", id=ids.UPDATED)], className="updated"),
             ]),
         ]),
-        kpi_row({}, lang, days=days),
+        kpi_row({}, lang, words=words),
         html.Div(className=f"wall-body lang-{lang}", children=[
             html.Aside(className="wall-side wall-left", children=[
-                categories_panel(lang, days), sources_panel(lang, days), pyramid_panel(lang, days),
+                categories_panel(lang, words), sources_panel(lang, words), pyramid_panel(lang, words),
             ]),
             html.Div(className="wall-centre", children=[
                 html.Main(className="wall-map", children=[
@@ -77,7 +80,8 @@ def wall(
                 ]),
                 trend_panel(lang),
             ]),
-            html.Aside(className="wall-side wall-right", children=[league_panel(lang, days, townships), ticker_panel(lang)]),
+            html.Aside(className="wall-side wall-right", children=[league_panel(lang, words, townships), ticker_panel(lang)]),
         ]),
-        live_anchor(county=county, area=area or county, days=days, build=build, stale_ms=stale_ms, lang=lang, tour=tour),
+        live_anchor(county=county, area=area or county, period=period, build=build, stale_ms=stale_ms, lang=lang,
+                    tour=tour),
     ]

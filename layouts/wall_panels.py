@@ -1,7 +1,8 @@
 """The wall's side panels: breakdowns, tier pyramid, 30-day trend, township league, alert ticker.
 
 Each builder lays out elements with the ids that ``dashboard.wall_panels`` fills; values arrive
-with the live state, so these functions take only the structure (names, sizes, language).
+with the live state, so these functions take only the structure (names, sizes, language, and the
+words that name the period, ``ScreenPeriod.words``).
 """
 
 from __future__ import annotations
@@ -30,19 +31,19 @@ def bar_list(prefix: str, names: list[str], lang: str, word_prefix: str) -> list
     ]
 
 
-def categories_panel(lang: str, days: int) -> html.Section:
-    return panel(label("panel.categories", lang).format(days=days),
+def categories_panel(lang: str, words: dict[str, str]) -> html.Section:
+    return panel(label("panel.categories", lang).format(**words),
                  bar_list("cat", [c.value for c in Category], lang, "category"),
-                 tip=definition("panel.categories", lang).format(days=days), class_name="panel-categories")
+                 tip=definition("panel.categories", lang).format(**words), class_name="panel-categories")
 
 
-def sources_panel(lang: str, days: int) -> html.Section:
-    return panel(label("panel.sources", lang).format(days=days),
+def sources_panel(lang: str, words: dict[str, str]) -> html.Section:
+    return panel(label("panel.sources", lang).format(**words),
                  bar_list("src", [s.value for s in Source], lang, "source"),
-                 tip=definition("panel.sources", lang).format(days=days), class_name="panel-sources")
+                 tip=definition("panel.sources", lang).format(**words), class_name="panel-sources")
 
 
-def pyramid_panel(lang: str, days: int) -> html.Section:
+def pyramid_panel(lang: str, words: dict[str, str]) -> html.Section:
     """Village at the bottom, widest when 小事不出村 works."""
     rows = [
         html.Div(className=f"pyramid-row pyramid-{tier.value}", children=[
@@ -53,7 +54,7 @@ def pyramid_panel(lang: str, days: int) -> html.Section:
         ])
         for tier in (Tier.county, Tier.township, Tier.village)
     ]
-    return panel(label("panel.pyramid", lang), rows, tip=definition("panel.pyramid", lang).format(days=days),
+    return panel(label("panel.pyramid", lang), rows, tip=definition("panel.pyramid", lang).format(**words),
                  class_name="panel-pyramid")
 
 
@@ -71,7 +72,7 @@ def trend_panel(lang: str) -> html.Section:
     ], tip=definition("panel.trend", lang), class_name="panel-trend")
 
 
-def league_panel(lang: str, days: int, rows: int) -> html.Section:
+def league_panel(lang: str, words: dict[str, str], rows: int) -> html.Section:
     head = html.Div(className="league-row league-head", children=[
         html.Span(label("league.rank", lang), className="rank"), html.Span(label("league.name", lang), className="name"),
         html.Span(label("league.rate", lang), className="num"), html.Span(label("league.overdue", lang), className="num"),
@@ -88,8 +89,8 @@ def league_panel(lang: str, days: int, rows: int) -> html.Section:
         ])
         for i in range(rows)
     ]
-    return panel(label("panel.league", lang).format(days=days), [head, html.Div(body, className="league-body")],
-                 tip=definition("panel.league", lang).format(days=days), class_name="panel-league")
+    return panel(label("panel.league", lang).format(**words), [head, html.Div(body, className="league-body")],
+                 tip=definition("panel.league", lang).format(**words), class_name="panel-league")
 
 
 def ticker_panel(lang: str) -> html.Section:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
@@ -96,8 +96,8 @@ def _today() -> date:
     return local_date(datetime.now(UTC))
 
 
-def _wall_expected(driver: WebDriver, county: str) -> dict[str, str]:
-    month = _api(driver, county, Period.trailing(_today(), 30))
+def _wall_expected(driver: WebDriver, county: str, period_shown: Period) -> dict[str, str]:
+    month = _api(driver, county, period_shown)
     today = _api(driver, county, Period(_today(), _today()))
     period, now = month["period"], month["now"]
     out = {
@@ -157,8 +157,8 @@ def test_wall_and_tablet_show_the_figures_api_answers(demo_server: LiveServer) -
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/?tour=off")
-        wall_ids = list(_wall_expected(driver, county))
-        _settled(lambda: _texts(driver, wall_ids), lambda: _wall_expected(driver, county))
+        wall_ids = list(_wall_expected(driver, county, month))
+        _settled(lambda: _texts(driver, wall_ids), lambda: _wall_expected(driver, county, month))
 
         driver.get(demo_server.url + "/tablet")
         _settled(lambda: _tablet_shown(driver), lambda: _tablet_expected(_api(driver, county, month)))
@@ -178,5 +178,26 @@ def test_wall_and_tablet_show_the_figures_api_answers(demo_server: LiveServer) -
                     for name, block, kind in COMPARE for side in (0, 1)}
 
         _settled(compare_shown, compare_expected)
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("address", ["range=ytd", "span"])
+def test_a_wall_set_to_another_period_shows_its_figures(demo_server: LiveServer, address: str) -> None:
+    """``?range=ytd`` and ``?from=&to=`` on a wall: the period tiles, changes and pyramid follow it."""
+    today = _today()
+    period = (Period(today.replace(month=1, day=1), today) if address == "range=ytd"
+              else Period(today - timedelta(days=45), today - timedelta(days=6)))
+    query = address if address != "span" else f"from={period.first.isoformat()}&to={period.last.isoformat()}"
+    driver = chrome(1920, 1080, screen=False)
+    county = demo_server.runtime.cases.county_code
+    try:
+        signed_in(driver, demo_server, "leader")
+        driver.get(demo_server.url + f"/?tour=off&{query}")
+        wall_ids = list(_wall_expected(driver, county, period))
+        _settled(lambda: _texts(driver, wall_ids), lambda: _wall_expected(driver, county, period))
+        words = "今年以来" if address == "range=ytd" else f"{period.first.isoformat()}至{period.last.isoformat()}"
+        assert driver.find_element(By.CSS_SELECTOR, ".wall-period").text == f"统计周期：{words}"
+        assert driver.find_element(By.CSS_SELECTOR, ".kpi-received_period .kpi-label").text == f"{words}受理"
     finally:
         driver.quit()

@@ -2,13 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from callbacks.wall import screen_params
+from dashboard.periods import Period
+from dashboard.wall_panels import ScreenPeriod
+
+TODAY = date(2026, 11, 23)
 
 
 def test_screen_params_default_and_override() -> None:
-    assert screen_params("", "zh") == {"lang": "zh", "county": None, "township": None, "days": 30, "tour": True}
-    assert screen_params("?lang=en&county=220283&township=220283101&days=365&tour=off", "zh") == {
-        "lang": "en", "county": "220283", "township": "220283101", "days": 365, "tour": False}
-    assert screen_params("?lang=fr&days=-3&township=x';--", "zh") == {
-        "lang": "zh", "county": None, "township": None, "days": 30, "tour": True}
-    assert screen_params("?days=99999", "en")["days"] == 30
+    assert screen_params("", "zh", today=TODAY) == {"lang": "zh", "county": None, "township": None,
+                                                    "period": ScreenPeriod(), "tour": True}
+    assert screen_params("?lang=en&county=220283&township=220283101&days=365&tour=off", "zh", today=TODAY) == {
+        "lang": "en", "county": "220283", "township": "220283101", "period": ScreenPeriod(days=365), "tour": False}
+    assert screen_params("?lang=fr&days=-3&township=x';--", "zh", today=TODAY) == {
+        "lang": "zh", "county": None, "township": None, "period": ScreenPeriod(), "tour": True}
+    assert screen_params("?days=99999", "en", today=TODAY)["period"] == ScreenPeriod()
+
+
+def _period(search: str) -> Period:
+    period: ScreenPeriod = screen_params(search, "zh", today=TODAY)["period"]
+    return period.period(TODAY)
+
+
+def test_wall_period_takes_the_tablets_ranges_and_a_span() -> None:
+    assert _period("?range=today") == Period(TODAY, TODAY)
+    assert _period("?range=7d") == Period(date(2026, 11, 17), TODAY)
+    assert _period("?range=30d") == Period.trailing(TODAY, 30)
+    assert _period("?range=ytd") == Period(date(2026, 1, 1), TODAY)
+    assert _period("?from=2025-01-01&to=2025-12-31") == Period(date(2025, 1, 1), date(2025, 12, 31))
+    assert _period("?from=2025-01-01&to=2025-12-31&range=7d&days=90") == Period(date(2025, 1, 1), date(2025, 12, 31)), \
+        "a span wins over a range, a range over days"
+    assert _period("?range=7d&days=90") == Period(date(2026, 11, 17), TODAY)
+
+
+def test_wall_period_refuses_what_is_not_a_period() -> None:
+    for search in ("?range=forever", "?from=2025-12-31&to=2025-01-01", "?from=2026-11-01&to=2026-12-31",
+                   "?from=2020-01-01&to=2026-11-01", "?from=2025-01-01", "?from=2025-13-01&to=2025-13-02"):
+        assert _period(search) == Period.trailing(TODAY, 30), search
+
+
+def test_screen_period_key_round_trips() -> None:
+    for period in (ScreenPeriod(), ScreenPeriod(days=7), ScreenPeriod(ytd=True),
+                   ScreenPeriod(span=(date(2025, 1, 1), date(2025, 12, 31)))):
+        assert ScreenPeriod.from_key(period.key) == period
+    assert ScreenPeriod(span=(date(2025, 1, 1), date(2025, 12, 31))).words("zh")["period"] == "2025-01-01至2025-12-31"
+    assert ScreenPeriod(ytd=True).words("en") == {"period": "year to date", "period_long": "year to date"}
+    assert ScreenPeriod(days=1).words("zh")["period"] == "今日"
+    assert ScreenPeriod().words("zh") == {"period": "近30日", "period_long": "近30日"}

@@ -11,7 +11,7 @@ from dashboard.live_api import with_freshness
 from dashboard.live_hub import LiveHub, ScreenKey
 from dashboard.live_state import State
 
-KEY: ScreenKey = ("220283", "220283", 30, "zh")
+KEY: ScreenKey = ("220283", "220283", "30d", "zh")
 GOOD = datetime(2026, 11, 22, 2, 0, 5, tzinfo=UTC)
 """10:00:05 in Asia/Shanghai."""
 

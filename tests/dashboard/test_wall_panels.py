@@ -47,7 +47,7 @@ def test_league_is_best_first_and_tour_visits_the_worst() -> None:
 
 def _inputs(**overrides: object) -> PanelInputs:
     base = PanelInputs(
-        area="990101", days=30, today=PeriodCounts(received=3, closed=1),
+        area="990101", period=Period.trailing(NOW.date(), 30), today=PeriodCounts(received=3, closed=1),
         current=PeriodCounts(received=200, closed=190, closed_village=150, closed_township=30, closed_county=10,
                              followed_up=100, satisfied=95),
         previous=PeriodCounts(received=100, closed=99, followed_up=10, satisfied=10),
@@ -97,18 +97,26 @@ def test_every_cell_has_an_element_on_the_wall() -> None:
     assert cells <= ids(layout), sorted(cells - ids(layout))
 
 
+MONTH = Period.trailing(local_date(NOW), 30)
+
+
 def _sql_period(session, county: str, period: Period, area: tuple[str, str] | None = None) -> PeriodCounts:
     return figure_queries.period_counts(session, county_code=county, start=period.start, end=period.end, area=area)
 
 
+SPANS = {"30 days": MONTH, "a span": Period(local_date(NOW) - timedelta(days=40), local_date(NOW) - timedelta(days=3))}
+"""The snapshot's own 30-day window, and a span the league must sum itself (``?from=&to=`` on a wall)."""
+
+
 @pytest.mark.parametrize("scope", ["county", "township"])
-def test_every_panel_figure_equals_sql(runtime: Runtime, county: str, scope: str) -> None:
+@pytest.mark.parametrize("span", list(SPANS))
+def test_every_panel_figure_equals_sql(runtime: Runtime, county: str, scope: str, span: str) -> None:
     _history(runtime)
     area = county if scope == "county" else "990101001"
     area_filter = None if scope == "county" else ("township", area)
-    snapshot = SnapshotCache(runtime).get(county, NOW)
-    inputs = PanelService(runtime).get(snapshot, area=area, days=30, now=NOW)
-    month = Period.trailing(local_date(NOW), 30)
+    month = SPANS[span]
+    snapshot = SnapshotCache(runtime).get(county, NOW, period=month)
+    inputs = PanelService(runtime).get(snapshot, area=area, period=month, now=NOW)
     with runtime.sessions() as session:
         assert inputs.current == _sql_period(session, county, month, area_filter)
         assert inputs.previous == _sql_period(session, county, previous_period(month), area_filter)
@@ -147,13 +155,13 @@ def test_every_panel_figure_equals_sql(runtime: Runtime, county: str, scope: str
 def test_unknown_township_is_refused(runtime: Runtime, county: str) -> None:
     snapshot = SnapshotCache(runtime).get(county, NOW)
     with pytest.raises(LookupError):
-        PanelService(runtime).get(snapshot, area="123", days=30, now=NOW)
+        PanelService(runtime).get(snapshot, area="123", period=MONTH, now=NOW)
 
 
 def test_ticker_never_carries_the_case_text(runtime: Runtime, county: str) -> None:
     planted = "张三丰 13812345678 吉林省舒兰市某街1号"
     runtime.cases.submit(draft(1, NOW - timedelta(hours=2), people_involved=40, description=planted), actor="窗口", now=NOW)
     snapshot = SnapshotCache(runtime).get(county, NOW)
-    cells = panel_cells(PanelService(runtime).get(snapshot, area=county, days=30, now=NOW), "zh")
+    cells = panel_cells(PanelService(runtime).get(snapshot, area=county, period=MONTH, now=NOW), "zh")
     assert cells["ticker-0-level"]["children"] == "红色"
     assert "张三丰" not in str(cells) and "138123" not in str(cells), "descriptions stay off the wall"
