@@ -112,6 +112,8 @@ LABELS: dict[str, dict[str, str]] = {
     "tablet.compare": {"zh": "乡镇对比", "en": "Compare townships"},
     "tablet.compare_go": {"zh": "对比", "en": "Compare"},
     "tablet.compare_pick": {"zh": "选择乡镇", "en": "Pick a township"},
+    "tablet.definitions": {"zh": "指标口径", "en": "Definitions"},
+    "tablet.definition_line": {"zh": "{name}：{text}", "en": "{name}: {text}"},
     "tablet.difference": {"zh": "差值", "en": "Difference"},
     "tablet.back": {"zh": "返回", "en": "Back"},
     "tablet.not_found": {"zh": "找不到该区域，已返回全县。", "en": "Area not found; showing the county."},

@@ -2,7 +2,8 @@
 the newest cases (no personal data), and a side-by-side comparison of two townships.
 
 Every state lives in the URL (``/tablet?area=…&range=…``), so a view can be forwarded as a link.
-Touch targets are at least 44 px (assets/tablet.css). Definitions open on tap (details/summary).
+Touch targets are at least 44 px (assets/tablet.css). Definitions open on tap (details/summary):
+touch screens never show a ``title``. Rates carry their numerator and denominator (``1,705 ÷ 1,990``).
 """
 
 from __future__ import annotations
@@ -46,10 +47,29 @@ def _change(value: float | None, unit: str) -> html.Span:
     return html.Span(**change_cell(value, unit))
 
 
+RATIOS = {"closure_rate": ("closed", "received"), "on_time_rate": ("closed_on_time", "closed"),
+          "satisfaction_rate": ("satisfied", "followed_up")}
+"""Each rate's numerator and denominator among the period counts."""
+
+
+def ratio(counts: PeriodCounts, name: str) -> str:
+    """``numerator ÷ denominator`` of a rate, so a leader sees what the percentage is of."""
+    top, bottom = RATIOS[name]
+    return f"{_num(getattr(counts, top))} ÷ {_num(getattr(counts, bottom))}"
+
+
+def tap_definition(text: str, body: list[str]) -> html.Details:
+    """A label that opens its definition on tap."""
+    return html.Details([html.Summary(text), html.Div([html.P(p) for p in body], className="fig-definition")],
+                        className="tap-definition")
+
+
 def figure_tile(name: str, value: str, lang: str, *, changes: tuple[html.Span, html.Span] | None = None,
-                tone: str = "") -> html.Details:
+                tone: str = "", denominator: str | None = None) -> html.Details:
     """A figure; tapping it opens its definition and denominator."""
     summary = [html.Div(label(f"fig.{name}", lang), className="fig-label"), html.Div(value, className=f"fig-value {tone}")]
+    if denominator:
+        summary.append(html.Div(denominator, className="fig-ratio"))
     if changes:
         summary.append(html.Div([html.Span(label("chg.mom", lang)), changes[0], html.Span(label("chg.yoy", lang)), changes[1]],
                                 className="fig-change"))
@@ -74,9 +94,12 @@ def figure_tiles(figures: AreaFigures, lang: str) -> html.Div:
     return html.Div(className="fig-grid", children=[
         figure_tile("received", _num(now.received), lang, changes=count_change("received")),
         figure_tile("closed", _num(now.closed), lang, changes=count_change("closed")),
-        figure_tile("closure_rate", _rate(now.closure_rate), lang, changes=rate_change("closure_rate"), tone="good"),
-        figure_tile("on_time_rate", _rate(now.on_time_rate), lang, changes=rate_change("on_time_rate")),
-        figure_tile("satisfaction_rate", _rate(now.satisfaction_rate), lang, changes=rate_change("satisfaction_rate")),
+        figure_tile("closure_rate", _rate(now.closure_rate), lang, changes=rate_change("closure_rate"), tone="good",
+                    denominator=ratio(now, "closure_rate")),
+        figure_tile("on_time_rate", _rate(now.on_time_rate), lang, changes=rate_change("on_time_rate"),
+                    denominator=ratio(now, "on_time_rate")),
+        figure_tile("satisfaction_rate", _rate(now.satisfaction_rate), lang, changes=rate_change("satisfaction_rate"),
+                    denominator=ratio(now, "satisfaction_rate")),
         figure_tile("open", _num(figures.now.open), lang),
         figure_tile("overdue", _num(figures.now.overdue), lang, tone="warn" if figures.now.overdue else ""),
         figure_tile("red", _num(figures.now.red), lang, tone="bad" if figures.now.red else ""),
@@ -88,7 +111,8 @@ def tier_tile(counts: PeriodCounts, lang: str) -> html.Details:
     shares = counts.tier_shares()
     rows = [html.Div(className="tier-line", children=[
         html.Span(label(f"tier.{tier}", lang)), html.Span(className="bar-track", children=html.Span(
-            className="bar-fill", style={"width": f"{shares[tier] or 0:.1f}%"})), html.Span(_rate(shares[tier]))])
+            className="bar-fill", style={"width": f"{shares[tier] or 0:.1f}%"})), html.Span(_rate(shares[tier])),
+        html.Span(_num(getattr(counts, f"closed_{tier}")), className="tier-n")])
         for tier in ("village", "township", "county")]
     return html.Details([html.Summary([html.Div(label("fig.tier", lang), className="fig-label"), *rows]),
                          html.Div(html.P(definition("fig.tier", lang)), className="fig-definition")],
@@ -126,7 +150,8 @@ def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], l
             html.I(className=f"dot dot-{row.alert.value if row.alert else 'none'}"),
             html.Span(row.name, className="child-name"),
             html.Span([html.Small(label("fig.received", lang)), _num(row.counts.received)], className="child-num"),
-            html.Span([html.Small(label("fig.closure_rate", lang)), _rate(row.counts.closure_rate)], className="child-num"),
+            html.Span([html.Small(label("fig.closure_rate", lang)), _rate(row.counts.closure_rate),
+                       html.Small(ratio(row.counts, "closure_rate"), className="child-ratio")], className="child-num"),
             html.Span([html.Small(label("fig.open", lang)), _num(row.open)], className="child-num"),
             html.Span([html.Small(label("fig.overdue", lang)), _num(row.overdue)],
                       className="child-num" + (" num-warn" if row.overdue else "")),
@@ -134,8 +159,20 @@ def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], l
         ])
         for row in rows
     ]
-    return html.Section([html.H2(label(f"tablet.children.{level}", lang)), html.Div(lines, className="child-list")],
-                        className="card")
+    names = ("received", "closure_rate", "open", "overdue", "red")
+    legend = tap_definition(label("tablet.definitions", lang), [
+        label("tablet.definition_line", lang).format(name=label(f"fig.{n}", lang), text=definition(f"fig.{n}", lang))
+        for n in names])
+    return html.Section([html.Div([html.H2(label(f"tablet.children.{level}", lang)), legend], className="card-head"),
+                         html.Div(lines, className="child-list")], className="card", id="tablet-children")
+
+
+def _level_cell(level: str, reasons: str, lang: str) -> html.Details | html.Span:
+    """The alert level; tapping it shows why (a ``title`` never shows on a touch screen)."""
+    chip = html.Span(label(f"level.{level}", lang), className=f"chip chip-{level}")
+    if not reasons:
+        return chip
+    return html.Details([html.Summary(chip), html.Div(reasons, className="case-reasons")], className="tap-reasons")
 
 
 def case_table(total: int, lines: list[CaseLine], lang: str) -> html.Section:
@@ -150,8 +187,7 @@ def case_table(total: int, lines: list[CaseLine], lang: str) -> html.Section:
             html.Td(label(f"category.{line.category}", lang)),
             html.Td(label(f"source.{line.source}", lang)),
             html.Td(label(f"status.{line.status}", lang)),
-            html.Td(html.Span(label(f"level.{level}", lang) if line.alert_level else "—",
-                              className=f"chip chip-{level}", title=reasons or None)),
+            html.Td(_level_cell(level, reasons, lang) if line.alert_level else "—"),
             html.Td(line.grid_code[-6:]),
         ]))
     caption = label("tablet.cases", lang).format(total=f"{total:,}", shown=len(lines))
@@ -220,8 +256,10 @@ def compare_body(a: TabletView, b: TabletView, params: dict[str, str], lang: str
         text = _rate if kind == "rate" else (lambda v: "—" if v is None else f"{int(v):,}")
         diff = None if va is None or vb is None else va - vb
         diff_text = "—" if diff is None else (f"{diff:+.2f}pt" if kind == "rate" else f"{int(diff):+,}")
-        rows.append(html.Tr([html.Th(html.Span(label(f"fig.{name}", lang), title=definition(f"fig.{name}", lang))),
-                             html.Td(text(va)), html.Td(text(vb)), html.Td(diff_text)]))
+        cells = [html.Td(text(v)) if kind != "rate" else html.Td([text(v), html.Div(ratio(f.current, name), className="fig-ratio")])
+                 for v, f in ((va, a.figures), (vb, b.figures))]
+        rows.append(html.Tr([html.Th(tap_definition(label(f"fig.{name}", lang), [definition(f"fig.{name}", lang)])),
+                             *cells, html.Td(diff_text)]))
     return [
         breadcrumb(a.path[:1], params),
         range_bar(params, a.period, lang),

@@ -121,6 +121,13 @@ def _wall_expected(driver: WebDriver, county: str, period_shown: Period) -> dict
 TILES = {"received": ("received", "count"), "closed": ("closed", "count"), "closure_rate": ("closure_rate", "rate"),
          "on_time_rate": ("on_time_rate", "rate"), "satisfaction_rate": ("satisfaction_rate", "rate")}
 NOW_TILES = ("open", "overdue", "red")
+RATIOS = {"closure_rate": ("closed", "received"), "on_time_rate": ("closed_on_time", "closed"),
+          "satisfaction_rate": ("satisfied", "followed_up")}
+
+
+def _ratio(period: dict[str, object], rate: str) -> str:
+    top, bottom = RATIOS[rate]
+    return f"{_count(period[top])} ÷ {_count(period[bottom])}"
 
 
 def _tablet_expected(figures: Figures) -> dict[str, str]:
@@ -129,8 +136,11 @@ def _tablet_expected(figures: Figures) -> dict[str, str]:
     for tile, (field, kind) in TILES.items():
         out[tile] = (_count if kind == "count" else _rate)(period[field])  # type: ignore[index]
         out[f"{tile}-mom"], out[f"{tile}-yoy"] = _changes(figures, field, kind)
+        if tile in RATIOS:
+            out[f"{tile}-ratio"] = _ratio(period, tile)  # type: ignore[arg-type]
     out.update({tile: _count(now[tile]) for tile in NOW_TILES})  # type: ignore[index]
     out.update({f"tier-{t}": _rate(period["resolved_at_tier"][t]) for t in TIERS})  # type: ignore[index]
+    out.update({f"tier-{t}-n": _count(period[f"closed_{t}"]) for t in TIERS})  # type: ignore[index]
     return out
 
 
@@ -139,9 +149,13 @@ def _tablet_shown(driver: WebDriver) -> dict[str, str]:
     for tile in TILES:
         out[tile] = driver.find_element(By.CSS_SELECTOR, f"#fig-{tile} .fig-value").text
         out[f"{tile}-mom"], out[f"{tile}-yoy"] = (e.text for e in driver.find_elements(By.CSS_SELECTOR, f"#fig-{tile} .fig-change .chg"))
+        if tile in RATIOS:
+            out[f"{tile}-ratio"] = driver.find_element(By.CSS_SELECTOR, f"#fig-{tile} .fig-ratio").text
     out.update({tile: driver.find_element(By.CSS_SELECTOR, f"#fig-{tile} .fig-value").text for tile in NOW_TILES})
     lines = driver.find_elements(By.CSS_SELECTOR, "#fig-tier .tier-line")
-    out.update({f"tier-{t}": line.find_elements(By.TAG_NAME, "span")[-1].text for t, line in zip(TIERS, lines, strict=True)})
+    for tier, line in zip(TIERS, lines, strict=True):
+        out[f"tier-{tier}"] = line.find_element(By.CSS_SELECTOR, ":scope > span:nth-child(3)").text
+        out[f"tier-{tier}-n"] = line.find_element(By.CSS_SELECTOR, ".tier-n").text
     return out
 
 
@@ -169,12 +183,13 @@ def test_wall_and_tablet_show_the_figures_api_answers(demo_server: LiveServer) -
 
         def compare_shown() -> dict[str, str]:
             rows = driver.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr")
-            return {f"{name}-{side}": row.find_elements(By.TAG_NAME, "td")[side].text
+            return {f"{name}-{side}": row.find_elements(By.TAG_NAME, "td")[side].text.replace("\n", " | ")
                     for (name, _, _), row in zip(COMPARE, rows, strict=True) for side in (0, 1)}
 
         def compare_expected() -> dict[str, str]:
             answers = [_api(driver, code, month) for code in (first, second)]
-            return {f"{name}-{side}": (_count if kind == "count" else _rate)(answers[side][block][name])  # type: ignore[index]
+            return {f"{name}-{side}": (_count(answers[side][block][name]) if kind == "count"  # type: ignore[index]
+                                       else f"{_rate(answers[side][block][name])} | {_ratio(answers[side][block], name)}")  # type: ignore[index,arg-type]
                     for name, block, kind in COMPARE for side in (0, 1)}
 
         _settled(compare_shown, compare_expected)

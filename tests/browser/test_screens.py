@@ -128,6 +128,35 @@ def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
         driver.quit()
 
 
+def test_tablet_opens_definitions_and_reasons_by_tap(demo_server: LiveServer) -> None:
+    """A touch screen never shows a ``title``: the comparison's figure names, the child areas'
+    columns and a case's alert level open what they mean when tapped."""
+    case_id = _red_case(demo_server)
+    driver = chrome(1024, 768, screen=False)
+    try:
+        signed_in(driver, demo_server, "leader")
+        driver.get(demo_server.url + "/tablet")
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-children .tap-definition"))
+        legend = driver.find_element(By.CSS_SELECTOR, "#tablet-children .tap-definition")
+        assert not legend.find_element(By.CSS_SELECTOR, ".fig-definition").is_displayed()
+        legend.find_element(By.TAG_NAME, "summary").click()
+        assert "÷" in legend.find_element(By.CSS_SELECTOR, ".fig-definition").text
+        first = driver.find_element(By.CSS_SELECTOR, "#tablet-cases tbody tr")
+        assert first.find_element(By.TAG_NAME, "td").text == f"#{case_id}", "the newest case leads the list"
+        first.find_element(By.CSS_SELECTOR, ".tap-reasons summary").click()
+        assert "涉及30人以上" in first.find_element(By.CSS_SELECTOR, ".case-reasons").text
+
+        driver.get(demo_server.url + "/tablet?compare=220283001,220283002")
+        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody th summary"))
+        heads = driver.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody th .tap-definition")
+        heads[2].find_element(By.TAG_NAME, "summary").click()
+        assert "÷" in heads[2].find_element(By.CSS_SELECTOR, ".fig-definition").text, "the closure rate says what it divides"
+        assert not driver.find_elements(By.CSS_SELECTOR, "#tablet-body [title]"), "nothing relies on a hover title"
+        _no_errors(driver)
+    finally:
+        driver.quit()
+
+
 def test_duty_console_acknowledges_assigns_flashes_and_sounds(demo_server: LiveServer) -> None:
     driver = chrome(1440, 900, screen=False)
     try:
