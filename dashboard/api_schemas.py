@@ -82,8 +82,9 @@ class EventIn(BaseModel):
     note: Annotated[str, Field(max_length=2000), Storable] = ""
     outcome: Annotated[str, Field(max_length=2000), Storable] | None = None
     satisfaction: Satisfaction | None = None
-    center_id: int | None = None
-    department_id: int | None = None
+    center_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    """A centre of the county (``GET /api/geo/centers.geojson``); with ``department_id``, one of its departments."""
+    department_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
 class ReasonOut(BaseModel):

@@ -30,7 +30,7 @@ from dashboard.runtime import Runtime
 from dashboard.tokens import token_hash
 from dashboard.vocabulary import Action, AlertLevel, Source
 from data_access import api_clients, areas, audit, cases
-from data_access.models import ApiClient, Case, CaseEvent
+from data_access.models import ApiClient, Case, CaseEvent, Center, Department
 from geo.assign import GridLocator
 from layouts.labels import REASONS
 
@@ -159,6 +159,20 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             beyond_county_petition=body.beyond_county_petition, repeat_petition=body.repeat_petition,
         )
 
+    def check_place(center_id: int | None, department_id: int | None) -> None:
+        """A centre or department an event names must be this county's: an unknown id would fail
+        the database's foreign key (a 500), another county's would send the case out of the county."""
+        if center_id is None and department_id is None:
+            return
+        county = rt.cases.county_code
+        with rt.sessions() as session:
+            center = session.get(Center, center_id) if center_id is not None else None
+            if center_id is not None and (center is None or center.county_code != county):
+                raise ApiError(422, "invalid", "center_id", f"no centre {center_id} in county {county}")
+            department = session.get(Department, department_id) if department_id is not None else None
+            if department_id is not None and (department is None or department.center.county_code != county):
+                raise ApiError(422, "invalid", "department_id", f"no department {department_id} in county {county}")
+
     @router.post("/cases", status_code=201, response_model=CaseOut)
     def post_case(body: CaseIn, who: ApiClient = Depends(client)) -> JSONResponse:
         """Record a case. A repeat of the same external_ref returns the first case (200) and counts nothing twice."""
@@ -192,6 +206,7 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             audit.record(session, actor=who.name, role=Role.api_client.value, action=body.action.value,
                          target=f"case:{case_id}", detail=detail, ip=ip, at=event.at)
 
+        check_place(body.center_id, body.department_id)
         try:
             rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note,
                          also=audited if body.action in AUDITED_ACTIONS else None,

@@ -367,6 +367,8 @@ async def read_fields(request: Request) -> dict[str, str]:
             fields = _flatten_json(json.loads(text) if text.strip() else {})
         except json.JSONDecodeError:
             raise Open311Error(400, "the body is not valid JSON") from None
+        except RecursionError:  # a few thousand nested brackets exhaust the parser's stack
+            raise Open311Error(400, "the JSON body is nested too deeply") from None
     elif content_type in ("application/x-www-form-urlencoded", ""):
         try:
             fields = dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))

@@ -34,7 +34,7 @@ from dashboard.auth import (
     start_session,
 )
 from dashboard.outage import DATABASE_AWAY, unavailable
-from dashboard.runtime import Runtime
+from dashboard.runtime import NoCountyError, Runtime
 from dashboard.tokens import token_hash
 from data_access import api_clients, audit, sessions_store, users
 from data_access.models import ApiClient
@@ -51,6 +51,14 @@ LOGIN_CSRF_COOKIE = "mc_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SCREEN_PATHS = frozenset({"/", "/screen"})
 CALLBACK_PATH = "/_dash-update-component"
+MAX_CALLBACK_BYTES = 1024 * 1024
+"""A callback request carries a few component values; the gate reads the body, so it bounds it."""
+COUNTY_DEFAULTED = ("/api/live/", "/api/geo/")
+"""Routes that serve the server's default county when none is named: a screen's own is named for it."""
+ADDRESS_PROPERTIES = frozenset({"search", "href"})
+ADDRESS_IDS = frozenset({"page-address"})
+"""Callback values that are a page's address (``layouts.wall.ADDRESS``: the wall's page is built
+from it), whose ``county=`` decides what a screen is served."""
 DISPLAY_MAX_AGE = 400 * 86400
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
 
@@ -157,6 +165,77 @@ def forbidden_page(message: str, status: int = 403) -> HTMLResponse:
             f'<link rel="stylesheet" href="/login.css"><main class="login"><h1>{status}</h1><p>{message}</p>'
             '<p><a href="/login">登录 · Sign in</a></p></main></html>')
     return HTMLResponse(body, status_code=status)
+
+
+def counties_named(query: str) -> list[str]:
+    """Every ``county`` value of a query string (a repeated key is read first by one parser, last by another)."""
+    return [value for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True) if key == "county"]
+
+
+def bind_query(query: str, county: str) -> str | None:
+    """``query`` (without its ``?``) naming ``county``; ``None`` when it names another county."""
+    named = counties_named(query)
+    if any(name != county for name in named):
+        return None
+    return query if named else "&".join(p for p in (query, "county=" + quote(county, safe="")) if p)
+
+
+def bind_address(address: str, county: str) -> str | None:
+    """A path or URL whose query names ``county``; ``None`` when it names another. A fragment is
+    dropped: no page is built from it, and a page that splits at ``?`` only would read it as part
+    of the county."""
+    path, _, query = address.partition("#")[0].partition("?")
+    bound = bind_query(query, county)
+    return None if bound is None else f"{path}?{bound}"
+
+
+def _callback_values(items: object) -> Iterable[dict[str, object]]:
+    """The ``{id, property, value}`` entries of a callback's inputs or state (pattern-matching ones nest in lists)."""
+    if isinstance(items, dict):
+        yield items
+    elif isinstance(items, list):
+        for item in items:
+            yield from _callback_values(item)
+
+
+def bind_callback(request: dict[str, object], county: str) -> bool | None:
+    """Make every address a screen's callback request carries name the screen's county, so a page
+    built from it can only be that county's: whether anything changed, or ``None`` (refuse) when
+    any value names another county.
+
+    The wall's page callback reads ``county`` from the address and falls back to the server's
+    default county without one; the binding is made here, for every callback, so no screen
+    callback has to remember it."""
+    changed = False
+    for item in (*_callback_values(request.get("inputs")), *_callback_values(request.get("state"))):
+        value, prop = item.get("value"), item.get("property")
+        if prop in ADDRESS_PROPERTIES and (value is None or isinstance(value, str)):
+            text = value or ""
+            bound = bind_query(text.lstrip("?"), county) if prop == "search" else bind_address(text, county)
+            bound = None if bound is None else ("?" + bound if prop == "search" else bound)
+        elif isinstance(item.get("id"), str) and item["id"] in ADDRESS_IDS and (value is None or isinstance(value, str)):
+            bound = bind_address(value or "/", county)
+        else:
+            if any(name != county for text in _strings(value) for name in counties_named(text.partition("?")[2])):
+                return None
+            continue
+        if bound is None:
+            return None
+        changed = changed or bound != value
+        item["value"] = bound
+    return changed
+
+
+def _strings(value: object) -> Iterable[str]:
+    """Strings anywhere in a callback value (a county may hide in any text that holds an address)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
 
 
 class RateLimiter:
@@ -266,12 +345,22 @@ class AccessMiddleware:
                 return
             await verdict.response(scope, receive, send_with_headers)
             return
+        bound = screen_county(verdict.principal)
+        if bound is not None and incoming.path.startswith(COUNTY_DEFAULTED):
+            query = bind_query(incoming.query_string, bound)
+            if query is not None:  # another county was refused in decide()
+                scope = {**scope, "query_string": query.encode("latin-1")}
         if incoming.path == CALLBACK_PATH and incoming.method == "POST" and verdict.principal is not None:
-            body, receive = await _buffered(receive)
-            refused = callback_refusal(body, verdict.principal)
-            if refused is not None:
-                await refused(scope, receive, send_with_headers)
+            body = await _read_body(receive, MAX_CALLBACK_BYTES)
+            gated = error_json(413, "too_large", f"callback requests are limited to {MAX_CALLBACK_BYTES} bytes") \
+                if body is None else gate_callback(body, verdict.principal)
+            if isinstance(gated, Response):
+                await gated(scope, receive, send_with_headers)
                 return
+            if gated is not body:
+                scope = {**scope, "headers": [*((k, v) for k, v in scope["headers"] if k != b"content-length"),
+                                              (b"content-length", str(len(gated)).encode())]}
+            receive = _replaying(gated, receive)
         scope.setdefault("state", {})["api_client"] = verdict.api_client
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
@@ -284,6 +373,8 @@ class AccessMiddleware:
         limited = self._rate_limited(req, verdict.principal)
         if limited is not None:
             return Verdict(response=limited)
+        if rule.identify and screen_county(verdict.principal) not in (None, self._default_county()):
+            verdict.principal = verdict.session = None  # it would be told the default county's counts
         if verdict.response is not None or rule.kind == "public":
             return verdict
         principal = verdict.principal
@@ -299,8 +390,8 @@ class AccessMiddleware:
             verdict.response = forbidden_page("无权访问此页面 · " + message) if rule.kind == "page" else \
                 error_json(403, "forbidden", message)
             return verdict
-        county = req.query.get("county")
-        if principal.role == Role.screen and county and county != principal.county:
+        named = counties_named(req.query_string)
+        if principal.role == Role.screen and any(county != principal.county for county in named):
             verdict.response = error_json(403, "forbidden", f"this screen is bound to county {principal.county}",
                                           "county") if rule.kind != "page" else \
                 forbidden_page(f"此屏幕只显示 {principal.county} · this screen shows county {principal.county} only")
@@ -310,6 +401,13 @@ class AccessMiddleware:
             if not same_token(given, verdict.session.csrf):
                 verdict.response = error_json(403, "csrf", "missing or wrong X-CSRFToken header", "X-CSRFToken")
         return verdict
+
+    def _default_county(self) -> str | None:
+        """The county a route serves when none is named."""
+        try:
+            return self.rt.county_code()
+        except (NoCountyError, *DATABASE_AWAY):
+            return None
 
     def _same_origin(self, req: Incoming) -> bool:
         origin = req.headers.get("origin")
@@ -411,16 +509,29 @@ class AccessMiddleware:
         return verdict
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
-    """Read a request body once and hand on a ``receive`` that replays it."""
-    chunks, more = [], True
+def screen_county(principal: Principal | None) -> str | None:
+    """The county a wall screen is bound to; ``None`` for everyone else."""
+    return principal.county if principal is not None and principal.role == Role.screen else None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """A request's body, read once; ``None`` when it grows past ``limit`` bytes."""
+    chunks, size, more = [], 0, True
     while more:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         more = message.get("more_body", False)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands on ``body`` once, then whatever the client sends next (a disconnect)."""
     replayed = False
 
     async def replay() -> Message:
@@ -430,16 +541,41 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
 
-    return body, replay
+    return replay
 
 
-def callback_refusal(body: bytes, principal: Principal) -> Response | None:
-    """403 when the callback's outputs belong to a screen this role may not use (``auth.CALLBACK_SCOPES``)."""
+def callback_shape(body: bytes) -> dict[str, object] | None:
+    """A callback request as Dash's renderer sends it: an object with an ``output`` string and
+    lists of ``inputs`` (and ``state``) whose entries are objects, or lists of them for
+    pattern-matching ids; ``None`` for anything else, which Dash would answer with a 500."""
     try:
-        output = json.loads(body).get("output", "")
-    except (ValueError, AttributeError):
+        request = json.loads(body)
+    except (ValueError, RecursionError):
         return None
-    allowed = callback_roles(output) if isinstance(output, str) else None
-    if allowed is None or principal.role in allowed:
+    if not isinstance(request, dict) or not isinstance(request.get("output"), str):
         return None
-    return error_json(403, "forbidden", f"the role {principal.role.value} may not run this callback", "output")
+    for key in ("inputs", "state"):
+        entries = request.get(key, [])
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) or (isinstance(e, list) and all(isinstance(i, dict) for i in e)) for e in entries):
+            return None
+    return request
+
+
+def gate_callback(body: bytes, principal: Principal) -> Response | bytes:
+    """The callback request to hand to Dash, or the refusal: a malformed request (400), outputs
+    that belong to a screen this role may not use (``auth.CALLBACK_SCOPES``) or, for a wall
+    screen, an address naming another county (403)."""
+    request = callback_shape(body)
+    if request is None:
+        return error_json(400, "malformed", "not a Dash callback request", "body")
+    allowed = callback_roles(str(request["output"]))
+    if allowed is not None and principal.role not in allowed:
+        return error_json(403, "forbidden", f"the role {principal.role.value} may not run this callback", "output")
+    county = screen_county(principal)
+    if county is None:
+        return body
+    changed = bind_callback(request, county)
+    if changed is None:
+        return error_json(403, "forbidden", f"this screen is bound to county {county}", "county")
+    return json.dumps(request, ensure_ascii=False).encode() if changed else body

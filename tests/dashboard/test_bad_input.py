@@ -10,12 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dashboard.auth import Role
 from dashboard.outage import MAX_BODY_BYTES
 from dashboard.runtime import Runtime
+from dashboard.security import MAX_CALLBACK_BYTES
 from dashboard.server import create_app
-from data_access import cases
+from data_access import areas, cases
 from data_access.models import Case
-from tests.dashboard.auth_support import new_source_token
+from tests.dashboard.auth_support import as_role, new_source_token
 from tests.factories import GRID_CODES
 
 HOSTILE = ["<script>alert(1)</script>", "'; DROP TABLE case; --", "Robert'); DROP TABLE case_event;--",
@@ -127,3 +129,61 @@ def test_nul_in_a_query_is_a_clear_error(api: TestClient, runtime: Runtime, coun
     response = api.get("/api/figures", params={"area": "99\x0001", "from": "2026-01-01", "to": "2026-01-02"})
     assert 400 <= response.status_code < 500
     _clear_error(response, response.status_code)
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [64, 5_000, 50_000])
+def test_deeply_nested_json_is_a_clear_error(api: TestClient, runtime: Runtime, county: str, depth: int) -> None:
+    """Nesting deep enough to exhaust a recursive parser is refused like any other bad body."""
+    case = api.post("/api/cases", content=b'{"external_ref": "deep", "location": ' + _nested(depth) + b"}",
+                    headers={"Content-Type": "application/json"})
+    assert 400 <= case.status_code < 500
+    _clear_error(case, case.status_code)
+    posted = api.post("/api/cases", json=_case("deep-1"))
+    event = api.post(f"/api/cases/{posted.json()['id']}/events", content=_nested(depth),
+                     headers={"Content-Type": "application/json"})
+    assert 400 <= event.status_code < 500
+    _clear_error(event, event.status_code)
+    open311 = api.post("/open311/v2/requests.json", headers={"Content-Type": "application/json"},
+                       content=b'{"service_code": "debt", "attribute": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b"}")
+    assert 400 <= open311.status_code < 500, open311.text
+    assert _count(runtime, county) == 1
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"output": 1, "inputs": []}', b'{"output": "a.b", "inputs": {}}',
+                                 b'{"output": "a.b", "inputs": [[[{"id": "x"}]]]}', _nested(5_000),
+                                 b'{"output": "wall-page.children", "inputs": ' + _nested(100) + b"}"])
+@pytest.mark.parametrize("role", [Role.screen, Role.duty_officer], ids=str)
+def test_a_malformed_callback_request_is_a_clear_error(runtime: Runtime, county: str, raw: bytes, role: Role) -> None:
+    """Dash answers a malformed callback request with a bare 500; the gate refuses it first."""
+    client = TestClient(create_app(runtime).server, raise_server_exceptions=False)
+    as_role(client, runtime, role, county=county)
+    response = client.post("/_dash-update-component", content=raw, headers={"Content-Type": "application/json"})
+    assert _clear_error(response, 400)["code"] == "malformed"
+
+
+def test_an_oversized_callback_request_is_refused(runtime: Runtime, county: str) -> None:
+    client = TestClient(create_app(runtime).server, raise_server_exceptions=False)
+    as_role(client, runtime, Role.screen, county=county)
+    response = client.post("/_dash-update-component", content=b'{"output": "' + b"x" * MAX_CALLBACK_BYTES + b'"}',
+                           headers={"Content-Type": "application/json"})
+    assert _clear_error(response, 413)["code"] == "too_large"
+
+
+@pytest.mark.parametrize(("extra", "field"), [({"center_id": 999_999}, "center_id"), ({"center_id": 0}, "center_id"),
+                                              ({"department_id": 999_999}, "department_id"),
+                                              ({"center_id": 2**40}, "center_id")])
+def test_an_event_naming_an_unknown_centre_or_department_is_refused(api: TestClient, runtime: Runtime, county: str,
+                                                                    extra: dict[str, int], field: str) -> None:
+    """Found by the long fuzz run: an unknown centre failed the foreign key with a 500."""
+    posted = api.post("/api/cases", json=_case("place-1")).json()
+    response = api.post(f"/api/cases/{posted['id']}/events", json={"action": "assign", "actor": "x", **extra})
+    assert _clear_error(response, 422)["field"] == field
+    assert api.get(f"/api/cases/{posted['id']}").json()["events"] == posted["events"]
+    with runtime.sessions() as session:
+        center = areas.centers(session, county)[0]
+    moved = api.post(f"/api/cases/{posted['id']}/events", json={"action": "assign", "actor": "x", "center_id": center.id})
+    assert moved.status_code == 201, moved.text
