@@ -1,8 +1,11 @@
 /* Hotspot tour for unattended walls: every cycle the map shows the whole area for a while, then
    visits the worst townships in turn (outlined, with a caption of their figures) and returns.
    The stops come from the live state (cell "_tour", worst first). Any touch, click, wheel or key
-   pauses the tour for two minutes, so a person at the wall keeps the view they chose. */
-(function () {
+   pauses the tour for two minutes, so a person at the wall keeps the view they chose. How long the
+   whole area and each stop are shown comes from the wall's URL (?tour_home=40&tour_stop=10,
+   seconds) through data attributes of #wall-live. window.mediationTour counts stops and returns
+   and reports the map's view, for tests and for anyone checking a wall from the console. */
+window.mediationTour = (function () {
   "use strict";
   var HOME_MS = 40000;
   var STOP_MS = 10000;
@@ -10,6 +13,15 @@
   var pausedUntil = 0;
   var home = null;
   var map = null;
+  var state = { stops: 0, returns: 0, homeView: null, view: view };
+
+  function view() {
+    if (!map) {
+      return null;
+    }
+    var c = map.getCenter();
+    return [c.lat, c.lng, map.getZoom()];
+  }
 
   function setProps(id, props) {
     if (window.dash_clientside && window.dash_clientside.set_props) {
@@ -31,9 +43,11 @@
     map = layer._map;
     if (!home) {
       home = map.getBounds();
+      state.homeView = view();
     }
     map.flyToBounds(layer.getBounds(), { padding: [40, 40], duration: 1.5 });
     setProps("wall-tour", { children: caption, hidden: false });
+    state.stops += 1;
     return true;
   }
 
@@ -42,6 +56,7 @@
     setProps("wall-tour", { children: "", hidden: true });
     if (map && home) {
       map.flyToBounds(home, { duration: 1.5 });
+      state.returns += 1;
     }
   }
 
@@ -78,6 +93,8 @@
     if (anchor.dataset.tour !== "on") {
       return;
     }
+    HOME_MS = Number(anchor.dataset.tourHomeMs) || HOME_MS;
+    STOP_MS = Number(anchor.dataset.tourStopMs) || STOP_MS;
     ["pointerdown", "wheel", "keydown", "touchstart"].forEach(function (kind) {
       window.addEventListener(kind, pause, { passive: true });
     });
@@ -85,4 +102,5 @@
   }
 
   start();
+  return state;
 })();

@@ -37,17 +37,27 @@ def screen_period(query: dict[str, list[str]], today: date) -> ScreenPeriod:
     return ScreenPeriod()
 
 
+TOUR_SECONDS = {"tour_home": 40, "tour_stop": 10}
+"""How long the hotspot tour shows the whole area, and each township, unless the URL says otherwise."""
+
+
+def _seconds(query: dict[str, list[str]], name: str) -> int:
+    raw = query.get(name, [""])[0]
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 3600 else TOUR_SECONDS[name]
+
+
 def screen_params(search: str | None, default_lang: str, *, today: date | None = None) -> dict[str, Any]:
     """URL parameters that configure a wall without clicks:
     ``?lang=en&county=220283&township=220283100&range=ytd&tour=off`` (or ``days=365``, or
-    ``from=2025-01-01&to=2025-12-31``)."""
+    ``from=2025-01-01&to=2025-12-31``; ``tour_home=40&tour_stop=10`` time the tour in seconds)."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
     township = query.get("township", [None])[0]
     return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
             "township": township if township and township.isdigit() else None,
             "period": screen_period(query, today or local_date(datetime.now(UTC))),
-            "tour": query.get("tour", ["on"])[0] != "off"}
+            "tour": query.get("tour", ["on"])[0] != "off",
+            "tour_seconds": (_seconds(query, "tour_home"), _seconds(query, "tour_stop"))}
 
 
 def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
@@ -59,7 +69,7 @@ def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
     return wall.wall(
         county=code, county_name=name, bounds=focus.bounds if focus else bounds, lang=params["lang"],
         period=params["period"], area=focus.code if focus else code, area_name=focus.name if focus else None,
-        townships=len(towns), tour=params["tour"] and focus is None,
+        townships=len(towns), tour=params["tour"] and focus is None, tour_seconds=params["tour_seconds"],
         stale_ms=int(stale_after(rt.settings.refresh_seconds).total_seconds() * 1000), build=build,
         tile_url=rt.settings.tile_url, tile_attribution=rt.settings.tile_attribution,
     )

@@ -39,9 +39,11 @@ def navigable(pathname: str, search: str, page: list[object]) -> list[object]:
 
 
 def live_anchor(*, county: str, area: str, period: ScreenPeriod, build: str, stale_ms: int, lang: str,
-                tour: bool = True) -> html.Div:
-    """Where ``live.js`` reads what to follow; the badge texts travel with it."""
+                tour: bool = True, tour_seconds: tuple[int, int] = (40, 10)) -> html.Div:
+    """Where ``live.js`` reads what to follow and ``tour.js`` how long to show the county and each
+    stop; the badge texts travel with it."""
     return html.Div(id=ids.LIVE, hidden=True, **{
+        "data-tour-home-ms": str(tour_seconds[0] * 1000), "data-tour-stop-ms": str(tour_seconds[1] * 1000),
         "data-county": county, "data-area": area, "data-period": period.key, "data-lang": lang, "data-build": build,
         "data-stale-ms": str(stale_ms), "data-tour": "on" if tour else "off",
         "data-live": label("live", lang), "data-reconnecting": label("reconnecting", lang),
@@ -52,6 +54,7 @@ def live_anchor(*, county: str, area: str, period: ScreenPeriod, build: str, sta
 def wall(
     *, county: str, county_name: str, bounds: list[list[float]], lang: str, stale_ms: int, build: str,
     period: ScreenPeriod = ScreenPeriod(), area: str | None = None, area_name: str | None = None, townships: int = 0, tour: bool = True,
+    tour_seconds: tuple[int, int] = (40, 10),
     tile_url: str | None = None, tile_attribution: str = "",
 ) -> list[object]:
     title = f"{county_name} · {area_name}" if area_name else county_name
@@ -83,5 +86,5 @@ def wall(
             html.Aside(className="wall-side wall-right", children=[league_panel(lang, words, townships), ticker_panel(lang)]),
         ]),
         live_anchor(county=county, area=area or county, period=period, build=build, stale_ms=stale_ms, lang=lang,
-                    tour=tour),
+                    tour=tour, tour_seconds=tour_seconds),
     ]

@@ -155,3 +155,31 @@ def test_wall_fetches_only_the_fonts_it_draws_and_the_fallback_on_demand(demo_se
         assert driver.execute_script("return document.getElementById('font-fallback') === null")
     finally:
         driver.quit()
+
+
+def test_tour_shows_a_caption_and_returns_to_the_county(demo_server: LiveServer) -> None:
+    """With the tour timed by URL (5 s on the county, 2 s a stop) it visits a hotspot with its caption
+    and flies back to the county view it started from."""
+    driver = chrome(1920, 1080)
+    try:
+        driver.get(demo_server.url + "/?tour_home=5&tour_stop=2")
+        wait = WebDriverWait(driver, 30, poll_frequency=0.2)
+        wait.until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+        caption = driver.find_element(By.ID, "wall-tour")
+        assert not caption.is_displayed()
+        wait.until(lambda d: d.find_element(By.ID, "wall-tour").is_displayed())
+        assert "红色预警" in driver.find_element(By.ID, "wall-tour").text
+        home = driver.execute_script("return window.mediationTour.homeView")
+        wait.until(lambda d: d.execute_script("return window.mediationTour.view()")[2] > home[2])
+        screenshot(driver, "wall-tour-1920x1080")
+
+        def back_home(d: WebDriver) -> bool:
+            lat, lng, zoom = d.execute_script("return window.mediationTour.view()")
+            return (d.execute_script("return window.mediationTour.returns") >= 1 and zoom == home[2]
+                    and abs(lat - home[0]) < 1e-3 and abs(lng - home[1]) < 1e-3
+                    and not d.find_element(By.ID, "wall-tour").is_displayed())
+
+        wait.until(back_home)
+        assert driver.execute_script("return window.mediationTour.stops") >= 1
+    finally:
+        driver.quit()

@@ -13,11 +13,14 @@ TODAY = date(2026, 11, 23)
 
 def test_screen_params_default_and_override() -> None:
     assert screen_params("", "zh", today=TODAY) == {"lang": "zh", "county": None, "township": None,
-                                                    "period": ScreenPeriod(), "tour": True}
+                                                    "period": ScreenPeriod(), "tour": True,
+                                                    "tour_seconds": (40, 10)}
     assert screen_params("?lang=en&county=220283&township=220283101&days=365&tour=off", "zh", today=TODAY) == {
-        "lang": "en", "county": "220283", "township": "220283101", "period": ScreenPeriod(days=365), "tour": False}
+        "lang": "en", "county": "220283", "township": "220283101", "period": ScreenPeriod(days=365), "tour": False,
+        "tour_seconds": (40, 10)}
     assert screen_params("?lang=fr&days=-3&township=x';--", "zh", today=TODAY) == {
-        "lang": "zh", "county": None, "township": None, "period": ScreenPeriod(), "tour": True}
+        "lang": "zh", "county": None, "township": None, "period": ScreenPeriod(), "tour": True,
+        "tour_seconds": (40, 10)}
     assert screen_params("?days=99999", "en", today=TODAY)["period"] == ScreenPeriod()
 
 
@@ -51,3 +54,9 @@ def test_screen_period_key_round_trips() -> None:
     assert ScreenPeriod(ytd=True).words("en") == {"period": "year to date", "period_long": "year to date"}
     assert ScreenPeriod(days=1).words("zh")["period"] == "今日"
     assert ScreenPeriod().words("zh") == {"period": "近30日", "period_long": "近30日"}
+
+
+def test_tour_timing_by_url() -> None:
+    assert screen_params("?tour_home=5&tour_stop=2", "zh", today=TODAY)["tour_seconds"] == (5, 2)
+    assert screen_params("?tour_home=0&tour_stop=99999", "zh", today=TODAY)["tour_seconds"] == (40, 10)
+    assert screen_params("?tour_home=-1&tour_stop=x", "zh", today=TODAY)["tour_seconds"] == (40, 10)
