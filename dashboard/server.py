@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -45,7 +46,13 @@ def build_id() -> str:
 
 
 def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
-    """Background work that lives as long as the server: the live hub and the deadline scheduler."""
+    """Background work that lives as long as the server: the live hub and the deadline scheduler.
+
+    Once the app is built its ~170 k objects live as long as the process, yet every full
+    collection walked them: 70–190 ms with the event loop stopped, the tail of a live update's
+    latency. ``gc.freeze`` moves them out of the collector's sight; later garbage is collected as
+    before.
+    """
 
     @asynccontextmanager
     async def lifespan(_server: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +60,7 @@ def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
         if scheduler:
             scheduler.start()
         await hub.start()
+        gc.freeze()
         try:
             yield
         finally:
