@@ -103,12 +103,29 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
         assert f"area={code}" in driver.current_url
         township = _sql_period(demo_server, 30, ("township", code))
         _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{township.received:,}")
-        driver.find_elements(By.CSS_SELECTOR, ".child")[0].click()
-        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 3)
+        for level, crumbs in (("village", 3), ("grid", 4)):
+            child = driver.find_elements(By.CSS_SELECTOR, ".child")[0]
+            code = child.get_attribute("id").removeprefix("child-")
+            child.click()
+            _wait(driver).until(lambda d, n=crumbs: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == n)
+            assert f"area={code}" in driver.current_url
+            counts = _sql_period(demo_server, 30, (level, code))
+            _wait(driver).until(lambda d, n=counts.received: d.find_element(
+                By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{n:,}")
+        assert not driver.find_elements(By.CSS_SELECTOR, ".child"), "a grid is the last level"
+        assert driver.find_element(By.ID, "tablet-cases").is_displayed()
+        time.sleep(0.5)
+        screenshot(driver, f"tablet-grid-{size[0]}x{size[1]}")
         driver.find_element(By.ID, "fig-closure_rate").click()
         assert "÷" in driver.find_element(By.CSS_SELECTOR, "#fig-closure_rate .fig-definition").text
         driver.find_element(By.ID, "range-7d").click()
-        _wait(driver).until(lambda d: "range=7d" in d.current_url)
+        _wait(driver).until(lambda d: "range=7d" in d.current_url and f"area={code}" in d.current_url)
+        week = _sql_period(demo_server, 7, ("grid", code))
+        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{week.received:,}")
+        driver.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb a.crumb")[0].click()
+        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 1)
+        assert f"area={demo_server.runtime.cases.county_code}" in driver.current_url
+        assert "range=7d" in driver.current_url, "the breadcrumb keeps the range"
         _no_errors(driver)
     finally:
         driver.quit()
