@@ -77,7 +77,7 @@ LABELS: dict[str, dict[str, str]] = {
     "source.petition": {"zh": "信访", "en": "Petition"},
     "source.grid_report": {"zh": "网格员上报", "en": "Grid worker"},
     "source.walk_in": {"zh": "群众来访", "en": "Walk-in"},
-    "source.online": {"zh": "网上（APP/小程序）", "en": "Online"},
+    "source.online": {"zh": "APP/小程序", "en": "Online (app)"},
     "source.police_110": {"zh": "110警情", "en": "Police 110"},
     "source.court": {"zh": "法院诉前", "en": "Court"},
     "source.other": {"zh": "其他", "en": "Other"},
