@@ -111,6 +111,8 @@ def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, who:
             if not assign_to:
                 raise DutyActionError("pick_assignee")
             center, _, department = assign_to.partition(":")
+            if not center.isdigit() or not (department.isdigit() or not department):
+                raise DutyActionError("pick_assignee")
             duty_service.assign(rt, case_id, who=who, center_id=int(center),
                                 department_id=int(department) if department else None)
             return label("duty.done.assign", lang).format(id=case_id), False

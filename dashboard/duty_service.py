@@ -125,6 +125,14 @@ def acknowledge(rt: Runtime, case_id: int, *, who: Actor, at: datetime | None = 
 
 def assign(rt: Runtime, case_id: int, *, who: Actor, center_id: int, department_id: int | None, note: str = "",
            at: datetime | None = None) -> None:
+    """Send the case to one of the places the console offers for it (its village and township
+    centres, the county centre and its departments); anything else is refused, not stored."""
+    with rt.sessions() as session:
+        case = _own_case(session, rt, case_id)
+        offered = {(a.center_id, a.department_id) for a in duty_queries.assignees(
+            session, rt.cases.county_code, township=case.township_code, village=case.village_code)}
+    if (center_id, department_id) not in offered:
+        raise DutyActionError("pick_assignee")
     _act(rt, case_id, Action.assign, who=who, note=note, at=at, center_id=center_id, department_id=department_id,
          audit_detail={"center_id": center_id, "department_id": department_id})
 

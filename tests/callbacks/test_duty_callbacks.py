@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dash import no_update
 
-from callbacks.duty import queue_update
+from callbacks.duty import queue_update, run_action
+from dashboard.personal_data import Actor
 from data_access.duty_queries import QueueRow
 from layouts import duty
+from layouts.duty import ASSIGN
+from layouts.labels import label
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -42,3 +46,10 @@ def test_the_count_says_when_only_the_head_is_shown() -> None:
     text = str(_panel(_row(7), total=80))
     assert "共 80 件，显示前 1 件" in text
     assert "显示前" not in str(_panel(_row(7)))
+
+
+@pytest.mark.parametrize("assign_to", ["x", "12:y", ":3", "1.5"])
+def test_an_assignee_that_is_not_a_pair_of_ids_is_the_consoles_message_not_an_error(assign_to: str) -> None:
+    message, clear = run_action(None, ASSIGN, {"lang": "zh", "case": "7"}, who=Actor("李值班", "duty_officer"),  # type: ignore[arg-type]
+                                assign_to=assign_to, supervise_note=None, handover_text=None)
+    assert message == "⚠ " + label("duty.err.pick_assignee", "zh") and not clear

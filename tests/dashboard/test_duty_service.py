@@ -86,6 +86,24 @@ def test_assign_to_a_department_and_supervise_with_a_note(runtime: Runtime, coun
     assert [a[1] for a in _audit(runtime)] == ["assign", "supervise"]
 
 
+def test_assign_only_to_a_place_the_console_offers_for_the_case(runtime: Runtime, county: str) -> None:
+    """An unknown centre, a department under another centre or another village's centre is refused
+    with the console's message, and nothing is written (no foreign-key error, no event, no audit)."""
+    case_id = _case(runtime)
+    detail = duty_service.case_detail(runtime, case_id)
+    assert detail is not None
+    with runtime.sessions() as session:
+        offered = duty_queries.assignees(session, county, township=detail.township_code, village=detail.village_code)
+    department = next(a for a in offered if a.department_id is not None)
+    village_centre = next(a for a in offered if a.tier == "village")
+    for center_id, department_id in ((10**6, None), (village_centre.center_id, department.department_id),
+                                     (department.center_id, 10**6)):
+        with pytest.raises(DutyActionError) as refused:
+            duty_service.assign(runtime, case_id, who=LI, center_id=center_id, department_id=department_id, at=NOW)
+        assert refused.value.code == "pick_assignee"
+    assert _events(runtime, case_id)[1:] == [] and _audit(runtime) == []
+
+
 def test_queue_is_ordered_by_level_then_waiting_time(runtime: Runtime, county: str) -> None:
     old_blue = runtime.cases.submit(draft(1, NOW - timedelta(days=3)), actor="窗口", now=NOW)[0].id
     new_red = runtime.cases.submit(draft(2, NOW - hours(1), people_involved=50), actor="窗口", now=NOW)[0].id
