@@ -19,6 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dashboard.open311 import error_body as open311_error_body
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
@@ -86,7 +88,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(send, scope["path"])
             return
         body = bytearray()
         while True:
@@ -95,7 +97,7 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             if len(body) > self.limit:
-                await self._refuse(send)
+                await self._refuse(send, scope["path"])
                 return
             if not message.get("more_body", False):
                 break
@@ -110,9 +112,11 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        payload = orjson.dumps({"errors": [{"code": "too_large", "field": None,
-                                            "message": f"request bodies are limited to {self.limit} bytes"}]})
+    async def _refuse(self, send: Send, path: str) -> None:
+        """413 in the error shape the caller's API speaks: Open311's list, or ours."""
+        message = f"request bodies are limited to {self.limit} bytes"
+        payload = orjson.dumps(open311_error_body(413, message) if path.startswith("/open311/")
+                               else {"errors": [{"code": "too_large", "field": None, "message": message}]})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                                 (b"connection", b"close")]})

@@ -64,6 +64,11 @@ def test_oversized_bodies_are_refused_before_they_are_read(api: TestClient, runt
     assert _clear_error(streamed, 413)["code"] == "too_large"
     assert _count(runtime, county) == 0
 
+    open311 = api.post("/open311/v2/requests.json", content=b"x" * (MAX_BODY_BYTES + 1),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert open311.status_code == 413 and open311.json() == [
+        {"code": 413, "description": f"request bodies are limited to {MAX_BODY_BYTES} bytes"}], "Open311's own shape"
+
 
 def test_long_arrays_and_many_fields_are_refused(api: TestClient, runtime: Runtime, county: str) -> None:
     _clear_error(api.post("/api/cases", json=[{"external_ref": i} for i in range(10_000)]), 422)
