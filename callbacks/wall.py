@@ -62,7 +62,10 @@ def screen_params(search: str | None, default_lang: str, *, today: date | None =
 
 def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
     params = screen_params(search, rt.settings.language)
-    code, name, bounds = county_view(rt, params["county"])
+    try:
+        code, name, bounds = county_view(rt, params["county"])
+    except LookupError:  # a mistyped ?county= shows the default county, as the tablet does with an area
+        code, name, bounds = county_view(rt, None)
     with rt.sessions() as session:
         towns = places.townships(session, code)
     focus = next((p for p in towns if p.code == params["township"]), None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from callbacks.wall import screen_params
+from callbacks.wall import screen_params, wall_page
+from dashboard.runtime import Runtime
 from dashboard.periods import Period
 from dashboard.wall_panels import ScreenPeriod
 
@@ -60,3 +61,9 @@ def test_tour_timing_by_url() -> None:
     assert screen_params("?tour_home=5&tour_stop=2", "zh", today=TODAY)["tour_seconds"] == (5, 2)
     assert screen_params("?tour_home=0&tour_stop=99999", "zh", today=TODAY)["tour_seconds"] == (40, 10)
     assert screen_params("?tour_home=-1&tour_stop=x", "zh", today=TODAY)["tour_seconds"] == (40, 10)
+
+
+def test_an_unknown_county_in_the_address_shows_the_default_county(runtime: Runtime, county: str) -> None:
+    """Not a server error for a leader who mistypes ?county=; a screen session never gets this far (security)."""
+    assert repr(wall_page(runtime, "?county=999999", build="b")) == repr(wall_page(runtime, "", build="b"))
+    assert county in repr(wall_page(runtime, "?county=999999", build="b"))
