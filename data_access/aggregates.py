@@ -74,6 +74,18 @@ return out
 """Index of each code (county, township, village, grid), assigned on first sight, atomically; a new
 index hash gets a new ``areas_epoch`` in meta, so readers know their cached code list is void."""
 
+_REBUILT_VERSION = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local floor = tonumber(ARGV[1])
+local version = current + 1
+if floor > version then version = floor end
+redis.call('HSET', KEYS[1], 'version', version)
+return version
+"""
+"""A rebuild's version: one past the last, and never below the clock in milliseconds. A Redis that
+restarted empty would otherwise count from 1 again, and every process and screen that kept a
+state of an earlier version 5 would take the new version 5 for it."""
+
 _CLOCK = """
 local out = {}
 for _, g in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -577,7 +589,7 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
             pipe.set(keys.record(county, int(bucket) * keys.RECORD_BUCKET), raw_records[start : start + bucket_bytes])
         now = repr(time.time())
         pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now, "areas_epoch": now})
-        pipe.hincrby(keys.meta(county), "version", 1)
+        pipe.eval(_REBUILT_VERSION, 1, keys.meta(county), int(time.time() * 1000))
         new_version = int(pipe.execute()[-1])
     days = int(np.count_nonzero(figures[0, :, 0])) if n_days else 0
     return RebuildReport(len(cols.ids), len(open_ids), days, time.perf_counter() - started, new_version)

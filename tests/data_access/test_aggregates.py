@@ -207,3 +207,15 @@ def test_counting_many_new_records_at_once_equals_counting_them_one_by_one() -> 
 
     assert plain(at_once) == plain(one_by_one)
     assert sum(1 for r in records if r.is_open) > 100 < sum(1 for r in records if not r.is_open)
+
+
+def test_versions_keep_rising_across_a_redis_that_restarted_empty(runtime: Runtime, county: str) -> None:
+    """Caches and screens key their states by version: a version must never come round again."""
+    with runtime.sessions() as session:
+        first = cache_ops.rebuild(session, runtime.redis, county, runtime.rules).version
+        runtime.cases.submit(draft(1, NOW), actor="窗口", now=NOW)
+        written = aggregates.version(runtime.redis, county)
+        clear_namespace(runtime.redis)
+        again = cache_ops.rebuild(session, runtime.redis, county, runtime.rules).version
+        later = cache_ops.rebuild(session, runtime.redis, county, runtime.rules).version
+    assert first < written < again < later
