@@ -773,7 +773,8 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
     """Check the file a chunk at a time and yield each chunk's new cases for the COPY.
 
     Rows already stored under their (source, external_ref) are skipped and counted. With a
-    helper process, it checks every other chunk while this one checks the rest. In
+    helper process, it checks every other chunk while this one checks the rest, and takes back
+    chunks the helper has not begun once its own are done. In
     all-or-nothing mode the first bad row stops the yielding, but the rest of the file is still
     checked so that the report lists every error; then ``_Refused`` abandons the COPY.
     """
@@ -788,16 +789,19 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
             yield chunk.batch
 
     with _helper(whole, parallel) as helper:
-        helped: deque[Future[_Chunk]] = deque()
+        helped: deque[tuple[int, Future[_Chunk]]] = deque()
+        mine = deque(starts)
         if helper is not None:
-            helped.extend(helper.submit(_check_in_helper, start) for start in starts[1::2])
-            starts = starts[::2]
-        for start in starts:
-            yield from take(_check_chunk(whole, start, render=False))
-            while helped and helped[0].done():
-                yield from take(helped.popleft().result())
+            helped.extend((start, helper.submit(_check_in_helper, start)) for start in starts[1::2])
+            mine = deque(starts[::2])
+        while mine:
+            yield from take(_check_chunk(whole, mine.popleft(), render=False))
+            while helped and helped[0][1].done():
+                yield from take(helped.popleft()[1].result())
+            if not mine and helped and helped[-1][1].cancel():  # the helper is behind: take back its last chunk
+                mine.append(helped.pop()[0])
         while helped:
-            yield from take(helped.popleft().result())
+            yield from take(helped.popleft()[1].result())
     found.refused = bool(found.errors) and all_or_nothing
     found.done.set()
     if found.refused:
