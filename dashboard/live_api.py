@@ -7,6 +7,7 @@ and the browser's EventSource reconnects by itself after any outage.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -14,6 +15,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from dashboard.live_hub import LiveHub, ScreenKey, Watched
 from dashboard.ingest_api import ApiError
@@ -21,6 +23,9 @@ from dashboard.periods import local_date
 from dashboard.runtime import NoCountyError
 from dashboard.wall_panels import ScreenPeriod
 
+RECHECK_SECONDS = 30.0
+"""An open stream checks this often that its session still stands (screen not revoked, user
+still active): a wall's stream stays open for days, and revocation must reach it too."""
 HEARTBEAT_SECONDS = 5.0
 """A ping event this often: screens tell "quiet" from "dead", proxies keep the stream open.
 
@@ -98,17 +103,24 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         except (NoCountyError, LookupError) as error:
             return not_found(error)
 
+        still_signed_in = request.scope.get("state", {}).get("still_signed_in")
+
         async def events() -> AsyncIterator[bytes]:
             yield b"retry: 2000\n\n"
             watched = hub.current(key)
             delta = hub.delta_since(key, since)
             yield _event("full", with_freshness(watched.latest, watched)) if delta is None else _event("delta", with_freshness(delta, watched))
             current = watched.latest["id"]
+            checked = time.monotonic()
             while not await request.is_disconnected():
                 changed = watched.changed
                 try:
                     await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
                 except TimeoutError:
+                    if still_signed_in is not None and time.monotonic() - checked >= RECHECK_SECONDS:
+                        checked = time.monotonic()
+                        if not await run_in_threadpool(still_signed_in):
+                            return  # revoked: the screen reconnects, and its next request is refused
                     yield _event("ping", with_freshness({}, watched))
                     continue
                 watched = hub.current(key)

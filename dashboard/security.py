@@ -361,7 +361,10 @@ class AccessMiddleware:
                 scope = {**scope, "headers": [*((k, v) for k, v in scope["headers"] if k != b"content-length"),
                                               (b"content-length", str(len(gated)).encode())]}
             receive = _replaying(gated, receive)
-        scope.setdefault("state", {})["api_client"] = verdict.api_client
+        state = scope.setdefault("state", {})
+        state["api_client"] = verdict.api_client
+        session = verdict.session
+        state["still_signed_in"] = (lambda: self._still_active(session)) if session is not None else None
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from dashboard import cli
+from dashboard import cli, live_api
 from dashboard.auth import Role
 from dashboard.runtime import Runtime
 from dashboard.security import DISPLAY_COOKIE, SESSION_COOKIE
@@ -119,3 +119,24 @@ def test_while_the_database_is_away_an_open_session_stands(runtime: Runtime, cou
 
     monkeypatch.setattr(users, "screen_is_active", away)
     assert app_client.get("/api/live/state").status_code == 200
+
+
+def test_a_revoked_walls_open_stream_ends_at_its_next_check(runtime: Runtime, county: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wall's event stream stays open for days; revoking the wall must end it, not wait for a reconnect."""
+    monkeypatch.setattr(live_api, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(live_api, "RECHECK_SECONDS", 0.1)
+    token = new_screen(runtime, county, name="大厅主屏")
+    with TestClient(create_app(runtime).server) as client:
+        client.get(f"/screen?token={token}", follow_redirects=False)
+        with client.stream("GET", "/api/live/stream") as stream:
+            events = []
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    events.append(line[7:])
+                if events.count("ping") == 2:
+                    assert _cli(runtime, "screens", "revoke", "大厅主屏") == 0
+                if len(events) > 200:
+                    pytest.fail("the stream outlived the wall's revocation")
+        assert events[0] == "full" and events.count("ping") >= 2
+        assert client.get("/api/live/state").status_code == 401
