@@ -199,15 +199,23 @@ def pyramid_cells(counts: PeriodCounts) -> Cells:
     return cells
 
 
+TREND_BARS = "trend-bars"
+"""The box of the trend's bars: it holds the busiest day's count for the stylesheet."""
+
+
 def trend_cells(trend: list[tuple[date, PeriodCounts]], lang: str) -> Cells:
-    """Received and closed-of-those per day; bar heights are relative to the busiest day."""
+    """Received and closed-of-those per day; bar heights are relative to the busiest day.
+
+    Each bar carries its own count (``--v``) and the bars' box the busiest day's (``--max``); the
+    stylesheet divides them. When today becomes the busiest day, a change then resends one number
+    instead of every bar's height (30 cells, 2.3 KB of a 3 KB update).
+    """
     top = max((c.received for _, c in trend), default=0)
-    cells: Cells = {}
+    cells: Cells = {TREND_BARS: {"style": {"--max": max(top, 1)}}}
     for i, (day, counts) in enumerate(trend[-TREND_DAYS:]):
-        height = 0.0 if top == 0 else round(100.0 * counts.received / top, 1)
         closed_share = 0.0 if counts.received == 0 else round(100.0 * counts.closed / counts.received, 1)
         tip = label("trend.tip", lang).format(day=day.strftime("%m-%d"), received=counts.received, closed=counts.closed)
-        cells[f"trend-{i}"] = {"style": {"height": f"{height}%"}, "title": tip}
+        cells[f"trend-{i}"] = {"style": {"--v": counts.received}, "title": tip}
         cells[f"trend-{i}-closed"] = {"style": {"height": f"{closed_share}%"}}
     if trend:
         cells["trend-first"] = {"children": trend[0][0].strftime("%m-%d")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dash import html
 
 from dashboard.vocabulary import Category, Source, Tier
-from dashboard.wall_panels import TICKER_ROWS, TREND_DAYS
+from dashboard.wall_panels import TICKER_ROWS, TREND_BARS, TREND_DAYS
 from layouts.labels import definition, label
 
 
@@ -67,7 +67,7 @@ def trend_panel(lang: str) -> html.Section:
             html.Span([html.I(className="swatch trend-swatch-closed"), label("trend.closed", lang)]),
             html.Span([label("trend.max", lang), " ", html.Span("—", id="trend-max")], className="trend-max"),
         ]),
-        html.Div(bars, className="trend-bars"),
+        html.Div(bars, id=TREND_BARS, className="trend-bars"),
         html.Div(className="trend-axis", children=[html.Span("", id="trend-first"), html.Span("", id="trend-last")]),
     ], tip=definition("panel.trend", lang), class_name="panel-trend")
 

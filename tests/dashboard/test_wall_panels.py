@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -67,7 +68,8 @@ def test_cells_hold_numbers_bars_and_words() -> None:
     assert cells["cat-land-bar"] == {"style": {"width": "100.0%"}} and cells["cat-debt-bar"]["style"] == {"width": "25.0%"}
     assert cells["cat-medical-n"] == {"children": "0"}
     assert cells["tier-village-pct"] == {"children": "78.95%"}
-    assert cells["trend-29"]["style"] == {"height": "100.0%"} and "11-30" in cells["trend-29"]["title"]
+    assert cells["trend-29"]["style"] == {"--v": 29} and "11-30" in cells["trend-29"]["title"]
+    assert cells["trend-bars"] == {"style": {"--max": 29}}, "bars are scaled by the stylesheet against the busiest day"
     assert cells["league-0-name"] == {"children": "镇990101002"}, "100% closure ranks first"
     assert cells["league-1-red"] == {"children": "1", "className": "num num-red"}
     assert cells["ticker-0-level"]["children"] == "红色" and "涉及30人以上" in cells["ticker-0-what"]["children"]
@@ -165,3 +167,12 @@ def test_ticker_never_carries_the_case_text(runtime: Runtime, county: str) -> No
     cells = panel_cells(PanelService(runtime).get(snapshot, area=county, period=MONTH, now=NOW), "zh")
     assert cells["ticker-0-level"]["children"] == "红色"
     assert "张三丰" not in str(cells) and "138123" not in str(cells), "descriptions stay off the wall"
+
+
+def test_a_new_busiest_day_changes_one_trend_cell_not_every_bar() -> None:
+    """A live update carries what changed: today's bar and the scale, not thirty rescaled bars."""
+    before = _inputs()
+    busier = replace(before, trend=[*before.trend[:-1], (before.trend[-1][0], PeriodCounts(received=40, closed=14))])
+    old, new = panel_cells(before, "zh"), panel_cells(busier, "zh")
+    changed = {cell for cell in new if cell.startswith("trend") and old.get(cell) != new[cell]}
+    assert changed == {"trend-bars", "trend-29", "trend-29-closed", "trend-max"}
