@@ -3,7 +3,7 @@
 Starts its own server on the embedded default (SQLite + embedded Redis) in a temporary folder
 with the demo county and 30 days of history, so it measures the product as ``make run`` runs it.
 
-    python -m bench.live_latency [--quick] [--json]
+    python -m bench.live_latency [--quick] [--json] [--workers N]
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def _pct(values: list[float], q: float) -> float:
 class Server:
     """A real ``python -m dashboard serve`` with the demo county, in a throw-away folder."""
 
-    def __init__(self, var: Path) -> None:
+    def __init__(self, var: Path, workers: int = 1) -> None:
         self.var = var
+        self.workers = workers
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -64,7 +65,8 @@ class Server:
         self.screen_url = out.strip().splitlines()[-1]
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--workers", str(self.workers)],
+                                     env=self.env, cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -237,12 +239,12 @@ def first_load_bytes(driver: Any) -> dict[str, int]:
     return {"transferred": sum(e[1] for e in files), "decoded": sum(e[2] for e in files), "requests": len(files)}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, workers: int = 1) -> dict[str, Any]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     with tempfile.TemporaryDirectory(prefix="bench-live-") as folder:
         var = Path(folder)
-        server = Server(var)
+        server = Server(var, workers)
         server.prepare(days=7 if quick else 30)
         server.start()
         rt = _writer(var)
@@ -264,6 +266,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             rt.close()
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "server_workers": workers,
         "one_screen_change_to_pixel": {
             "writes": len(one), "p50_ms": _pct([s["total"] for s in one], 0.5),
             "p95_ms": _pct([s["total"] for s in one], 0.95),
@@ -302,10 +305,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes of the server under test (2 uses both cores)")
     args = parser.parse_args()
-    result = run(args.quick)
+    result = run(args.quick, args.workers)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "live_latency.json").write_text(json.dumps(result, indent=2))
+    name = "live_latency.json" if args.workers == 1 else f"live_latency-{args.workers}workers.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2) if args.json else table(result))
 
 
