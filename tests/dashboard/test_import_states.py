@@ -140,15 +140,21 @@ def _stored(rt: Runtime) -> tuple[dict[str, dict[str, object]], dict[str, list[t
     return rows, events
 
 
-def test_a_file_imported_both_ways_stores_the_same_rows(runtime: Runtime, county: str, tmp_path: Path) -> None:
-    """The import against the replay it replaces, through the database, every column of every row."""
-    source = tmp_path / "cases.csv"
+def _every_kind_file(source: Path, last: dict[str, str]) -> Path:
+    """A CSV of every kind of row (those without lon/lat placed by grid code), then ``last``."""
     with source.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for raw in _rows_of_every_kind():
             writer.writerow(dict(raw.values) | ({} if raw.values["lon"] else {"grid_code": GRID_CODES[raw.number % 8]}))
-        writer.writerow(dict(_raw(1000).values) | {"description": "tab\there, line\nbreak, back\\slash \\N 引号\""})
+        writer.writerow(last)
+    return source
+
+
+def test_a_file_imported_both_ways_stores_the_same_rows(runtime: Runtime, county: str, tmp_path: Path) -> None:
+    """The import against the replay it replaces, through the database, every column of every row."""
+    source = _every_kind_file(tmp_path / "cases.csv",
+                              dict(_raw(1000).values) | {"description": "tab\there, line\nbreak, back\\slash \\N 引号\""})
     result = import_cases(runtime, source, progress=False, now=NOW)
     assert (result.imported, result.rejected) == (len(_rows_of_every_kind()) + 1, 0)
     with runtime.sessions() as session:
@@ -182,13 +188,7 @@ def test_a_helper_process_checking_every_other_chunk_stores_what_one_process_sto
 ) -> None:
     """On PostgreSQL a forked process checks every other chunk and sends it as COPY text; the
     rows, events, Redis aggregates and row errors must be those of checking alone."""
-    source = tmp_path / "cases.csv"
-    with source.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for raw in _rows_of_every_kind():
-            writer.writerow(dict(raw.values) | ({} if raw.values["lon"] else {"grid_code": GRID_CODES[raw.number % 8]}))
-        writer.writerow(dict(_raw(2000).values) | {"category": "gossip"})
+    source = _every_kind_file(tmp_path / "cases.csv", dict(_raw(2000).values) | {"category": "gossip"})
     monkeypatch.setattr(case_import, "_CHUNK_ROWS", 50)
     helpers: list[bool] = []
     helper = case_import._helper
