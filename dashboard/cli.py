@@ -9,9 +9,10 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from shapely import to_geojson
@@ -170,51 +171,39 @@ def _add_screen(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _revoke_screen(rt: Runtime, name: str) -> int:
+def _retire(rt: Runtime, name: str, *, kind: str, find: Callable[[Session, str], Any], stamp: str, verb: str,
+            action: str, after: str, detail: Callable[[Any], dict[str, object] | None] = lambda row: None) -> int:
+    """Stamp a screen, user or client as revoked/disabled, audited; a second time changes nothing."""
     with rt.sessions() as session, session.begin():
-        screen = users.get_screen(session, name)
-        if screen is None:
-            print(f"error: no screen named {name!r}", file=sys.stderr)
+        row = find(session, name)
+        if row is None:
+            print(f"error: no {kind} named {name!r}", file=sys.stderr)
             return 2
-        if screen.revoked_at is not None:
-            print(f"screen {name} was already revoked")
+        if getattr(row, stamp) is not None:
+            print(f"{kind} {name} was already {verb}")
             return 0
-        screen.revoked_at = datetime.now(UTC)
-        audit.record(session, actor=_actor(), role=CLI_ROLE, action="screen_revoke", target=f"screen:{name}")
-    print(f"screen {name} revoked; an open wall is signed out at its next request")
+        setattr(row, stamp, datetime.now(UTC))
+        audit.record(session, actor=_actor(), role=CLI_ROLE, action=action, target=f"{kind}:{name}",
+                     detail=detail(row))
+    print(f"{kind} {name} {verb}; {after}")
     return 0
+
+
+def _revoke_screen(rt: Runtime, name: str) -> int:
+    return _retire(rt, name, kind="screen", find=users.get_screen, stamp="revoked_at", verb="revoked",
+                   action="screen_revoke", after="an open wall is signed out at its next request")
 
 
 def _disable_user(rt: Runtime, name: str) -> int:
-    with rt.sessions() as session, session.begin():
-        user = users.get_user(session, name)
-        if user is None:
-            print(f"error: no user named {name!r}", file=sys.stderr)
-            return 2
-        if user.disabled_at is not None:
-            print(f"user {name} was already disabled")
-            return 0
-        user.disabled_at = datetime.now(UTC)
-        audit.record(session, actor=_actor(), role=CLI_ROLE, action="user_disable", target=f"user:{name}",
-                     detail={"role": user.role})
-    print(f"user {name} disabled; their open sessions end at their next request")
-    return 0
+    return _retire(rt, name, kind="user", find=users.get_user, stamp="disabled_at", verb="disabled",
+                   action="user_disable", after="their open sessions end at their next request",
+                   detail=lambda user: {"role": user.role})
 
 
 def _revoke_client(rt: Runtime, name: str) -> int:
-    with rt.sessions() as session, session.begin():
-        client = api_clients.get_by_name(session, name)
-        if client is None:
-            print(f"error: no client named {name!r}", file=sys.stderr)
-            return 2
-        if client.revoked_at is not None:
-            print(f"client {name} was already revoked")
-            return 0
-        client.revoked_at = datetime.now(UTC)
-        audit.record(session, actor=_actor(), role=CLI_ROLE, action="client_revoke", target=f"client:{name}",
-                     detail={"source": client.source})
-    print(f"client {name} revoked; its token is refused from its next request")
-    return 0
+    return _retire(rt, name, kind="client", find=api_clients.get_by_name, stamp="revoked_at", verb="revoked",
+                   action="client_revoke", after="its token is refused from its next request",
+                   detail=lambda client: {"source": client.source})
 
 
 def demo_access(rt: Runtime) -> tuple[str, str]:
