@@ -50,6 +50,32 @@ def with_freshness(body: dict[str, object], watched: Watched) -> dict[str, objec
     return {**body, "stale_since": watched.stale_text()}
 
 
+def stream_message(hub: LiveHub, key: ScreenKey, since: str | None) -> bytes:
+    """The event that brings a screen at state ``since`` to the latest: a delta, or the full state.
+
+    A change wakes every stream of a screen kind at once, all at the same ``since``: the event is
+    built and encoded once per (since, latest, freshness) and the same bytes go to each of them.
+    """
+    watched = hub.current(key)
+    memo = (since, watched.latest["id"], watched.stale_since)
+    message = watched.messages.get(memo)
+    if message is None:
+        delta = hub.delta_since(key, since)
+        message = (_event("delta", with_freshness(delta, watched)) if delta
+                   else _event("full", with_freshness(watched.latest, watched)))
+        watched.remember(memo, message)
+    return message
+
+
+def ping_message(watched: Watched) -> bytes:
+    memo = ("ping", watched.stale_since)
+    message = watched.messages.get(memo)
+    if message is None:
+        message = _event("ping", with_freshness({}, watched))
+        watched.remember(memo, message)
+    return message
+
+
 def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
@@ -108,25 +134,22 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         async def events() -> AsyncIterator[bytes]:
             yield b"retry: 2000\n\n"
             watched = hub.current(key)
-            delta = hub.delta_since(key, since)
-            yield _event("full", with_freshness(watched.latest, watched)) if delta is None else _event("delta", with_freshness(delta, watched))
+            yield stream_message(hub, key, since)
             current = watched.latest["id"]
             checked = time.monotonic()
-            while not await request.is_disconnected():
-                changed = watched.changed
+            # No disconnect polling here: Starlette cancels this generator when the client goes.
+            while True:
                 try:
-                    await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        await watched.changed.wait()
                 except TimeoutError:
                     if still_signed_in is not None and time.monotonic() - checked >= RECHECK_SECONDS:
                         checked = time.monotonic()
                         if not await run_in_threadpool(still_signed_in):
                             return  # revoked: the screen reconnects, and its next request is refused
-                    yield _event("ping", with_freshness({}, watched))
+                    yield ping_message(watched)
                     continue
-                watched = hub.current(key)
-                delta = hub.delta_since(key, current)
-                yield (_event("delta", with_freshness(delta, watched)) if delta
-                       else _event("full", with_freshness(watched.latest, watched)))
+                yield stream_message(hub, key, current)
                 current = watched.latest["id"]
 
         return StreamingResponse(events(), media_type="text/event-stream",

@@ -30,6 +30,8 @@ from data_access import redis_keys as keys
 log = logging.getLogger(__name__)
 RING = 64
 """Deltas kept per screen kind: enough to bridge a reconnect of a few seconds under load."""
+MESSAGES_KEPT = 32
+"""Encoded events kept per screen kind: the latest state's, from the few states screens are at."""
 RETRY_SECONDS = 2.0
 """After a failed refresh, try again this soon rather than at the next tick: screens heal faster."""
 
@@ -47,6 +49,15 @@ class Watched:
     """When ``latest`` was last confirmed current: the last refresh that succeeded."""
     stale_since: datetime | None = None
     """``fresh_at`` as it was when refreshes began to fail; ``None`` while they succeed."""
+    messages: dict[tuple[object, ...], bytes] = field(default_factory=dict)
+    """Encoded stream events, shared by the streams of this screen kind (``live_api.stream_message``)."""
+
+    def remember(self, memo: tuple[object, ...], message: bytes) -> None:
+        """Keep an encoded event; entries of older states are never asked for again, so the few
+        kept are simply dropped together once there are more than a handful."""
+        if len(self.messages) >= MESSAGES_KEPT:
+            self.messages.clear()
+        self.messages[memo] = message
 
     def wake(self) -> None:
         self.changed.set()
