@@ -150,20 +150,26 @@ _CLOSED_AT = {tier: 1 << FIGURES.index(f"closed_{tier}") for tier in ("village",
 
 
 def figure_bits(row: CaseRow) -> int:
-    """Bit ``FIGURES.index(name)`` set for each period figure the case counts for (DESIGN.md "Figures").
+    """Bit ``FIGURES.index(name)`` set for each period figure the case counts for (DESIGN.md "Figures")."""
+    return figure_flags(row.resolved_at, row.resolved_tier, row.due_at, row.satisfaction)
+
+
+def figure_flags(resolved_at: datetime | None, resolved_tier: str | None, due_at: datetime,
+                 satisfaction: str | None) -> int:
+    """``figure_bits`` from the four columns it reads, for an import that holds no row object.
 
     Received always; closed, and closed on time and at which tier, once resolved; followed up and
     satisfied once a follow-up recorded satisfaction. Plain bit operations: an import computes it
     for every case.
     """
     bits = _RECEIVED
-    if row.resolved_at is not None:
-        bits |= _CLOSED | _CLOSED_AT.get(row.resolved_tier or "", 0)
-        if row.resolved_at <= row.due_at:
+    if resolved_at is not None:
+        bits |= _CLOSED | _CLOSED_AT.get(resolved_tier or "", 0)
+        if resolved_at <= due_at:
             bits |= _ON_TIME
-    if row.satisfaction is not None:
+    if satisfaction is not None:
         bits |= _FOLLOWED_UP
-        if row.satisfaction == "satisfied":
+        if satisfaction == "satisfied":
             bits |= _SATISFIED
     return bits
 

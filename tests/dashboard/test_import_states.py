@@ -222,3 +222,42 @@ def _clear_cases(rt: Runtime) -> None:
         conn.execute(delete(Case))
     with rt.sessions() as session:
         cache_ops.rebuild(session, rt.redis, rt.cases.county_code, rt.rules)
+
+
+def _whole(rows: list[RawRow], rules: Rules, stored: set[tuple[str, str]]) -> case_import._File:
+    places = {code: GridPlace(code, code[:12], code[:9], code[:6]) for code in GRID_CODES}
+    context = CheckContext(places, NOW, lambda xs, ys: [GRID_CODES[1]] * len(xs))
+    ids = {row.number: 10_000 + row.number for row in rows}
+    return case_import._File(rows, context, case_import.file_repeats(rows), stored, ids, "import", rules, "cases.csv")
+
+
+@pytest.mark.parametrize("levels", [4, 3])
+def test_a_clean_chunk_checked_without_row_objects_renders_what_the_row_by_row_check_renders(
+    rules: Rules, levels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Byte for byte: the COPY text of cases and events, the contributions, the stored rows skipped."""
+    rules = replace(rules, levels=levels)
+    rows = [*_rows_of_every_kind(), _raw(5000, description="tab\there, line\nbreak, back\\slash \\N 引号\"")]
+    whole = _whole(rows, rules, stored={(row.values["source"], row.values["external_ref"]) for row in rows[5:7]})
+    assert case_import._clean_chunk(whole, rows) is not None, "a clean chunk takes the quick way"
+    fast = case_import._check_chunk(whole, 0, render=True)
+    monkeypatch.setattr(case_import, "_clean_chunk", lambda *_: None)
+    reference = case_import._check_chunk(whole, 0, render=True)
+    assert fast.errors == reference.errors == []
+    assert fast.duplicates == reference.duplicates == 2
+    assert fast.items == reference.items and len(fast.items) == len(rows) - 2
+    assert fast.batch == reference.batch
+
+
+@pytest.mark.parametrize("fields", [*BAD_FIELDS, {"grid_code": "999999999999999"}])
+def test_a_chunk_with_any_doubt_goes_the_row_by_row_way(rules: Rules, fields: dict[str, str]) -> None:
+    rows = [*_rows_of_every_kind()[:40], _raw(4000, **fields)]
+    assert case_import._clean_chunk(_whole(rows, rules, set()), rows) is None
+
+
+def test_a_repeat_within_the_file_or_a_point_outside_every_grid_goes_the_row_by_row_way(rules: Rules) -> None:
+    rows = [*_rows_of_every_kind()[:40], _raw(4000, external_ref="r-2")]
+    assert case_import._clean_chunk(_whole(rows, rules, set()), rows) is None
+    outside = _whole(_rows_of_every_kind()[:40], rules, set())
+    outside = replace(outside, context=replace(outside.context, locate_many=lambda xs, ys: [None] * len(xs)))
+    assert case_import._clean_chunk(outside, outside.raw) is None
