@@ -6,6 +6,8 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from dashboard import cache_ops
 from dashboard.alerts import CaseFacts, case_alert, fact_reasons
 from dashboard.contributions import CATEGORIES, FACT_CODES, SOURCES, case_facts, contribution
@@ -200,7 +202,8 @@ def test_counting_many_new_records_at_once_equals_counting_them_one_by_one() -> 
     one_by_one, at_once = aggregates._changes(), aggregates._changes()
     for record in records:
         aggregates._count(one_by_one, "990101", 0, record, 1)
-    aggregates._count_new(at_once, "990101", 0, records)
+    table = np.frombuffer(b"".join(record.pack() for record in records), dtype=aggregates.RECORD_DTYPE)
+    aggregates._count_new(at_once, "990101", 0, table)
 
     def plain(changes: aggregates.Changes) -> dict[str, dict[int, int]]:
         return {key: {slot: n for slot, n in slots.items() if n} for key, slots in changes.items()}
