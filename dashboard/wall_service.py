@@ -55,13 +55,25 @@ class SnapshotCache:
 
     def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS,
             period: Period | None = None) -> WallSnapshot:
-        """The snapshot, its period figures over ``period`` (default: the last ``period_days`` days)."""
+        """The snapshot, its period figures over ``period`` (default: the last ``period_days`` days).
+
+        A process with no copy of this minute's snapshot reads built, version and the shared
+        snapshot in one round trip; one with a copy reads only the version, and the shared
+        snapshot after it only if the version moved on.
+        """
         now = now or datetime.now(UTC)
         minute = int(now.timestamp() // 60)
-        built, version = aggregates.read_built_version(self.rt.redis, county)
+        with self._lock:
+            fetched = not any(k[0] == county and k[2] == minute for k in self._values)
+        shared: bytes | None = None
+        if fetched:
+            built, version, shared = aggregates.read_built_version_and_snapshot(self.rt.redis, county)
+        else:
+            built, version = aggregates.read_built_version(self.rt.redis, county)
         if not built:
             ensure_aggregates(self.rt, county)
-            built, version = aggregates.read_built_version(self.rt.redis, county)
+            built, version, shared = aggregates.read_built_version_and_snapshot(self.rt.redis, county)
+            fetched = True
         period = period or Period.trailing(local_date(now), period_days)
         window = Period.trailing(local_date(now), WINDOW_DAYS)
         key = (county, version, minute, period)
@@ -71,7 +83,8 @@ class SnapshotCache:
                 return self._values[key]
             snapshot = self._values.get(base_key)
         if snapshot is None:
-            shared = aggregates.read_shared_snapshot(self.rt.redis, county)
+            if not fetched:
+                shared = aggregates.read_shared_snapshot(self.rt.redis, county)
             snapshot = decode(shared, version=version, minute=minute) if shared else None
             if snapshot is None:
                 snapshot = self.compute(county, now)

@@ -812,8 +812,18 @@ def read_built_version(client: redis.Redis, county: str) -> tuple[bool, int]:
     return bool(built), int(current or 0)
 
 
+def read_built_version_and_snapshot(client: redis.Redis, county: str) -> tuple[bool, int, bytes | None]:
+    """(built, version, the shared snapshot) in one round trip: what a process without a copy of
+    this minute's snapshot needs. The snapshot may be of another version or minute: the caller checks."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.hmget(keys.meta(county), ["rebuilt_at", "version"])
+        pipe.get(keys.snapshot(county))
+        (rebuilt_at, current), shared = pipe.execute()
+    return rebuilt_at is not None, int(current or 0), shared
+
+
 def read_shared_snapshot(client: redis.Redis, county: str) -> bytes | None:
-    """The snapshot another process stored, fetched only when this process has no copy."""
+    """The snapshot another process stored, for a process whose copy of this minute is of an older version."""
     return client.get(keys.snapshot(county))
 
 

@@ -82,8 +82,12 @@ def record_pattern(county: str) -> str:
 
 
 def snapshot(county: str) -> str:
-    """The last computed wall snapshot, shared by every process (tagged with version and minute)."""
-    return f"{PREFIX}:{county}:snapshot"
+    """The last computed wall snapshot, shared by every process (tagged with format, version and minute).
+
+    Binary since format 4, under a key of its own: a build of the JSON formats reads ``…:snapshot``
+    and would fail on binary bytes; later formats are refused by their tag, never misread.
+    """
+    return f"{PREFIX}:{county}:snapshot:bin"
 
 
 def meta(county: str) -> str:

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn, TypeVar
 
 import numpy as np
+import orjson
+import pytest
 
-from dashboard import cache_ops
+from dashboard import cache_ops, wall_snapshot
 from dashboard.alerts import CaseFacts, case_alert, fact_reasons
 from dashboard.contributions import CATEGORIES, FACT_CODES, SOURCES, case_facts, contribution
 from dashboard.rules import Rules
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, AlertLevel
 from dashboard.wall_service import SnapshotCache
-from dashboard.wall_snapshot import deadline_bounds, decode, encode
+from dashboard.wall_snapshot import AreaState, deadline_bounds, decode, encode
 from data_access import aggregates, cases, figure_queries, redis_keys
 from tests.conftest import clear_namespace
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
+
+T = TypeVar("T")
 
 
 def _state(rt: Runtime, county: str) -> tuple[object, ...]:
@@ -131,13 +137,73 @@ def test_worst_case_level_per_area_equals_the_case_rules(runtime: Runtime, count
         assert set(state.alert.reasons) == {r for a in alerts if a for r in a.reasons}, area
 
 
-def test_shared_snapshot_round_trips(runtime: Runtime, county: str) -> None:
+def test_shared_snapshot_round_trips(runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _history(runtime)
     snapshot = SnapshotCache(runtime).compute(county, NOW)
     minute = int(NOW.timestamp() // 60)
+    assert len(snapshot.areas) > 3 and len({state.alert for state in snapshot.areas.values()}) > 1
     assert decode(encode(snapshot, minute), version=snapshot.version, minute=minute) == snapshot
     assert decode(encode(snapshot, minute), version=snapshot.version + 1, minute=minute) is None
+    assert decode(encode(snapshot, minute), version=snapshot.version, minute=minute + 1) is None
     assert snapshot.computed_at == NOW and NOW.tzinfo is UTC
+    big = replace(snapshot, areas={**snapshot.areas, "x": AreaState.from_counts(None, 2**40, 2**31, [2**31] * 8)})
+    assert decode(encode(big, minute), version=snapshot.version, minute=minute) == big
+    empty = replace(snapshot, areas={})
+    assert decode(encode(empty, minute), version=snapshot.version, minute=minute) == empty
+    with monkeypatch.context() as older_build:
+        older_build.setattr(wall_snapshot, "_FORMAT", wall_snapshot._FORMAT - 1)
+        older = encode(snapshot, minute)
+    assert decode(older, version=snapshot.version, minute=minute) is None
+
+
+def test_a_legacy_cut_short_or_garbled_snapshot_decodes_to_none(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    snapshot = SnapshotCache(runtime).compute(county, NOW)
+    minute = int(NOW.timestamp() // 60)
+    raw = encode(snapshot, minute)
+    legacy = orjson.dumps({"k": 3, "v": snapshot.version, "m": minute, "c": county, "t": NOW.timestamp(),
+                           "f": [[0] * 8, [0] * 8, [0, 0, 0]], "l": [], "a": {}})
+    rng = random.Random(7)
+    garbled = [bytes(rng.randrange(256) for _ in range(len(raw))), raw + b"\0", raw[:-1] + b"\xff" * 5]
+    for blob in [legacy, b"", *garbled, *(raw[:cut] for cut in range(len(raw)))]:
+        assert decode(blob, version=snapshot.version, minute=minute) is None, blob[:40]
+
+
+def test_a_process_without_a_copy_reads_the_shared_snapshot_in_one_round_trip(
+        runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _history(runtime)
+    first = SnapshotCache(runtime).get(county, NOW)
+    calls: list[str] = []
+    for name in ("read_built_version", "read_shared_snapshot", "read_built_version_and_snapshot"):
+        monkeypatch.setattr(aggregates, name, _counted(calls, name, getattr(aggregates, name)))
+    monkeypatch.setattr(SnapshotCache, "compute", _refuse)
+    cache = SnapshotCache(runtime)
+    assert cache.get(county, NOW) == first
+    assert calls == ["read_built_version_and_snapshot"]
+    assert cache.get(county, NOW) == first
+    assert calls == ["read_built_version_and_snapshot", "read_built_version"], "its own copy: no snapshot read"
+
+
+def test_an_unreadable_shared_snapshot_is_recomputed_and_replaced(runtime: Runtime, county: str) -> None:
+    _history(runtime)
+    minute = int(NOW.timestamp() // 60)
+    want = SnapshotCache(runtime).get(county, NOW)
+    for blob in (b"{}", encode(want, minute)[:-3]):
+        runtime.redis.set(redis_keys.snapshot(county), blob)
+        assert SnapshotCache(runtime).get(county, NOW) == want
+        shared = runtime.redis.get(redis_keys.snapshot(county))
+        assert shared is not None and decode(shared, version=want.version, minute=minute) == want
+
+
+def _counted(calls: list[str], name: str, read: Callable[..., T]) -> Callable[..., T]:
+    def counted(*args: object, **kwargs: object) -> T:
+        calls.append(name)
+        return read(*args, **kwargs)
+    return counted
+
+
+def _refuse(*_: object) -> NoReturn:
+    raise AssertionError("computed although another process shared this snapshot")
 
 
 def test_codes_read_before_redis_was_emptied_are_not_reused(runtime: Runtime, county: str) -> None:
