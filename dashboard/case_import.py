@@ -17,13 +17,14 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import queue
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,9 +74,12 @@ class CaseImportError(ValueError):
     """A file that cannot be read as a case list at all (missing, unknown format, bad header)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawRow:
-    """One non-blank data row as text; ``number`` is the spreadsheet row (the header is row 1)."""
+    """One non-blank data row as text; ``number`` is the spreadsheet row (the header is row 1).
+
+    Not frozen, though nothing changes it: a frozen dataclass's ``__init__`` costs three times as
+    much, and an import makes one per row before anything else can start."""
 
     number: int
     values: Mapping[str, str]
@@ -173,8 +177,9 @@ def read_rows(path: Path) -> list[RawRow]:
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
             values = dict(zip(ordered, cells))
-            extra = any(cells[width:]) or any(cells[i] for i in gaps)
+            extra = len(cells) > width and any(cells[width:])
             if gaps:
+                extra = extra or any(cells[i] for i in gaps)
                 del values[""]
             rows.append(RawRow(number, values, extra))
     except UnicodeDecodeError as error:
@@ -638,6 +643,8 @@ def cycle_collection_paused() -> Iterator[None]:
 
 _CHUNK_ROWS = 5000
 """Rows checked per step of an import: PostgreSQL stores one chunk while the next is checked."""
+_HELPER_QUEUE = 2
+"""Chunks handed to the helper process ahead: one to check, one waiting, so it never idles."""
 
 
 class _Refused(Exception):
@@ -851,7 +858,9 @@ def _helper(whole: _File, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
     try:
         yield pool
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Not waiting for the process to exit (a tenth of a second) keeps it off the COPY's last
+        # chunk; nothing is pending by now, and the pool reaps the process in the background.
+        pool.shutdown(wait=False, cancel_futures=True)
         _HELPING = None
 
 
@@ -860,12 +869,14 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
     """Check the file a chunk at a time and yield each chunk's new cases for the COPY.
 
     Rows already stored under their (source, external_ref) are skipped and counted. With a
-    helper process, it checks every other chunk while this one checks the rest, and takes back
-    chunks the helper has not begun once its own are done. In
-    all-or-nothing mode the first bad row stops the yielding, but the rest of the file is still
-    checked so that the report lists every error; then ``_Refused`` abandons the COPY.
+    helper process, the two share the chunks as they go: this one takes them from the front, the
+    helper from the back, two at a time so it never waits, and they meet where the work is done.
+    (A fixed half each left this process, which also feeds the COPY, the slower one: the helper's
+    chunks waited for it.) In all-or-nothing mode the first bad row stops the yielding, but the
+    rest of the file is still checked so that the report lists every error; then ``_Refused``
+    abandons the COPY.
     """
-    starts = range(0, len(whole.raw), _CHUNK_ROWS)
+    left = deque(range(0, len(whole.raw), _CHUNK_ROWS))
 
     def take(chunk: _Chunk) -> Iterator[bulk_cases.Batch | bulk_cases.Rendered]:
         found.errors.extend(chunk.errors)
@@ -876,21 +887,24 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
             yield chunk.batch
 
     with _helper(whole, parallel) as helper:
-        helped: deque[tuple[int, Future[_Chunk]]] = deque()
-        mine = deque(starts)
-        if helper is not None:
-            helped.extend((start, helper.submit(_check_in_helper, start)) for start in starts[1::2])
-            mine = deque(starts[::2])
-        while mine:
-            yield from take(_check_chunk(whole, mine.popleft(), render=False))
-            while helped and helped[0][1].done():
-                yield from take(helped.popleft()[1].result())
-            if not mine and helped and helped[-1][1].cancel():  # the helper is behind: take back its last chunk
-                mine.append(helped.pop()[0])
-        while helped:
-            yield from take(helped.popleft()[1].result())
-    found.refused = bool(found.errors) and all_or_nothing
-    found.done.set()
+        helped: deque[Future[_Chunk]] = deque()
+
+        def hand_over() -> None:
+            while helper is not None and len(helped) < _HELPER_QUEUE and len(left) > 1:
+                helped.append(helper.submit(_check_in_helper, left.pop()))
+
+        hand_over()
+        while left or helped:
+            while helped and helped[0].done():
+                yield from take(helped.popleft().result())
+                hand_over()
+            if left:
+                yield from take(_check_chunk(whole, left.popleft(), render=parallel))
+                hand_over()
+            elif helped:
+                yield from take(helped.popleft().result())
+        found.refused = bool(found.errors) and all_or_nothing
+        found.done.set()  # before the helper is let go: the Redis changes can be prepared meanwhile
     if found.refused:
         raise _Refused
 
@@ -899,25 +913,54 @@ def _write(session: Session, rt: Runtime, batches: Iterator[bulk_cases.Batch | b
            found: _Progress) -> aggregates.NewCases | list[tuple[int, Contribution]]:
     """Insert the cases as they are checked and prepare their Redis aggregates, overlapped on PostgreSQL.
 
-    On PostgreSQL a writer thread runs the COPY, pulling each checked chunk from ``batches``; the
-    server stores one chunk while the next is checked, and while it stores the last chunk and the
-    events this thread prepares the Redis records and counters (pure Python once the ids are
-    known). SQLite works inside this process, so there it runs one after the other. Returns what
-    to send to Redis after the commit: prepared cases, or plain contributions if Redis did not
-    answer while preparing.
+    On PostgreSQL this thread checks the chunks (``batches``) and hands each one to a writer
+    thread, which sends it to the server (its cases, then its events) while the next is checked;
+    once every chunk is checked this thread prepares the Redis records and counters while the
+    server stores the last ones. SQLite works inside this process, so there it runs one after the
+    other. Returns what to send to Redis after the commit: prepared cases, or plain contributions
+    if Redis did not answer while preparing.
     """
     if session.get_bind().dialect.name != "postgresql":
         bulk_cases.insert_batches(session, batches, STATE_COLUMNS, parents)
         return _prepare(rt, found.items)
+    handed: queue.Queue[bulk_cases.Batch | bulk_cases.Rendered | BaseException | None] = queue.Queue(_COPY_AHEAD)
+
+    def handed_over() -> Iterator[bulk_cases.Batch | bulk_cases.Rendered]:
+        while (item := handed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item  # abandons the COPY; the transaction rolls back
+            yield item
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy") as pool:
-        writing = pool.submit(bulk_cases.insert_batches, session, batches, STATE_COLUMNS, parents)
-        while not found.done.wait(0.05):
-            if writing.done():
-                writing.result()
-                break
-        prepared = _prepare(rt, found.items) if found.done.is_set() and not found.refused else found.items
+        writing = pool.submit(bulk_cases.insert_batches, session, handed_over(), STATE_COLUMNS, parents)
+        try:
+            for batch in batches:
+                _hand(handed, batch, writing)
+            prepared = found.items if found.refused else _prepare(rt, found.items)  # while the last are stored
+        except BaseException as error:
+            if not writing.done():
+                _hand(handed, error, writing)
+            wait([writing])
+            raise
+        _hand(handed, None, writing)
         writing.result()
         return prepared
+
+
+_COPY_AHEAD = 2
+"""Checked chunks that may wait for the writer thread: enough to keep the server fed."""
+
+
+def _hand(handed: queue.Queue[Any], item: object, writing: Future[int]) -> None:
+    """Give the writer thread its next item, unless it has stopped (then raise what stopped it)."""
+    while True:
+        try:
+            handed.put(item, timeout=0.05)
+            return
+        except queue.Full:
+            if writing.done():
+                writing.result()
+                raise RuntimeError("the COPY stopped before the last chunk") from None
 
 
 def _prepare(rt: Runtime, items: list[tuple[int, Contribution]]) -> aggregates.NewCases | list[tuple[int, Contribution]]:

@@ -152,8 +152,8 @@ def insert_batches(session: Session, batches: Iterable[Batch | Rendered], column
                    parents: Mapping[str, Collection[Any]]) -> int:
     """Insert cases that arrive in batches, in the caller's transaction; returns how many.
 
-    On PostgreSQL one COPY takes them as ``batches`` yields them, so the server stores one batch
-    while the caller computes the next; the events follow in a second COPY. A batch may come
+    On PostgreSQL each batch goes in two COPYs, its cases then its events, as ``batches`` yields
+    them, so the server stores one batch while the caller computes the next. A batch may come
     already rendered as COPY text (PostgreSQL only). ``parents`` names,
     for each foreign-key column, the parent keys the rows may refer to: they are checked and
     locked once before the COPY (see :func:`_parents_checked_once`), and a row referring to any
@@ -183,23 +183,24 @@ def _insert_postgresql(session: Session, batches: Iterable[Batch | Rendered], co
     """
     raw = session.connection().connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
-    event_texts: list[bytes] = []
     count = 0
+    cases = f"COPY {_target('case', ('id', *columns))} FROM STDIN"
+    events = f"COPY {_target('case_event', ('case_id', *EVENT_COLUMNS))} FROM STDIN"
     try:
         with raw.cursor() as cursor, _parents_checked_once(cursor, parents, columns) as check:
-            with cursor.copy(f"COPY {_target('case', ('id', *columns))} FROM STDIN") as copy:
-                for batch in batches:
-                    rendered = batch if isinstance(batch, Rendered) else render(batch, columns)
-                    if not rendered.count:
-                        continue
-                    check(rendered.references)
+            for batch in batches:
+                rendered = batch if isinstance(batch, Rendered) else render(batch, columns)
+                if not rendered.count:
+                    continue
+                check(rendered.references)
+                # A batch's events right after its cases: the server stores them while the next
+                # batch is checked, instead of all events in one COPY after the last case.
+                with cursor.copy(cases) as copy:
                     copy.write(rendered.case_text)
-                    event_texts.append(rendered.event_text)
-                    count += rendered.count
-            with cursor.copy(f"COPY {_target('case_event', ('case_id', *EVENT_COLUMNS))} FROM STDIN") as copy:
-                for text in event_texts:
-                    if text:
-                        copy.write(text)
+                if rendered.event_text:
+                    with cursor.copy(events) as copy:
+                        copy.write(rendered.event_text)
+                count += rendered.count
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError("COPY case/case_event", None, error) from error
     return count
@@ -319,6 +320,8 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
     offset, so the naive UTC value lands as ``UTCDateTime`` stores it; any other offset is
     converted first.
     """
+    if len(values) > 1 and values.count(values[0]) == len(values):
+        return [_column_text(values[:1], kind)[0]] * len(values)  # one value throughout: spelled once
     if None in values:
         present = [v for v in values if v is not None]
         texts = iter(_column_text(present, kind))

@@ -354,6 +354,27 @@ def test_a_file_checked_in_chunks_imports_as_a_whole_and_refuses_as_a_whole(
     assert _reconcile(runtime, county) == []
 
 
+def test_a_failure_while_checking_a_later_chunk_abandons_the_copy_and_writes_nothing(
+    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks already handed to the writer thread are rolled back with the rest; the import
+    raises the failure instead of hanging on a writer that waits for more."""
+    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 2)
+    check = case_import._check_chunk
+
+    def failing_third(whole: object, start: int, **kwargs: object) -> object:
+        if start == 4:  # in this process or in the helper process, whichever takes it
+            raise MemoryError("out of memory while checking")
+        return check(whole, start, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(case_import, "_check_chunk", failing_third)
+    source = _write_csv(tmp_path / "cases.csv", [_row(f"f-{n}") for n in range(8)])
+    with pytest.raises(MemoryError):
+        _run(runtime, source)
+    assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
+    assert _reconcile(runtime, county) == []
+
+
 def _failing(monkeypatch: pytest.MonkeyPatch, times: int, then: object = None) -> list[int]:
     """``apply_prepared`` fails ``times`` times with a lost connection (running ``then`` first), then works."""
     apply, calls = aggregates.apply_prepared, []
