@@ -40,12 +40,12 @@ from dashboard.case_import import (
     COLUMNS,
     CheckContext,
     check_rows,
-    cycle_collection_paused,
     grid_locator,
     import_cases,
     read_rows,
 )
 from dashboard.contributions import contribution
+from dashboard.cycle_collector import cycle_collection_paused
 from dashboard.import_states import STATE_COLUMNS, case_state, case_values
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings

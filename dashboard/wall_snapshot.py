@@ -8,10 +8,8 @@ worst clock level (deadline counts at ``now``); so no open case is looked at one
 
 from __future__ import annotations
 
-import gc
 import struct
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -22,6 +20,7 @@ import orjson
 
 from dashboard.alerts import Alert, area_alert, combine_reasons, is_spike
 from dashboard.contributions import FACT_CODES, FIGURES, epoch_us
+from dashboard.cycle_collector import cycle_collection_paused
 from dashboard.figures import InstantCounts, PeriodCounts, WallFigures
 from dashboard.periods import Period, day_key, local_date
 from dashboard.rules import Rules
@@ -268,24 +267,8 @@ def _areas(codes: tuple[str, ...], n: int, dtype: np.dtype[np.int32] | np.dtype[
     # AreaState.from_counts without a Python call per area: zip makes each area's row in C and
     # tuple.__new__ turns it into an AreaState.
     rows = zip(map(table.__getitem__, numbers), *columns)
-    with _collector_paused():
+    with cycle_collection_paused():
         return dict(zip(codes, map(tuple.__new__, repeat(AreaState), rows)))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while thousands of new objects that all survive are made.
-
-    Otherwise it walks them again and again as they pile up, though none of them can be part of
-    a cycle. It is on again afterwards unless it was off already (say, another thread was decoding).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[object]]:
