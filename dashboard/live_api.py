@@ -134,23 +134,32 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         async def events() -> AsyncIterator[bytes]:
             yield b"retry: 2000\n\n"
             watched = hub.current(key)
-            yield stream_message(hub, key, since)
-            current = watched.latest["id"]
+            current: str | None = since
             checked = time.monotonic()
+            woken = True
             # No disconnect polling here: Starlette cancels this generator when the client goes.
             while True:
+                if woken or watched.latest["id"] != current:
+                    # The state this message brings the screen to, read with it (no await between):
+                    # the hub may move on while the message is being sent.
+                    reached = watched.latest["id"]
+                    yield stream_message(hub, key, current)
+                    current = reached
+                    # A change during that send woke an event this stream was not yet waiting
+                    # on; comparing ids before waiting again catches it.
+                    if watched.latest["id"] != current:
+                        continue
                 try:
                     async with asyncio.timeout(HEARTBEAT_SECONDS):
                         await watched.changed.wait()
+                    woken = True
                 except TimeoutError:
+                    woken = False
                     if still_signed_in is not None and time.monotonic() - checked >= RECHECK_SECONDS:
                         checked = time.monotonic()
                         if not await run_in_threadpool(still_signed_in):
                             return  # revoked: the screen reconnects, and its next request is refused
                     yield ping_message(watched)
-                    continue
-                yield stream_message(hub, key, current)
-                current = watched.latest["id"]
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import orjson
+from starlette.requests import Request
 
-from dashboard.live_api import ping_message, stream_message, with_freshness
+from dashboard.live_api import build_live_api, ping_message, stream_message, with_freshness
 from dashboard.live_hub import MESSAGES_KEPT, LiveHub, ScreenKey
 from dashboard.live_state import State
 
@@ -103,5 +104,27 @@ def test_streams_at_the_same_state_share_one_encoded_event_until_the_state_or_fr
         for n in range(3 * MESSAGES_KEPT):
             stream_message(hub, KEY, f"gone-{n}")
         assert len(watched.messages) <= MESSAGES_KEPT, "events of old states do not pile up"
+
+    asyncio.run(run())
+
+
+def test_a_change_while_a_stream_is_sending_reaches_it_without_waiting_for_the_next_one() -> None:
+    """The hub wakes its streams by setting an event and replacing it; a stream still sending the
+    previous message was not waiting on it, and used to sit until the next change or ping."""
+    async def run() -> None:
+        hub = ScriptedHub([_state(1, 5), _state(2, 6)])
+        hub._county = KEY[0]
+        route = next(r for r in build_live_api(hub).routes if getattr(r, "path", "") == "/api/live/stream")
+        request = Request({"type": "http", "method": "GET", "path": "/api/live/stream", "headers": [],
+                           "query_string": b"", "state": {}})
+        response = await route.endpoint(request=request, county=None, area=None, period="30d", days=None,  # type: ignore[attr-defined]
+                                         lang="zh", since=None)
+        messages = response.body_iterator
+        assert await anext(messages) == b"retry: 2000\n\n"
+        assert _data(await anext(messages))[0] == "full"
+        await hub.refresh()  # the change lands while the stream is between two sends
+        kind, body = _data(await asyncio.wait_for(anext(messages), 1.0))
+        assert (kind, body["kpis"]) == ("delta", {"open": "6"})
+        await messages.aclose()  # type: ignore[attr-defined]
 
     asyncio.run(run())
