@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -727,13 +727,17 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
 
 
 def _check_chunk(whole: _File, start: int, *, render: bool) -> _Chunk:
-    """Check rows ``start``… of the file and turn the good new ones into cases, events and contributions."""
+    """Check rows ``start``… of the file and turn the good new ones into cases, events and
+    contributions; ``render``: with the cases as COPY text (for a helper process to send back)."""
     chunk = whole.raw[start : start + _CHUNK_ROWS]
-    clean = _clean_chunk(whole, chunk)
-    if clean is not None:
-        batch = bulk_cases.Batch(clean.ids, clean.cases, clean.events)
-        return _Chunk(len(chunk), [], clean.duplicates, clean.items,
-                      bulk_cases.render(batch, STATE_COLUMNS) if render else batch)
+    checked = _clean_chunk(whole, chunk) or _checked_row_by_row(whole, chunk)
+    if render and isinstance(checked.batch, bulk_cases.Batch):
+        return replace(checked, batch=bulk_cases.render(checked.batch, STATE_COLUMNS))
+    return checked
+
+
+def _checked_row_by_row(whole: _File, chunk: Sequence[RawRow]) -> _Chunk:
+    """The reference way, for a chunk with any doubt: every row checked on its own, errors worded."""
     checked = check_rows(chunk, whole.context, whole.repeats)
     errors = list(checked.errors)
     fresh = [r for r in checked.valid if (r.draft.source.value, r.draft.external_ref) not in whole.stored]
@@ -742,23 +746,10 @@ def _check_chunk(whole: _File, start: int, *, render: bool) -> _Chunk:
     ids = [whole.ids[number] for number in numbers]
     items = [(case_id, contribution(state, whole.rules)) for case_id, state in zip(ids, states, strict=True)]
     batch = bulk_cases.Batch(ids, [case_values(state) for state in states], events)
-    return _Chunk(len(chunk), errors, len(checked.valid) - len(fresh), items,
-                  bulk_cases.render(batch, STATE_COLUMNS) if render else batch)
+    return _Chunk(len(chunk), errors, len(checked.valid) - len(fresh), items, batch)
 
 
-@dataclass(frozen=True)
-class _CleanChunk:
-    """A chunk without a single error: its new cases in ``STATE_COLUMNS`` order, their events and
-    contributions, and how many of its rows were stored already."""
-
-    duplicates: int
-    ids: list[int]
-    cases: list[tuple[Any, ...]]
-    events: list[tuple[Any, ...]]
-    items: list[tuple[int, Contribution]]
-
-
-def _clean_chunk(whole: _File, chunk: Sequence[RawRow]) -> _CleanChunk | None:
+def _clean_chunk(whole: _File, chunk: Sequence[RawRow]) -> _Chunk | None:
     """``_check_chunk``'s result for a chunk whose every row is clean, without the per-row objects
     of ``check_rows`` and ``case_state``; ``None`` at the first doubt.
 
@@ -766,8 +757,8 @@ def _clean_chunk(whole: _File, chunk: Sequence[RawRow]) -> _CleanChunk | None:
     Python time. The checks are ``_clean_fields`` and ``CaseDraft``'s; a closed row's end state is
     ``import_states.closed_case``; an open one (a few in a hundred) still goes through
     ``case_state`` for its alert. A chunk with any doubt goes the reference way, which words its
-    errors, so the two ways cannot disagree on what is refused (``test_case_import`` holds them
-    equal on what is written).
+    errors, so the two ways cannot disagree on what is refused (``test_import_states`` holds them
+    equal, byte for byte, on what is written).
     """
     context, places, stored, ids = whole.context, whole.context.places, whole.stored, whole.ids
     fields: list[_CleanFields] = []
@@ -785,11 +776,14 @@ def _clean_chunk(whole: _File, chunk: Sequence[RawRow]) -> _CleanChunk | None:
     now = as_utc(context.now)
     event_heads = {status: import_event(status, actor=whole.actor, now=now, note="")[:-1] for status in Status}
     duplicates = 0
-    out = _CleanChunk(0, [], [], [], [])
+    case_ids: list[int] = []
+    cases: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    items: list[tuple[int, Contribution]] = []
     for i, (raw, (source, ref, category, received, lon, lat, people, tier, status, resolved, satisfaction)) in \
             enumerate(zip(chunk, fields, strict=True)):
         given = raw.values.get("grid_code", "")
-        grid = point_grids.get(i, given) if i in point_grids else given
+        grid = point_grids.get(i, given)
         if grid is None or (given and (given != grid or given not in places)):
             return None
         if (raw.values["source"], ref) in stored:
@@ -810,11 +804,11 @@ def _clean_chunk(whole: _File, chunk: Sequence[RawRow]) -> _CleanChunk | None:
             except (CaseInputError, TransitionError):
                 return None
             values, item = case_values(state), contribution(state, whole.rules)
-        out.events.append((len(out.cases), *event_heads[status], f"{whole.file_name}:{raw.number}"))
-        out.cases.append(values)
-        out.ids.append(ids[raw.number])
-        out.items.append((ids[raw.number], item))
-    return _CleanChunk(duplicates, out.ids, out.cases, out.events, out.items)
+        events.append((len(cases), *event_heads[status], f"{whole.file_name}:{raw.number}"))
+        cases.append(values)
+        case_ids.append(ids[raw.number])
+        items.append((ids[raw.number], item))
+    return _Chunk(len(chunk), [], duplicates, items, bulk_cases.Batch(case_ids, cases, events))
 
 
 _HELPING: _File | None = None

@@ -57,23 +57,17 @@ def stream_message(hub: LiveHub, key: ScreenKey, since: str | None) -> bytes:
     built and encoded once per (since, latest, freshness) and the same bytes go to each of them.
     """
     watched = hub.current(key)
-    memo = (since, watched.latest["id"], watched.stale_since)
-    message = watched.messages.get(memo)
-    if message is None:
+
+    def encode() -> bytes:
         delta = hub.delta_since(key, since)
-        message = (_event("delta", with_freshness(delta, watched)) if delta
-                   else _event("full", with_freshness(watched.latest, watched)))
-        watched.remember(memo, message)
-    return message
+        return (_event("delta", with_freshness(delta, watched)) if delta
+                else _event("full", with_freshness(watched.latest, watched)))
+
+    return watched.encoded((since, watched.latest["id"], watched.stale_since), encode)
 
 
 def ping_message(watched: Watched) -> bytes:
-    memo = ("ping", watched.stale_since)
-    message = watched.messages.get(memo)
-    if message is None:
-        message = _event("ping", with_freshness({}, watched))
-        watched.remember(memo, message)
-    return message
+    return watched.encoded(("ping", watched.stale_since), lambda: _event("ping", with_freshness({}, watched)))
 
 
 def build_live_api(hub: LiveHub) -> APIRouter:

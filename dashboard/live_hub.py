@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -52,12 +53,16 @@ class Watched:
     messages: dict[tuple[object, ...], bytes] = field(default_factory=dict)
     """Encoded stream events, shared by the streams of this screen kind (``live_api.stream_message``)."""
 
-    def remember(self, memo: tuple[object, ...], message: bytes) -> None:
-        """Keep an encoded event; entries of older states are never asked for again, so the few
-        kept are simply dropped together once there are more than a handful."""
-        if len(self.messages) >= MESSAGES_KEPT:
-            self.messages.clear()
-        self.messages[memo] = message
+    def encoded(self, memo: tuple[object, ...], encode: Callable[[], bytes]) -> bytes:
+        """The event ``memo`` names, encoded once for every stream that asks. Entries of older
+        states are never asked for again, so the few kept are dropped together once there are
+        more than a handful."""
+        message = self.messages.get(memo)
+        if message is None:
+            if len(self.messages) >= MESSAGES_KEPT:
+                self.messages.clear()
+            message = self.messages[memo] = encode()
+        return message
 
     def wake(self) -> None:
         self.changed.set()

@@ -321,24 +321,20 @@ def prepare_new_cases(client: redis.Redis, county: str, items: Iterable[tuple[in
     table["category"] = [_CATEGORY_INDEX[contrib.category] for contrib in contribs]
     table["source"] = [_SOURCE_INDEX[contrib.source] for contrib in contribs]
     table["flags"] = [contrib.flags for contrib in contribs]
-    opened = [n for n, contrib in enumerate(contribs) if contrib.open is not None]
-    for n in opened:
-        entry = contribs[n].open
-        assert entry is not None
-        table["reasons"][n] = entry.mask | (WARN_BIT if entry.warn_early else 0)
-    raw, size = table.tobytes(), RECORD.size
-    packed = {case_id: raw[n * size : (n + 1) * size] for n, case_id in enumerate(latest)}
     due: defaultdict[str, dict[str, int]] = defaultdict(dict)
-    ids = list(latest)
-    for n in opened:
-        entry = contribs[n].open
-        assert entry is not None
-        if int(table["flags"][n]) & CLOSED_BIT:
+    for n, (case_id, contrib) in enumerate(latest.items()):
+        entry = contrib.open
+        if entry is None:
+            continue
+        table["reasons"][n] = entry.mask | (WARN_BIT if entry.warn_early else 0)
+        if contrib.flags & CLOSED_BIT:
             continue
         grid = int(indexes[n, 3])
-        due[keys.due(county, grid)][str(ids[n])] = entry.due_us
+        due[keys.due(county, grid)][str(case_id)] = entry.due_us
         if entry.warn_early:
-            due[keys.warn(county, grid)][str(ids[n])] = entry.due_us
+            due[keys.warn(county, grid)][str(case_id)] = entry.due_us
+    raw, size = table.tobytes(), RECORD.size
+    packed = {case_id: raw[n * size : (n + 1) * size] for n, case_id in enumerate(latest)}
     changes = _changes()
     for county_index in np.unique(indexes[:, 0]).tolist():
         _count_new(changes, county, county_index, table[indexes[:, 0] == county_index])
