@@ -630,6 +630,7 @@ def import_cases(
 
 _CHUNK_ROWS = 5000
 """Rows checked per step of an import: PostgreSQL stores one chunk while the next is checked."""
+_FIRST_CHUNK_ROWS = 1000
 _HELPER_QUEUE = 2
 """Chunks handed to the helper process ahead: one to check, one waiting, so it never idles."""
 
@@ -726,10 +727,20 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
     return finish(len(found.items), found.duplicates, behind)
 
 
-def _check_chunk(whole: _File, start: int, *, render: bool) -> _Chunk:
-    """Check rows ``start``… of the file and turn the good new ones into cases, events and
-    contributions; ``render``: with the cases as COPY text (for a helper process to send back)."""
-    chunk = whole.raw[start : start + _CHUNK_ROWS]
+def _chunk_bounds(rows: int) -> list[tuple[int, int]]:
+    """Where the file's chunks start and stop: a small first one, so the server starts storing
+    while the rest is checked (it idles until the first chunk arrives), then ``_CHUNK_ROWS`` each."""
+    first = min(_FIRST_CHUNK_ROWS, _CHUNK_ROWS)
+    if not rows:
+        return []
+    starts = [0, *range(first, rows, _CHUNK_ROWS)]
+    return list(zip(starts, [*starts[1:], rows], strict=True))
+
+
+def _check_chunk(whole: _File, bounds: tuple[int, int], *, render: bool) -> _Chunk:
+    """Check the file's rows ``bounds`` (start, stop) and turn the good new ones into cases, events
+    and contributions; ``render``: with the cases as COPY text (for a helper process to send back)."""
+    chunk = whole.raw[bounds[0] : bounds[1]]
     checked = _clean_chunk(whole, chunk) or _checked_row_by_row(whole, chunk)
     if render and isinstance(checked.batch, bulk_cases.Batch):
         return replace(checked, batch=bulk_cases.render(checked.batch, STATE_COLUMNS))
@@ -815,9 +826,9 @@ _HELPING: _File | None = None
 """The file a helper process checks: set before it is forked, so it inherits it instead of receiving it pickled."""
 
 
-def _check_in_helper(start: int) -> _Chunk:
+def _check_in_helper(bounds: tuple[int, int]) -> _Chunk:
     assert _HELPING is not None
-    return _check_chunk(_HELPING, start, render=True)
+    return _check_chunk(_HELPING, bounds, render=True)
 
 
 @contextmanager
@@ -830,8 +841,7 @@ def _helper(whole: _File, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
     everything itself.
     """
     global _HELPING
-    chunks = -(-len(whole.raw) // _CHUNK_ROWS)
-    if not wanted or chunks < 3 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    if not wanted or len(_chunk_bounds(len(whole.raw))) < 3 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         yield None
         return
     _HELPING = whole
@@ -857,7 +867,7 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
     rest of the file is still checked so that the report lists every error; then ``_Refused``
     abandons the COPY.
     """
-    left = deque(range(0, len(whole.raw), _CHUNK_ROWS))
+    left = deque(_chunk_bounds(len(whole.raw)))
 
     def take(chunk: _Chunk) -> Iterator[bulk_cases.Batch | bulk_cases.Rendered]:
         found.errors.extend(chunk.errors)

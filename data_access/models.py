@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -118,6 +119,9 @@ class Department(Base):
     center: Mapped[Center] = relationship(back_populates="departments")
 
 
+_OPEN = text("resolved_at IS NULL")
+
+
 class Case(Base):
     """One dispute; the row holds the current state, ``case_event`` the history."""
 
@@ -125,7 +129,9 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_ref", name="uq_case_source_ref"),
         Index("ix_case_county_received", "county_code", "received_at"),
-        Index("ix_case_county_open", "county_code", "resolved_at", "due_at"),
+        # Every query of open cases says ``resolved_at IS NULL``; indexing only those rows keeps the
+        # index a hundredth of the table's size, and a history import of closed cases never touches it.
+        Index("ix_case_county_open", "county_code", "due_at", postgresql_where=_OPEN, sqlite_where=_OPEN),
         Index("ix_case_grid_received", "grid_code", "received_at"),
     )
 

@@ -362,10 +362,10 @@ def test_a_failure_while_checking_a_later_chunk_abandons_the_copy_and_writes_not
     monkeypatch.setattr(case_import, "_CHUNK_ROWS", 2)
     check = case_import._check_chunk
 
-    def failing_third(whole: object, start: int, **kwargs: object) -> object:
-        if start == 4:  # in this process or in the helper process, whichever takes it
+    def failing_third(whole: object, bounds: tuple[int, int], **kwargs: object) -> object:
+        if bounds[0] == 4:  # in this process or in the helper process, whichever takes it
             raise MemoryError("out of memory while checking")
-        return check(whole, start, **kwargs)  # type: ignore[arg-type]
+        return check(whole, bounds, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(case_import, "_check_chunk", failing_third)
     source = _write_csv(tmp_path / "cases.csv", [_row(f"f-{n}") for n in range(8)])
@@ -421,3 +421,13 @@ def test_redis_that_never_answers_leaves_the_cases_stored_and_says_the_aggregate
     assert (result.imported, result.aggregates_behind, result.exit_code) == (1, True, 3)
     assert _count(runtime, Case) == 1
     assert len(_reconcile(runtime, county)) > 0, "behind until a rebuild"
+
+
+@pytest.mark.parametrize("rows", [0, 1, 999, 1000, 1001, 6000, 6001, 50_000])
+def test_chunks_cover_every_row_once_and_the_first_is_small(rows: int) -> None:
+    """The server starts on a small first chunk; after it, full chunks, and no row is left out or taken twice."""
+    bounds = case_import._chunk_bounds(rows)
+    assert [n for start, stop in bounds for n in range(start, stop)] == list(range(rows))
+    assert all(stop - start <= case_import._CHUNK_ROWS for start, stop in bounds)
+    if rows > case_import._FIRST_CHUNK_ROWS:
+        assert bounds[0] == (0, case_import._FIRST_CHUNK_ROWS)

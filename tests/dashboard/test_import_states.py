@@ -240,9 +240,9 @@ def test_a_clean_chunk_checked_without_row_objects_renders_what_the_row_by_row_c
     rows = [*_rows_of_every_kind(), _raw(5000, description="tab\there, line\nbreak, back\\slash \\N 引号\"")]
     whole = _whole(rows, rules, stored={(row.values["source"], row.values["external_ref"]) for row in rows[5:7]})
     assert case_import._clean_chunk(whole, rows) is not None, "a clean chunk takes the quick way"
-    fast = case_import._check_chunk(whole, 0, render=True)
+    fast = case_import._check_chunk(whole, (0, len(rows)), render=True)
     monkeypatch.setattr(case_import, "_clean_chunk", lambda *_: None)
-    reference = case_import._check_chunk(whole, 0, render=True)
+    reference = case_import._check_chunk(whole, (0, len(rows)), render=True)
     assert fast.errors == reference.errors == []
     assert fast.duplicates == reference.duplicates == 2
     assert fast.items == reference.items and len(fast.items) == len(rows) - 2

@@ -255,8 +255,13 @@ def test_bulk_apply_across_record_strings_equals_applying_one_by_one(runtime: Ru
     assert _state(runtime, county) == one_by_one
 
 
-def test_counting_many_new_records_at_once_equals_counting_them_one_by_one() -> None:
-    """The import's numpy count and the write path's per-record count give the same changes."""
+@pytest.mark.parametrize("bincount_factor", [0, 1_000_000], ids=["sorted", "binned"])
+def test_counting_many_new_records_at_once_equals_counting_them_one_by_one(
+    bincount_factor: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import's numpy count (either way of counting pairs) and the write path's per-record
+    count give the same changes."""
+    monkeypatch.setattr(aggregates, "_BINCOUNT_FACTOR", bincount_factor)
     rng = random.Random(7)
     records = [
         aggregates.Record(day=20_000 + rng.randrange(400), township=rng.randrange(1, 4), village=rng.randrange(4, 9),
