@@ -101,3 +101,35 @@ def test_times_go_into_the_copy_as_naive_utc_whatever_their_offset() -> None:
                                                        "\\N"]
     with pytest.raises(ValueError, match="naive"):
         bulk_cases._column_text([datetime(2026, 3, 5, 9, 30)], "time")
+
+
+def test_columns_with_one_value_in_a_batch_land_as_given(pg: Runtime, rows) -> None:
+    """``render`` moves columns with a single value to a shared suffix and leaves out all-NULL ones
+    whose default is NULL; every stored value must still be the one given, including a column that
+    is NULL in one batch and set in the next, and text that needs escaping."""
+    cases, events = rows
+    at = {name: bulk_cases.CASE_COLUMNS.index(name) for name in ("acknowledged_by", "description", "people_involved")}
+
+    def with_values(case: tuple[object, ...], **values: object) -> tuple[object, ...]:
+        changed = list(case)
+        for name, value in values.items():
+            changed[at[name]] = value
+        return tuple(changed)
+
+    half = len(cases) // 2
+    given = [with_values(case, acknowledged_by=None, description="同\t一\\行") for case in cases[:half]]
+    given += [with_values(case, acknowledged_by="值班员", people_involved=7) for case in cases[half:]]
+    rendered = bulk_cases.render(bulk_cases.Batch(list(range(1, half + 1)), given[:half], []), bulk_cases.CASE_COLUMNS)
+    assert "acknowledged_by" not in rendered.case_columns and "description" in rendered.case_columns
+    with pg.sessions() as session, session.begin():
+        ids = bulk_cases.reserve_ids(session, len(given))
+        batches = [bulk_cases.Batch(ids[:half], given[:half], []), bulk_cases.Batch(ids[half:], given[half:], [])]
+        parents = {"county_code": {c[bulk_cases.CASE_COLUMNS.index("county_code")] for c in given},
+                   "grid_code": {c[bulk_cases.CASE_COLUMNS.index("grid_code")] for c in given}}
+        bulk_cases.insert_batches(session, [bulk_cases.render(b, bulk_cases.CASE_COLUMNS) for b in batches],
+                                  bulk_cases.CASE_COLUMNS, parents)
+    with pg.sessions() as session:
+        stored = {case.id: case for case in session.scalars(select(Case))}
+    for case_id, values in zip(ids, given, strict=True):
+        case = stored[case_id]
+        assert tuple(getattr(case, name) for name in bulk_cases.CASE_COLUMNS) == values
