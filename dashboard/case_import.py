@@ -631,6 +631,7 @@ def import_cases(
 _CHUNK_ROWS = 5000
 """Rows checked per step of an import: PostgreSQL stores one chunk while the next is checked."""
 _FIRST_CHUNK_ROWS = 1000
+"""Rows of the first chunk: the server idles until it arrives, so it is kept small."""
 _HELPER_QUEUE = 2
 """Chunks handed to the helper process ahead: one to check, one waiting, so it never idles."""
 
@@ -728,12 +729,10 @@ def _import(rt: Runtime, path: Path, *, all_or_nothing: bool, report_path: Path 
 
 
 def _chunk_bounds(rows: int) -> list[tuple[int, int]]:
-    """Where the file's chunks start and stop: a small first one, so the server starts storing
-    while the rest is checked (it idles until the first chunk arrives), then ``_CHUNK_ROWS`` each."""
-    first = min(_FIRST_CHUNK_ROWS, _CHUNK_ROWS)
+    """Where the file's chunks start and stop: ``_FIRST_CHUNK_ROWS``, then ``_CHUNK_ROWS`` each."""
     if not rows:
         return []
-    starts = [0, *range(first, rows, _CHUNK_ROWS)]
+    starts = [0, *range(min(_FIRST_CHUNK_ROWS, _CHUNK_ROWS), rows, _CHUNK_ROWS)]
     return list(zip(starts, [*starts[1:], rows], strict=True))
 
 
@@ -832,7 +831,7 @@ def _check_in_helper(bounds: tuple[int, int]) -> _Chunk:
 
 
 @contextmanager
-def _helper(whole: _File, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
+def _helper(whole: _File, chunks: int, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
     """A second process that checks every other chunk, on a machine with a core to spare.
 
     Checking is pure Python and holds the GIL, so a thread cannot share it; a forked process
@@ -841,7 +840,7 @@ def _helper(whole: _File, wanted: bool) -> Iterator[ProcessPoolExecutor | None]:
     everything itself.
     """
     global _HELPING
-    if not wanted or len(_chunk_bounds(len(whole.raw))) < 3 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    if not wanted or chunks < 3 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         yield None
         return
     _HELPING = whole
@@ -877,7 +876,7 @@ def _batches(whole: _File, found: _Progress, *, all_or_nothing: bool, parallel: 
             found.items.extend(chunk.items)
             yield chunk.batch
 
-    with _helper(whole, parallel) as helper:
+    with _helper(whole, len(left), parallel) as helper:
         helped: deque[Future[_Chunk]] = deque()
 
         def hand_over() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, func, insert, select
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,46 +94,38 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Rows of one table as COPY text, and the columns they hold, in their order."""
+
+    columns: tuple[str, ...]
+    text: bytes
+
+
+@dataclass(frozen=True)
 class Rendered:
     """A batch as COPY text, ready to send: rendered off the writing thread, or in another process."""
 
     count: int
-    case_columns: tuple[str, ...]
-    """The case columns in ``case_text``, in its order (``id`` first)."""
-    case_text: bytes
-    event_text: bytes
+    cases: Copy
+    events: Copy | None
     references: Mapping[str, frozenset[Any]]
     """For each foreign-key column: the distinct values the cases refer to."""
 
 
 def render(batch: Batch, columns: Sequence[str]) -> Rendered:
-    """``batch`` as the COPY text of its cases and of its events.
-
-    The cases' columns are reordered: those that vary first, then those with one value in the
-    whole batch (an import's flags, its county, its receiver…), spelled once as one suffix that
-    every row shares. A third of the columns then cost neither a join per row nor, when they are
-    NULL and the column's default is NULL anyway, the server's parsing: those are left out.
-    """
+    """``batch`` as the COPY text of its cases (with their ids) and of its events."""
     columns = tuple(columns)
     if not batch.cases:
-        return Rendered(0, (), b"", b"", {})
+        return Rendered(0, Copy((), b""), None, {})
     values = _columns(batch.cases, len(columns))
-    single = [_single_value(column) for column in values]
-    varying = [i for i in range(len(columns)) if not single[i]]
-    fixed = [i for i in range(len(columns)) if single[i] and not (values[i][0] is None and columns[i] in _NULL_BY_DEFAULT)]
-    texts = [_column_text(batch.ids[: len(batch.cases)], "int"),
-             *(_column_text(values[i], _CASE_KINDS[columns[i]]) for i in varying)]
-    if fixed:
-        suffix = "\t".join(_column_text(values[i][:1], _CASE_KINDS[columns[i]])[0] for i in fixed)
-        texts.append([suffix] * len(batch.cases))
-    event_text = b""
+    cases = _copy(_CASE_TABLE, ("id", *columns), [list(batch.ids[: len(batch.cases)]), *values])
+    events = None
     if batch.events:
-        event_columns = _columns(batch.events, 1 + len(EVENT_COLUMNS))
-        event_columns[0] = list(map(batch.ids.__getitem__, event_columns[0]))
-        event_text = _copy_text(event_columns, ("int", *_EVENT_KINDS))
+        event_values = _columns(batch.events, 1 + len(EVENT_COLUMNS))
+        event_values[0] = list(map(batch.ids.__getitem__, event_values[0]))
+        events = _copy(_EVENT_TABLE, ("case_id", *EVENT_COLUMNS), event_values)
     references = {column: frozenset(values[columns.index(column)]) for column, _, _ in _REFERENCES if column in columns}
-    return Rendered(len(batch.cases), ("id", *(columns[i] for i in varying), *(columns[i] for i in fixed)),
-                    _joined(texts), event_text, references)
+    return Rendered(len(batch.cases), cases, events, references)
 
 
 def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
@@ -201,7 +193,6 @@ def _insert_postgresql(session: Session, batches: Iterable[Batch | Rendered], co
     raw = session.connection().connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     count = 0
-    events = f"COPY {_target('case_event', ('case_id', *EVENT_COLUMNS))} FROM STDIN"
     try:
         with raw.cursor() as cursor, _parents_checked_once(cursor, parents, columns) as check:
             for batch in batches:
@@ -211,11 +202,10 @@ def _insert_postgresql(session: Session, batches: Iterable[Batch | Rendered], co
                 check(rendered.references)
                 # A batch's events right after its cases: the server stores them while the next
                 # batch is checked, instead of all events in one COPY after the last case.
-                with cursor.copy(f"COPY {_target('case', rendered.case_columns)} FROM STDIN") as copy:
-                    copy.write(rendered.case_text)
-                if rendered.event_text:
-                    with cursor.copy(events) as copy:
-                        copy.write(rendered.event_text)
+                for table, rows in (("case", rendered.cases), ("case_event", rendered.events)):
+                    if rows is not None:
+                        with cursor.copy(f"COPY {_target(table, rows.columns)} FROM STDIN") as copy:
+                            copy.write(rows.text)
                 count += rendered.count
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError("COPY case/case_event", None, error) from error
@@ -306,11 +296,7 @@ def _kind(column: Column[Any]) -> str:
     return "text"
 
 
-_CASE_KINDS = {name: _kind(Case.__table__.c[name]) for name in CASE_COLUMNS}
-_EVENT_KINDS = tuple(_kind(CaseEvent.__table__.c[name]) for name in EVENT_COLUMNS)
-_NULL_BY_DEFAULT = frozenset(name for name in CASE_COLUMNS
-                             if Case.__table__.c[name].nullable and Case.__table__.c[name].server_default is None)
-"""Case columns the server fills with NULL when a COPY leaves them out."""
+_CASE_TABLE, _EVENT_TABLE = Case.__table__, CaseEvent.__table__
 _COPY_CHUNK = 20_000
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
@@ -326,14 +312,29 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [list(map(itemgetter(i), rows)) for i in range(width)]
 
 
-def _copy_text(columns: Sequence[Sequence[Any]], kinds: Sequence[str]) -> bytes:
-    """Rows of PostgreSQL's COPY text format from values given column by column."""
-    return _joined([_column_text(values, kind) for values, kind in zip(columns, kinds, strict=True)])
+def _copy(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> Copy:
+    """Rows of ``table`` from values given column by column, in PostgreSQL's COPY text format.
+
+    Columns that vary come first; those with one value throughout (an import's flags, its county,
+    its receiver, its events' time…) follow as one suffix spelled once and shared by every row, so
+    they cost no join per row. A column that is NULL throughout and whose default is NULL is left
+    out, which spares the server parsing it too.
+    """
+    single = [_single_value(column) for column in values]
+    varying = [i for i in range(len(names)) if not single[i]]
+    fixed = [i for i in range(len(names))
+             if single[i] and not (values[i][0] is None and _null_by_default(table.c[names[i]]))]
+    texts = [_column_text(values[i], _kind(table.c[names[i]])) for i in varying]
+    if fixed:
+        suffix = "\t".join(_column_text(values[i][:1], _kind(table.c[names[i]]))[0] for i in fixed)
+        texts.append([suffix] * len(values[0]))
+    text = ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
+    return Copy(tuple(names[i] for i in (*varying, *fixed)), text)
 
 
-def _joined(texts: Sequence[Sequence[str]]) -> bytes:
-    """Columns of COPY text as rows."""
-    return ("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n").encode()
+def _null_by_default(column: Column[Any]) -> bool:
+    """Whether the server fills ``column`` with NULL when a COPY leaves it out."""
+    return column.nullable is True and column.server_default is None and not column.primary_key
 
 
 def _single_value(values: Sequence[Any]) -> bool:
@@ -349,8 +350,6 @@ def _column_text(values: Sequence[Any], kind: str) -> Sequence[str]:
     offset, so the naive UTC value lands as ``UTCDateTime`` stores it; any other offset is
     converted first.
     """
-    if _single_value(values):
-        return [_column_text(values[:1], kind)[0]] * len(values)  # one value throughout: spelled once
     if None in values:
         present = [v for v in values if v is not None]
         texts = iter(_column_text(present, kind))

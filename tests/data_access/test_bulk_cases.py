@@ -105,8 +105,8 @@ def test_times_go_into_the_copy_as_naive_utc_whatever_their_offset() -> None:
 
 def test_columns_with_one_value_in_a_batch_land_as_given(pg: Runtime, rows) -> None:
     """``render`` moves columns with a single value to a shared suffix and leaves out all-NULL ones
-    whose default is NULL; every stored value must still be the one given, including a column that
-    is NULL in one batch and set in the next, and text that needs escaping."""
+    whose default is NULL; every stored case and event value must still be the one given,
+    including a column that is NULL in one batch and set in the next, and text that needs escaping."""
     cases, events = rows
     at = {name: bulk_cases.CASE_COLUMNS.index(name) for name in ("acknowledged_by", "description", "people_involved")}
 
@@ -120,16 +120,20 @@ def test_columns_with_one_value_in_a_batch_land_as_given(pg: Runtime, rows) -> N
     given = [with_values(case, acknowledged_by=None, description="同\t一\\行") for case in cases[:half]]
     given += [with_values(case, acknowledged_by="值班员", people_involved=7) for case in cases[half:]]
     rendered = bulk_cases.render(bulk_cases.Batch(list(range(1, half + 1)), given[:half], []), bulk_cases.CASE_COLUMNS)
-    assert "acknowledged_by" not in rendered.case_columns and "description" in rendered.case_columns
+    assert "acknowledged_by" not in rendered.cases.columns and "description" in rendered.cases.columns
     with pg.sessions() as session, session.begin():
         ids = bulk_cases.reserve_ids(session, len(given))
-        batches = [bulk_cases.Batch(ids[:half], given[:half], []), bulk_cases.Batch(ids[half:], given[half:], [])]
+        first_events = [event for event in events if event[0] < half]
+        batches = [bulk_cases.Batch(ids[:half], given[:half], first_events), bulk_cases.Batch(ids[half:], given[half:], [])]
         parents = {"county_code": {c[bulk_cases.CASE_COLUMNS.index("county_code")] for c in given},
                    "grid_code": {c[bulk_cases.CASE_COLUMNS.index("grid_code")] for c in given}}
         bulk_cases.insert_batches(session, [bulk_cases.render(b, bulk_cases.CASE_COLUMNS) for b in batches],
                                   bulk_cases.CASE_COLUMNS, parents)
     with pg.sessions() as session:
         stored = {case.id: case for case in session.scalars(select(Case))}
+        stored_events = sorted((e.case_id, *(getattr(e, name) for name in bulk_cases.EVENT_COLUMNS))
+                               for e in session.scalars(select(CaseEvent)))
     for case_id, values in zip(ids, given, strict=True):
         case = stored[case_id]
         assert tuple(getattr(case, name) for name in bulk_cases.CASE_COLUMNS) == values
+    assert first_events and stored_events == sorted((ids[event[0]], *event[1:]) for event in first_events)
