@@ -118,7 +118,7 @@ async def read_form(request: Request) -> dict[str, str]:
 
 def build_login_router(rt: Runtime, config: SecurityConfig) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    limiter = RateLimiter(rt.redis)
+    limiter = RateLimiter(rt.redis, config.clock)
 
     def https(request: Request) -> bool:
         return request.url.scheme == "https"

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, quote, urlencode, urlparse
@@ -80,6 +80,8 @@ class SecurityConfig:
     api: Limit = Limit(1200, 60)
     img_sources: tuple[str, ...] = ()
     script_hashes: tuple[str, ...] = field(default=())
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch for the rate windows; tests pin it so a window cannot roll over mid-test."""
 
 
 def origin_of(url: str | None) -> str | None:
@@ -241,13 +243,14 @@ def _strings(value: object) -> Iterable[str]:
 class RateLimiter:
     """Fixed windows in Redis: every app process counts against the same limit."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, clock: Callable[[], float]) -> None:
         self.client = client
+        self.clock = clock
 
     def allow(self, scope: str, who: str, limit: Limit) -> tuple[bool, int]:
         """Count one request; (allowed, seconds until the window resets)."""
         try:
-            count, retry = sessions_store.hit(self.client, scope, who, window_seconds=limit.seconds, now=time.time())
+            count, retry = sessions_store.hit(self.client, scope, who, window_seconds=limit.seconds, now=self.clock())
         except redis.RedisError:
             log.warning("rate limit not checked: Redis unreachable")
             return True, 0
@@ -315,7 +318,7 @@ class AccessMiddleware:
         self.app = app
         self.rt = rt
         self.config = config
-        self.limiter = RateLimiter(rt.redis)
+        self.limiter = RateLimiter(rt.redis, config.clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

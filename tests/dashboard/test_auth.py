@@ -25,6 +25,9 @@ DUTY = {Role.duty_officer, Role.admin}
 ADMIN = {Role.admin}
 READERS = {Role.api_client, Role.leader, Role.duty_officer, Role.admin}
 EVERYONE = {None, *Role}
+MID_WINDOW = 1_800_000_030.0
+"""A pinned clock for the rate limits, 30 s into a 60 s and a 300 s window: on the wall clock a
+window may roll over between two requests and let the one meant to be refused through."""
 
 ROUTES: list[tuple[str, str, str, set[Role | None]]] = [
     ("GET", "/", PAGE, WALL),
@@ -153,7 +156,7 @@ def test_sign_in_failure_is_refused_and_audited(runtime: Runtime, app_client: Te
 
 
 def test_sign_in_is_rate_limited(runtime: Runtime, county: str) -> None:
-    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300))
+    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300), clock=lambda: MID_WINDOW)
     password = new_user(runtime, "admin1", Role.admin)
     with served(create_app(runtime, config).server) as client:
         for _ in range(3):
@@ -231,7 +234,7 @@ def test_security_headers_on_every_kind_of_response(app_client: TestClient) -> N
 
 
 def test_api_requests_are_rate_limited(runtime: Runtime, county: str) -> None:
-    with served(create_app(runtime, SecurityConfig(api=Limit(3, 60))).server) as client:
+    with served(create_app(runtime, SecurityConfig(api=Limit(3, 60), clock=lambda: MID_WINDOW)).server) as client:
         as_role(client, runtime, Role.leader)
         codes = [client.get("/api/live/state").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
@@ -241,6 +244,18 @@ def test_api_requests_are_rate_limited(runtime: Runtime, county: str) -> None:
         for _ in range(3):
             open311("/open311/v2/services.json")
         assert open311("/open311/v2/services.json").json()[0]["code"] == 429
+
+
+def test_a_rate_limit_lifts_when_its_window_ends(runtime: Runtime, county: str) -> None:
+    now = [MID_WINDOW]
+    with served(create_app(runtime, SecurityConfig(api=Limit(2, 60), clock=lambda: now[0])).server) as client:
+        as_role(client, runtime, Role.leader)
+        assert [client.get("/api/live/state").status_code for _ in range(3)] == [200, 200, 429]
+        now[0] += 29
+        limited = client.get("/api/live/state")
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "2"
+        now[0] += 1
+        assert [client.get("/api/live/state").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_callbacks_know_who_is_asking(runtime: Runtime, county: str) -> None:
