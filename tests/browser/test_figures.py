@@ -167,18 +167,22 @@ COMPARE = (("received", "period", "count"), ("closed", "period", "count"), ("clo
 def test_wall_and_tablet_show_the_figures_api_answers(demo_server: LiveServer) -> None:
     driver = chrome(1920, 1080, screen=False)
     county = demo_server.runtime.cases.county_code
-    month = Period.trailing(_today(), 30)
+
+    def month() -> Period:
+        """The wall's default 30 days, taken anew at each look: a period fixed at the start goes stale at midnight."""
+        return Period.trailing(_today(), 30)
+
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/?tour=off")
-        wall_ids = list(_wall_expected(driver, county, month))
-        _settled(lambda: _texts(driver, wall_ids), lambda: _wall_expected(driver, county, month))
+        wall_ids = list(_wall_expected(driver, county, month()))
+        _settled(lambda: _texts(driver, wall_ids), lambda: _wall_expected(driver, county, month()))
 
         driver.get(demo_server.url + "/tablet")
-        _settled(lambda: _tablet_shown(driver), lambda: _tablet_expected(_api(driver, county, month)))
+        _settled(lambda: _tablet_shown(driver), lambda: _tablet_expected(_api(driver, county, month())))
         first, second = (e.get_attribute("id").removeprefix("child-") for e in driver.find_elements(By.CSS_SELECTOR, ".child")[:2])
         driver.get(demo_server.url + f"/tablet?area={first}")
-        _settled(lambda: _tablet_shown(driver), lambda: _tablet_expected(_api(driver, first, month)))
+        _settled(lambda: _tablet_shown(driver), lambda: _tablet_expected(_api(driver, first, month())))
         driver.get(demo_server.url + f"/tablet?compare={first},{second}")
 
         def compare_shown() -> dict[str, str]:
@@ -187,7 +191,7 @@ def test_wall_and_tablet_show_the_figures_api_answers(demo_server: LiveServer) -
                     for (name, _, _), row in zip(COMPARE, rows, strict=True) for side in (0, 1)}
 
         def compare_expected() -> dict[str, str]:
-            answers = [_api(driver, code, month) for code in (first, second)]
+            answers = [_api(driver, code, month()) for code in (first, second)]
             return {f"{name}-{side}": (_count(answers[side][block][name]) if kind == "count"  # type: ignore[index]
                                        else f"{_rate(answers[side][block][name])} | {_ratio(answers[side][block], name)}")  # type: ignore[index,arg-type]
                     for name, block, kind in COMPARE for side in (0, 1)}

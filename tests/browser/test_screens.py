@@ -45,6 +45,13 @@ def _sql_period(server: LiveServer, days: int, area: tuple[str, str] | None = No
                                             end=period.end, area=area)
 
 
+def _shown_as_sql(driver: WebDriver, server: LiveServer) -> bool:
+    """The wall's 30-day intake and village share equal SQL's for the 30 days ending today."""
+    month = _sql_period(server, 30)
+    return (_text(driver, "kpi-received_period") == f"{month.received:,}"
+            and _text(driver, "tier-village-pct") == f"{month.tier_shares()['village']:.2f}%")
+
+
 def _red_case(server: LiveServer) -> int:
     service = server.runtime.cases
     now = datetime.now(UTC)
@@ -65,9 +72,7 @@ def test_wall_panels_fill_the_screen(demo_server: LiveServer, size: tuple[int, i
         screenshot(driver, f"wall-panels-{size[0]}x{size[1]}")
         assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight "
                                      "&& document.documentElement.scrollWidth <= window.innerWidth")
-        month = _sql_period(demo_server, 30)
-        assert _text(driver, "kpi-received_period") == f"{month.received:,}"
-        assert _text(driver, "tier-village-pct") == f"{month.tier_shares()['village']:.2f}%"
+        _wait(driver).until(lambda d: _shown_as_sql(d, demo_server))  # SQL read anew: midnight may pass
         assert _text(driver, "chg-received_period-mom") != "—"
         assert _text(driver, "chg-received_period-yoy") != "—", "the fixture holds last year's days: 同比 has a value"
         rows = driver.find_elements(By.CSS_SELECTOR, ".league-body .league-row")
@@ -87,8 +92,8 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
         time.sleep(1)
         screenshot(driver, f"tablet-{size[0]}x{size[1]}")
-        received = driver.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
-        assert received == f"{_sql_period(demo_server, 30).received:,}"
+        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
+                            == f"{_sql_period(demo_server, 30).received:,}")
         small = driver.execute_script("""
             return Array.from(document.querySelectorAll('a, button, input, summary, [role=combobox]'))
               .filter(e => e.offsetParent !== null && getComputedStyle(e).pointerEvents !== 'none')
@@ -182,7 +187,7 @@ def test_duty_console_acknowledges_assigns_flashes_and_sounds(demo_server: LiveS
         _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
         _click(driver, "duty-sound")
         _wait(driver).until(lambda d: _text(d, "duty-sound") == "声音提醒：开")
-        time.sleep(1.5)  # the console has read the red ids it starts with
+        driver.execute_script("window.mediationDuty.check()")  # the red ids it starts with, read now, not on its timer
         tones = driver.execute_script("return window.mediationDuty.tones")
         case_id = _red_case(demo_server)
         _wait(driver, 30).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)

@@ -43,7 +43,8 @@ def _next_moves(client: TestClient, case_id: int, steps: int) -> list[str]:
     return LOOP[start : start + steps]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, derandomize=True, print_blob=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=calls)
 def test_any_call_sequence_keeps_every_figure_equal(runtime: Runtime, county: str, sequence: list) -> None:
     _reset(runtime)
