@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, fields
 
 import redis
@@ -16,8 +17,17 @@ from data_access.aggregates import RebuildReport
 
 
 def rebuild(session: Session, client: redis.Redis, county: str, rules: Rules) -> RebuildReport:
-    """Set-based: every case as packed columns (one COPY on PostgreSQL), summed with numpy."""
-    return aggregates.rebuild_columns(client, county, case_columns.case_columns(session, county, rules))
+    """Set-based: every case as packed columns (one COPY on PostgreSQL), summed with numpy.
+
+    Fenced (``aggregates.raise_fence``) from before the read to the write, so no case written
+    meanwhile is wiped by it."""
+    fence = aggregates.raise_fence(client, county)
+    try:
+        return aggregates.rebuild_columns(client, county, case_columns.case_columns(session, county, rules), fence=fence)
+    except BaseException:
+        with suppress(redis.RedisError):  # a fence left up expires by itself
+            aggregates.lower_fence(client, county, fence)
+        raise
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -397,7 +398,10 @@ def apply_prepared(client: redis.Redis, county: str, new: NewCases) -> int:
                 _bump(pipe, county)
                 return int(pipe.execute()[-1])
             except redis.WatchError:
-                continue
+                break
+    # Counters moved under us: another write, or a rebuild that may now hold these very cases
+    # (under new area indexes). Look at the records again and prepare anew.
+    return apply_prepared(client, county, prepare_new_cases(client, county, list(new.contributions.items())))
 
 
 def _added(current: Sequence[bytes | None], changes: Sequence[dict[int, int]]) -> list[bytes]:
@@ -526,11 +530,42 @@ def _roll(values: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], n: int) ->
     return out
 
 
-def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> RebuildReport:
+FENCE_SECONDS = 600
+"""A fence outlives no rebuild: one whose process died stops holding writes back after this."""
+
+
+def raise_fence(client: redis.Redis, county: str) -> str:
+    """Mark a rebuild as under way, before it reads SQL; returns its token.
+
+    A rebuild replaces every aggregate with what its SQL read saw, so a case committed after that
+    read and applied before the rebuild's write would be wiped. Writers therefore look for a fence
+    after their commit and, if there is one, hold their cases back until it is gone: either their
+    commit came before the fence (and so before the read, which includes it), or they wait.
+    """
+    token = uuid.uuid4().hex
+    with client.pipeline(transaction=True) as pipe:
+        pipe.sadd(keys.rebuild_fence(county), token)
+        pipe.expire(keys.rebuild_fence(county), FENCE_SECONDS)
+        pipe.execute()
+    return token
+
+
+def lower_fence(client: redis.Redis, county: str, token: str) -> None:
+    """For a rebuild that failed; a rebuild that succeeds lowers its fence in its own write."""
+    client.srem(keys.rebuild_fence(county), token)
+
+
+def fenced(client: redis.Redis, county: str) -> bool:
+    """Whether a rebuild is between its SQL read and its write."""
+    return bool(client.exists(keys.rebuild_fence(county)))
+
+
+def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns, *, fence: str | None = None) -> RebuildReport:
     """Replace every aggregate of ``county`` with what ``cols`` add up to, in one MULTI/EXEC.
 
     Grouping is done on arrays (bincounts per day × place), so the cost is one pass over the
-    cases plus O(days × areas); no per-case Python runs except for open cases.
+    cases plus O(days × areas); no per-case Python runs except for open cases. ``fence`` (from
+    :func:`raise_fence`) is lowered in the same MULTI/EXEC.
     """
     started = time.perf_counter()
     if not len(cols.ids):
@@ -626,6 +661,8 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns) -> Rebu
             pipe.set(keys.record(county, int(bucket) * keys.RECORD_BUCKET), raw_records[start : start + bucket_bytes])
         now = repr(time.time())
         pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now, "areas_epoch": now})
+        if fence is not None:
+            pipe.srem(keys.rebuild_fence(county), fence)
         pipe.eval(_REBUILT_VERSION, 1, keys.meta(county), int(time.time() * 1000))
         new_version = int(pipe.execute()[-1])
     days = int(np.count_nonzero(figures[0, :, 0])) if n_days else 0

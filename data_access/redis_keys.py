@@ -104,6 +104,11 @@ def rebuild_lock(county: str) -> str:
     return f"{PREFIX}:{county}:lock:rebuild"
 
 
+def rebuild_fence(county: str) -> str:
+    """Set of the tokens of rebuilds between their SQL read and their write: writes wait meanwhile."""
+    return f"{PREFIX}:{county}:rebuilding"
+
+
 def scheduler_lock(county: str) -> str:
     return f"{PREFIX}:{county}:lock:scheduler"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import gc
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from dashboard.periods import Period
 from dashboard.runtime import Runtime
 from dashboard.vocabulary import Status
 from dashboard.wall_service import SnapshotCache
-from data_access import aggregates, bulk_cases, figure_queries
+from data_access import aggregates, bulk_cases, case_columns, figure_queries
 from data_access.models import Case, CaseEvent
 from tests.conftest import clear_namespace
 from tests.factories import GRID_CODES
@@ -431,3 +433,28 @@ def test_chunks_cover_every_row_once_and_the_first_is_small(rows: int) -> None:
     assert all(stop - start <= case_import._CHUNK_ROWS for start, stop in bounds)
     if rows > case_import._FIRST_CHUNK_ROWS:
         assert bounds[0] == (0, case_import._FIRST_CHUNK_ROWS)
+
+
+def test_an_import_waits_for_a_rebuild_under_way_before_updating_redis(
+        runtime: Runtime, county: str, tmp_path: Path) -> None:
+    """Applied while a rebuild is between its SQL read and its write, the import's aggregates could
+    be wiped by that write; the import holds them back until the rebuild's fence is down."""
+    with runtime.sessions() as session:
+        cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+    fence = aggregates.raise_fence(runtime.redis, county)
+    with runtime.sessions() as session:
+        read_before_the_import = case_columns.case_columns(session, county, runtime.rules)
+    lowered: list[float] = []
+
+    def finish_rebuild() -> None:
+        time.sleep(1.0)
+        aggregates.rebuild_columns(runtime.redis, county, read_before_the_import, fence=fence)
+        lowered.append(time.monotonic())
+
+    rebuild = threading.Thread(target=finish_rebuild)
+    rebuild.start()
+    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("f-1"), _row("f-2")]))
+    rebuild.join()
+    assert result.imported == 2 and not result.aggregates_behind
+    assert lowered and aggregates.read_open_counts(runtime.redis, county)[county][0] == 2
+    assert _reconcile(runtime, county) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,8 @@ from typing import NoReturn, TypeVar
 import numpy as np
 import orjson
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from dashboard import cache_ops, wall_snapshot
 from dashboard.alerts import CaseFacts, case_alert, fact_reasons
@@ -20,7 +23,8 @@ from dashboard.runtime import Runtime
 from dashboard.vocabulary import Action, AlertLevel
 from dashboard.wall_service import SnapshotCache
 from dashboard.wall_snapshot import AreaState, deadline_bounds, decode, encode
-from data_access import aggregates, cases, figure_queries, redis_keys
+from data_access import aggregates, case_columns, cases, figure_queries, redis_keys
+from data_access.models import Case
 from tests.conftest import clear_namespace
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
@@ -293,3 +297,47 @@ def test_versions_keep_rising_across_a_redis_that_restarted_empty(runtime: Runti
         again = cache_ops.rebuild(session, runtime.redis, county, runtime.rules).version
         later = cache_ops.rebuild(session, runtime.redis, county, runtime.rules).version
     assert first < written < again < later
+
+
+def test_a_case_written_while_a_rebuild_runs_is_not_wiped_by_it(
+        runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild replaces every aggregate with what its SQL read saw. A case committed after that
+    read and applied before the rebuild's write used to vanish from Redis until the next rebuild
+    (the CI run where a wall never showed a case written as Redis came back empty)."""
+    _history(runtime)
+    with runtime.sessions() as session:  # built already, as by `cache rebuild` over a live Redis
+        cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+    read = case_columns.case_columns
+    written: list[int] = []
+
+    def read_then_write(session: Session, code: str, rules: Rules) -> case_columns.CaseColumns:
+        columns = read(session, code, rules)
+        assert aggregates.fenced(runtime.redis, code), "the fence goes up before the read"
+        written.append(runtime.cases.submit(draft(900, NOW - hours(1)), actor="窗口", now=NOW)[0].id)
+        return columns
+
+    monkeypatch.setattr(case_columns, "case_columns", read_then_write)
+    with runtime.sessions() as session:
+        report = cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+    with runtime.sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(Case).where(Case.county_code == county))
+    assert len(written) == 1 and report.cases == stored - 1, "the rebuild read SQL before the case was written"
+    assert not aggregates.fenced(runtime.redis, county), "the rebuild's own write lowers its fence"
+    deadline = time.monotonic() + 30
+    while runtime.cases.owed() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime.cases.owed() == 0
+    with runtime.sessions() as session:
+        assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
+
+
+def test_a_failed_rebuild_lowers_its_fence(runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> NoReturn:
+        raise RuntimeError("the read failed")
+
+    monkeypatch.setattr(case_columns, "case_columns", broken)
+    with runtime.sessions() as session, pytest.raises(RuntimeError):
+        cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
+    assert not aggregates.fenced(runtime.redis, county)
+    assert runtime.cases.submit(draft(1, NOW - hours(1)), actor="窗口", now=NOW)[0].id
+    assert runtime.cases.owed() == 0, "with no rebuild under way, writes go straight to Redis"
