@@ -960,10 +960,6 @@ def _prepare(rt: Runtime, items: list[tuple[int, Contribution]]) -> aggregates.N
         return items
 
 
-class _RebuildUnderWay(Exception):
-    """A rebuild is between its SQL read and its write: applying now could be wiped."""
-
-
 def push_contributions(client: redis.Redis, county: str,
                        cases: aggregates.NewCases | Sequence[tuple[int, Contribution]], *,
                        ensure_built: Callable[[], None] | None = None, wait_seconds: float = 60.0,
@@ -980,8 +976,6 @@ def push_contributions(client: redis.Redis, county: str,
     retrying = False
     while True:
         try:
-            if aggregates.fenced(client, county):  # a rebuild under way: see aggregates.raise_fence
-                raise _RebuildUnderWay
             if retrying and ensure_built is not None and not aggregates.is_built(client, county):
                 ensure_built()
                 version = aggregates.version(client, county)
@@ -991,7 +985,7 @@ def push_contributions(client: redis.Redis, county: str,
                 version = aggregates.apply_new_cases(client, county, cases)
             client.publish(redis_keys.changes_channel(county), str(version))
             return version
-        except (redis.RedisError, OSError, _RebuildUnderWay):
+        except (redis.RedisError, OSError):  # aggregates.RebuildUnderWay included: wait for the rebuild
             if isinstance(cases, aggregates.NewCases):  # prepared under area indexes a rebuild may renumber
                 cases = list(cases.contributions.items())
             if time.monotonic() >= deadline:

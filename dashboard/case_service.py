@@ -84,8 +84,6 @@ class CaseService:
             return None
         version = None
         try:
-            if self._held_back(case.id for case in touched):
-                return None
             for case in touched:
                 version = aggregates.apply_case(self.redis, self.county_code, case.id, contribution(case, self.rules))
             if version is not None:
@@ -103,8 +101,6 @@ class CaseService:
         if self._owe_if_behind(case.id for case in created):
             return None
         try:
-            if self._held_back(case.id for case in created):
-                return None
             version = aggregates.apply_new_cases(
                 self.redis, self.county_code, ((case.id, contribution(case, self.rules)) for case in created)
             )
@@ -129,14 +125,6 @@ class CaseService:
             self._owed.update(case_ids)
             self._start_repairer()
             return True
-
-    def _held_back(self, case_ids: Iterable[int]) -> bool:
-        """Owe committed cases while a rebuild is under way (``aggregates.raise_fence``): applied
-        now, they could be wiped by its write. The repair thread applies them once it is done."""
-        if not aggregates.fenced(self.redis, self.county_code):
-            return False
-        self._owe(case_ids)
-        return True
 
     def _owe(self, case_ids: Iterable[int]) -> None:
         with self._owed_lock:
@@ -169,7 +157,6 @@ class CaseService:
 
         Returns ``True`` once nothing is owed. That is decided under ``_owed_lock``, so a write
         that arrives meanwhile is either queued and re-applied here or, after, applied directly.
-        ``False`` while a rebuild is under way: the caller tries again shortly.
         """
         while True:
             with self._owed_lock:
@@ -180,8 +167,6 @@ class CaseService:
             version = None
             with self.sessions() as session, session.begin():
                 rows = session.scalars(select(Case).where(Case.id.in_(batch)).with_for_update()).all()
-                if aggregates.fenced(self.redis, self.county_code):  # checked after the read: see raise_fence
-                    return False
                 for case in rows:
                     version = aggregates.apply_case(self.redis, self.county_code, case.id,
                                                     contribution(case, self.rules))

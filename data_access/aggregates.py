@@ -275,8 +275,24 @@ def _bump(pipe: redis.client.Pipeline, county: str) -> None:
     pipe.hincrby(keys.meta(county), "version", 1)
 
 
+class RebuildUnderWay(redis.RedisError):
+    """A rebuild is between its SQL read and its write (:func:`raise_fence`): a case applied now
+    could be wiped by that write. Writers treat it as Redis being away: they owe the case, or
+    retry, and apply it once the rebuild is done."""
+
+
+def _watch_unfenced(pipe: redis.client.Pipeline, county: str, *watched: str) -> None:
+    """WATCH ``watched`` and the rebuild fence; refuses while the fence is up. Watching the fence
+    too makes a rebuild that begins before the EXEC fail it, so the retry meets the fence."""
+    fence = keys.rebuild_fence(county)
+    pipe.watch(*watched, fence)
+    if pipe.exists(fence):
+        raise RebuildUnderWay("a rebuild of the aggregates is under way; the case is applied after it")
+
+
 def apply_case(client: redis.Redis, county: str, case_id: int, new: Contribution) -> int:
-    """Apply one case's new contribution atomically; returns the aggregate version after it."""
+    """Apply one case's new contribution atomically; returns the aggregate version after it.
+    Refused with :class:`RebuildUnderWay` while a rebuild is under way."""
     indexes = _indexes(client, county, new.areas)
     record = _record(new, indexes)
     due_us = new.open.due_us if new.open else None
@@ -284,7 +300,7 @@ def apply_case(client: redis.Redis, county: str, case_id: int, new: Contribution
     with client.pipeline() as pipe:
         while True:
             try:
-                pipe.watch(key)
+                _watch_unfenced(pipe, county, key)
                 old = Record.unpack(pipe.getrange(key, offset, offset + RECORD.size - 1))
                 old_due = pipe.zscore(keys.due(county, old.grid), case_id) if old and old.is_open else None
                 if old == record and old_due == due_us:
@@ -386,7 +402,7 @@ def apply_prepared(client: redis.Redis, county: str, new: NewCases) -> int:
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
-                pipe.watch(*counters)
+                _watch_unfenced(pipe, county, *counters)
                 summed = _added(pipe.mget(counters), [new.changes[key] for key in counters])
                 pipe.multi()
                 for key, offset, run in runs:
@@ -538,9 +554,10 @@ def raise_fence(client: redis.Redis, county: str) -> str:
     """Mark a rebuild as under way, before it reads SQL; returns its token.
 
     A rebuild replaces every aggregate with what its SQL read saw, so a case committed after that
-    read and applied before the rebuild's write would be wiped. Writers therefore look for a fence
-    after their commit and, if there is one, hold their cases back until it is gone: either their
-    commit came before the fence (and so before the read, which includes it), or they wait.
+    read and applied before the rebuild's write would be wiped. The apply functions, which run
+    after the writer's commit, therefore refuse while a fence is up (:class:`RebuildUnderWay`):
+    either the commit came before the fence (and so before the read, which includes it), or the
+    case waits for the rebuild to finish.
     """
     token = uuid.uuid4().hex
     with client.pipeline(transaction=True) as pipe:
@@ -553,11 +570,6 @@ def raise_fence(client: redis.Redis, county: str) -> str:
 def lower_fence(client: redis.Redis, county: str, token: str) -> None:
     """For a rebuild that failed; a rebuild that succeeds lowers its fence in its own write."""
     client.srem(keys.rebuild_fence(county), token)
-
-
-def fenced(client: redis.Redis, county: str) -> bool:
-    """Whether a rebuild is between its SQL read and its write."""
-    return bool(client.exists(keys.rebuild_fence(county)))
 
 
 def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns, *, fence: str | None = None) -> RebuildReport:

@@ -312,7 +312,7 @@ def test_a_case_written_while_a_rebuild_runs_is_not_wiped_by_it(
 
     def read_then_write(session: Session, code: str, rules: Rules) -> case_columns.CaseColumns:
         columns = read(session, code, rules)
-        assert aggregates.fenced(runtime.redis, code), "the fence goes up before the read"
+        assert runtime.redis.exists(redis_keys.rebuild_fence(code)), "the fence goes up before the read"
         written.append(runtime.cases.submit(draft(900, NOW - hours(1)), actor="窗口", now=NOW)[0].id)
         return columns
 
@@ -322,7 +322,7 @@ def test_a_case_written_while_a_rebuild_runs_is_not_wiped_by_it(
     with runtime.sessions() as session:
         stored = session.scalar(select(func.count()).select_from(Case).where(Case.county_code == county))
     assert len(written) == 1 and report.cases == stored - 1, "the rebuild read SQL before the case was written"
-    assert not aggregates.fenced(runtime.redis, county), "the rebuild's own write lowers its fence"
+    assert not runtime.redis.exists(redis_keys.rebuild_fence(county)), "the rebuild's own write lowers its fence"
     deadline = time.monotonic() + 30
     while runtime.cases.owed() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -338,6 +338,26 @@ def test_a_failed_rebuild_lowers_its_fence(runtime: Runtime, county: str, monkey
     monkeypatch.setattr(case_columns, "case_columns", broken)
     with runtime.sessions() as session, pytest.raises(RuntimeError):
         cache_ops.rebuild(session, runtime.redis, county, runtime.rules)
-    assert not aggregates.fenced(runtime.redis, county)
+    assert not runtime.redis.exists(redis_keys.rebuild_fence(county))
     assert runtime.cases.submit(draft(1, NOW - hours(1)), actor="窗口", now=NOW)[0].id
     assert runtime.cases.owed() == 0, "with no rebuild under way, writes go straight to Redis"
+
+
+
+def test_applying_is_refused_while_a_rebuild_is_under_way_and_changes_nothing(runtime: Runtime, county: str) -> None:
+    """A write meanwhile is stored and owed; Redis stays as it was until the fence is down."""
+    _history(runtime)
+    before = _state(runtime, county)
+    fence = aggregates.raise_fence(runtime.redis, county)
+    case, _ = runtime.cases.submit(draft(901, NOW - hours(1)), actor="窗口", now=NOW)
+    with runtime.sessions() as session:
+        stored = contribution(cases.get(session, case.id), runtime.rules)  # type: ignore[arg-type]
+    with pytest.raises(aggregates.RebuildUnderWay):
+        aggregates.apply_case(runtime.redis, county, case.id, stored)
+    assert runtime.cases.owed() == 1 and _state(runtime, county) == before
+    aggregates.lower_fence(runtime.redis, county, fence)
+    deadline = time.monotonic() + 30
+    while runtime.cases.owed() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with runtime.sessions() as session:
+        assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
