@@ -2,7 +2,7 @@
 
 Generates a realistic case list (a year of a county: sources, categories, group sizes and a 99 %
 closure rate like the demo county's; about half the rows located by lon/lat, the rest by grid
-code), then times ``dashboard.case_import.import_cases`` three times on emptied tables, then its
+code), then times ``dashboard.imports.case_import.import_cases`` three times on emptied tables, then its
 stages one by one (read + check, end states, bulk insert, contributions, Redis records and
 counters prepared, then sent) to show where the time goes; the import itself runs the insert on a
 writer thread while it prepares the contributions and Redis changes. Prints a table and writes ``bench/results/import_speed.json``.
@@ -35,8 +35,9 @@ from shapely.geometry import Point, box
 from sqlalchemy import make_url, text
 
 from bench.schema import fresh_schema
-from dashboard import cache_ops, onboarding
-from dashboard.case_import import (
+from dashboard.cases import cache_ops
+from dashboard.imports import onboarding
+from dashboard.imports.case_import import (
     COLUMNS,
     CheckContext,
     check_rows,
@@ -44,9 +45,9 @@ from dashboard.case_import import (
     import_cases,
     read_rows,
 )
-from dashboard.contributions import contribution
-from dashboard.cycle_collector import cycle_collection_paused
-from dashboard.import_states import STATE_COLUMNS, case_state, case_values
+from dashboard.domain.contributions import contribution
+from dashboard.imports.cycle_collector import cycle_collection_paused
+from dashboard.imports.import_states import STATE_COLUMNS, case_state, case_values
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import aggregates, bulk_cases, redis_keys

@@ -100,8 +100,8 @@ def _writer(var: Path) -> Any:
 def _write(rt: Any, n: int) -> tuple[float, float]:
     """Submit one case; returns the wall-clock ms at which the write started and at which it returned
     (committed, Redis aggregates applied, change published)."""
-    from dashboard.casework import CaseDraft
-    from dashboard.vocabulary import Category, Source
+    from dashboard.cases.casework import CaseDraft
+    from dashboard.domain.vocabulary import Category, Source
 
     grid = sorted(rt.cases.places())[n % 1000]
     started = time.time() * 1000

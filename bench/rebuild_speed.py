@@ -1,6 +1,6 @@
 """How long a cold rebuild of every Redis aggregate takes, what it costs in Redis memory, and why.
 
-``dashboard.cache_ops.rebuild`` (the product's rebuild) runs in a fresh process, as ``python -m
+``dashboard.cases.cache_ops.rebuild`` (the product's rebuild) runs in a fresh process, as ``python -m
 dashboard cache rebuild`` would, so its peak memory is its own. It is set-based: one query packs
 every case into a bigint (day, place, category, source, figure and reason bits) returned as a
 few large byte strings, numpy sums them per day × area, and one MULTI/EXEC writes packed arrays,
@@ -24,7 +24,7 @@ from typing import Any
 import redis
 
 from bench.volume import REDIS_URL, BenchEnv, clear_redis, log, machine_load
-from dashboard import cache_ops
+from dashboard.cases import cache_ops
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import aggregates, case_columns

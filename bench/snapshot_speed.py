@@ -27,10 +27,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bench.volume import BenchEnv, log, machine_load
-from dashboard.figures import InstantCounts, PeriodCounts
-from dashboard.periods import Period, local_date
-from dashboard.wall_service import SnapshotCache
-from dashboard.wall_snapshot import WINDOW_DAYS, WallSnapshot, build_snapshot, deadline_bounds, window_day_keys
+from dashboard.domain.figures import InstantCounts, PeriodCounts
+from dashboard.domain.periods import Period, local_date
+from dashboard.screens.wall_service import SnapshotCache
+from dashboard.screens.wall_snapshot import WINDOW_DAYS, WallSnapshot, build_snapshot, deadline_bounds, window_day_keys
 from data_access import aggregates, figure_queries
 from data_access.models import Case
 

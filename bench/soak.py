@@ -34,7 +34,7 @@ import psutil
 
 from bench.live_latency import ROOT, RESULTS, Server, _writer
 from bench.table import Column, render
-from dashboard.security import DISPLAY_COOKIE
+from dashboard.access.security import DISPLAY_COOKIE
 
 GOAL_GROWTH = 0.10
 WARM_UP_SHARE = 0.25

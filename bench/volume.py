@@ -29,8 +29,8 @@ from shapely import to_geojson
 from shapely.geometry import Point, box
 from sqlalchemy import Connection, text
 
-from dashboard import onboarding
-from dashboard.periods import local_date
+from dashboard.imports import onboarding
+from dashboard.domain.periods import local_date
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import redis_keys

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dash.backends._fastapi import get_current_request
 from dash.exceptions import PreventUpdate
 
-from dashboard.auth import Role, current_user
-from dashboard.personal_data import Actor
+from dashboard.access.auth import Role, current_user
+from dashboard.cases.personal_data import Actor
 
 
 def allowed(roles: frozenset[Role]) -> bool:

@@ -11,15 +11,15 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from plotly.utils import PlotlyJSONEncoder
 
 from callbacks.access import acting
-from dashboard import duty_service
-from dashboard.auth import DUTY
-from dashboard.duty_service import QUEUE_LEVELS, DutyActionError
-from dashboard.personal_data import Actor
+from dashboard.cases import duty_service
+from dashboard.access.auth import DUTY
+from dashboard.cases.duty_service import QUEUE_LEVELS, DutyActionError
+from dashboard.cases.personal_data import Actor
 from dashboard.runtime import Runtime
-from dashboard.wall_service import county_view
+from dashboard.screens.wall_service import county_view
 from data_access import duty_queries
 from layouts import duty, wall
-from layouts.labels import label
+from dashboard.domain.labels import label
 
 REFRESH_MS = 5_000
 QUEUE_ROWS = 50

@@ -8,15 +8,15 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks.access import acting
-from dashboard.auth import TABLET
+from dashboard.access.auth import TABLET
 
-from dashboard.periods import RANGE_NAMES, Period, local_date, named_period
+from dashboard.domain.periods import RANGE_NAMES, Period, local_date, named_period
 from dashboard.runtime import Runtime
-from dashboard.tablet_service import tablet_view
-from dashboard.wall_service import SnapshotCache, county_view
+from dashboard.screens.tablet_service import tablet_view
+from dashboard.screens.wall_service import SnapshotCache, county_view
 from data_access import panel_queries
 from layouts import tablet, wall
-from layouts.labels import label
+from dashboard.domain.labels import label
 
 REFRESH_MS = 30_000
 

@@ -10,15 +10,15 @@ from dash import Dash, Input, Output, html
 
 from callbacks import duty, tablet
 from callbacks.access import allowed
-from dashboard import places
-from dashboard.auth import DUTY, TABLET, current_user
-from dashboard.periods import local_date
+from dashboard.screens import places
+from dashboard.access.auth import DUTY, TABLET, current_user
+from dashboard.domain.periods import local_date
 from dashboard.runtime import Runtime
-from dashboard.wall_service import SnapshotCache, county_view
-from dashboard.wall_panels import WALL_RANGES, ScreenPeriod
-from dashboard.wall_snapshot import stale_after
+from dashboard.screens.wall_service import SnapshotCache, county_view
+from dashboard.screens.wall_panels import WALL_RANGES, ScreenPeriod
+from dashboard.screens.wall_snapshot import stale_after
 from layouts import wall
-from layouts.labels import label
+from dashboard.domain.labels import label
 
 
 def screen_period(query: dict[str, list[str]], today: date) -> ScreenPeriod:

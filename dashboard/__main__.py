@@ -1,3 +1,3 @@
-from dashboard.cli import main
+from dashboard.cli.commands import main
 
 raise SystemExit(main())

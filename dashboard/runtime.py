@@ -9,8 +9,9 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.case_service import CaseService
-from dashboard.rules import Rules, load_rules
+from dashboard.cases.cache_ops import ensure_aggregates
+from dashboard.cases.case_service import CaseService
+from dashboard.domain.rules import Rules, load_rules
 from dashboard.settings import Settings
 from data_access import areas
 from data_access.database import make_engine, make_session_factory
@@ -63,13 +64,7 @@ class Runtime:
     def cases(self) -> CaseService:
         county = self.county_code()
         return CaseService(self.sessions, self.redis, self.rules, county,
-                           ensure_built=lambda: self._ensure_aggregates(county))
-
-    def _ensure_aggregates(self, county: str) -> None:
-        """Imported late: the wall service builds on this module."""
-        from dashboard.wall_service import ensure_aggregates
-
-        ensure_aggregates(self, county)
+                           ensure_built=lambda: ensure_aggregates(self, county))
 
     def close(self) -> None:
         if "engine" in self.__dict__:

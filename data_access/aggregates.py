@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-from dashboard.contributions import (
+from dashboard.domain.contributions import (
     BREAKDOWNS,
     CATEGORIES,
     FACT_CODES,
@@ -39,7 +39,7 @@ from dashboard.contributions import (
     day_number,
     reasons_from_mask,
 )
-from dashboard.vocabulary import AlertLevel
+from dashboard.domain.vocabulary import AlertLevel
 from data_access import redis_keys as keys
 
 N_FIGURES, N_BREAKDOWNS, N_OPEN = len(FIGURES), len(BREAKDOWNS), len(OPEN_SLOTS)

@@ -18,8 +18,8 @@ from psycopg import sql
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.contributions import CATEGORIES, FACT_CODES, FIGURES, SOURCES, contribution
-from dashboard.rules import Rules
+from dashboard.domain.contributions import CATEGORIES, FACT_CODES, FIGURES, SOURCES, contribution
+from dashboard.domain.rules import Rules
 from data_access import areas
 from data_access.aggregates import WARN_BIT, CaseColumns, columns_from_contributions
 from data_access.models import Case

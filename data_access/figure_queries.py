@@ -9,7 +9,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dashboard.figures import InstantCounts, PeriodCounts
+from dashboard.domain.figures import InstantCounts, PeriodCounts
 from data_access.models import Case
 
 AREA_COLUMNS = {

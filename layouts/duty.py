@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.duty_service import CaseDetail
-from dashboard.masking import PartyDetails
-from dashboard.settings import LOCAL_TZ
+from dashboard.cases.duty_service import CaseDetail
+from dashboard.domain.masking import PartyDetails
+from dashboard.domain.periods import LOCAL_TZ
 from data_access.duty_queries import Assignee, QueueRow
 from data_access.models import HandoverNote
-from layouts.labels import label, reason_text, reasons_text
+from dashboard.domain.labels import label, reason_text, reasons_text
 
 QUEUE = "duty-queue"
 SUMMARY = "duty-summary"

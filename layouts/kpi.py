@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.figures import WallFigures
+from dashboard.domain.figures import WallFigures
 from layouts import ids
-from layouts.labels import definition, label
+from dashboard.domain.labels import definition, label
 
 KPI_NAMES = ("received_today", "closed_today", "open", "overdue", "red_alerts", "received_period",
              "closure_rate_30d", "satisfaction_rate")

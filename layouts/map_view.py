@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import html
 
 from layouts import ids
-from layouts.labels import client_labels
+from dashboard.domain.labels import client_labels
 
 STYLE_NS = "mediationMap"
 

@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.area_figures import AreaFigures
-from dashboard.figures import PeriodCounts
-from dashboard.periods import RANGE_NAMES, Period
-from dashboard.settings import LOCAL_TZ
-from dashboard.tablet_service import TabletView
-from dashboard.wall_panels import AreaRow, change_cell, point_change, relative_change
+from dashboard.screens.area_figures import AreaFigures
+from dashboard.domain.figures import PeriodCounts
+from dashboard.domain.periods import RANGE_NAMES, Period
+from dashboard.domain.periods import LOCAL_TZ
+from dashboard.screens.tablet_service import TabletView
+from dashboard.screens.wall_panels import AreaRow, change_cell, point_change, relative_change
 from data_access.panel_queries import AreaRef, CaseLine
-from layouts.labels import definition, label, reasons_text
+from dashboard.domain.labels import definition, label, reasons_text
 
 BODY = "tablet-body"
 TICK = "tablet-tick"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.wall_panels import ScreenPeriod
+from dashboard.screens.wall_panels import ScreenPeriod
 from layouts import ids
 from layouts.kpi import kpi_row
-from layouts.labels import label
+from dashboard.domain.labels import label
 from layouts.map_view import county_map, legend
 from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
@@ -25,7 +25,7 @@ def shell() -> html.Div:
     """The root layout: the page is filled in once the address (screen, language, county) is known.
 
     It holds no ``dcc`` component, so the wall's page can leave the dcc scripts out
-    (``dashboard.screen_index``); the browser writes its address into ``ADDRESS`` on load."""
+    (``dashboard.web.screen_index``); the browser writes its address into ``ADDRESS`` on load."""
     return html.Div([html.Div(id=ADDRESS, hidden=True), html.Div(id=PAGE, className="wall-root")])
 
 

@@ -1,6 +1,6 @@
 """The wall's side panels: breakdowns, tier pyramid, 30-day trend, township league, alert ticker.
 
-Each builder lays out elements with the ids that ``dashboard.wall_panels`` fills; values arrive
+Each builder lays out elements with the ids that ``dashboard.screens.wall_panels`` fills; values arrive
 with the live state, so these functions take only the structure (names, sizes, language, and the
 words that name the period, ``ScreenPeriod.words``).
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.vocabulary import Category, Source, Tier
-from dashboard.wall_panels import TICKER_ROWS, TREND_BARS, TREND_DAYS
-from layouts.labels import definition, label
+from dashboard.domain.vocabulary import Category, Source, Tier
+from dashboard.screens.wall_panels import TICKER_ROWS, TREND_BARS, TREND_DAYS
+from dashboard.domain.labels import definition, label
 
 
 def panel(title: str, body: list[object] | html.Div, *, tip: str = "", class_name: str = "") -> html.Section:

@@ -18,8 +18,8 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from dashboard import onboarding
-from dashboard.rules import Rules, load_rules
+from dashboard.imports import onboarding
+from dashboard.domain.rules import Rules, load_rules
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access.database import make_engine

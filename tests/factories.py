@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from shapely.geometry import Point, box
 
-from dashboard.casework import CaseDraft
-from dashboard.vocabulary import Category, Source, Tier
+from dashboard.cases.casework import CaseDraft
+from dashboard.domain.vocabulary import Category, Source, Tier
 from geo.generate import GeneratedArea, GeneratedCounty
 
 COUNTY = "990101"

@@ -1,6 +1,6 @@
 """A real server (``python -m dashboard serve`` on the embedded default) and Debian's Chromium.
 
-Every page needs a role (``dashboard.auth.RULES``). What the fixtures give:
+Every page needs a role (``dashboard.access.auth.RULES``). What the fixtures give:
 
 - ``demo_server.screen_url`` (also the ``screen_url`` fixture): the demo wall's ``/screen?token=…`` link;
 - ``chrome(w, h)`` opens Chromium already holding that wall's display cookie for every running
@@ -29,13 +29,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard import demo
-from dashboard.area_figures import same_period_last_year
-from dashboard.periods import Period, local_date
+from dashboard.cases import demo
+from dashboard.screens.area_figures import same_period_last_year
+from dashboard.domain.periods import Period, local_date
 from dashboard.settings import PROJECT_ROOT, Settings
-from dashboard.auth import Role, hash_password, new_password
+from dashboard.access.auth import Role, hash_password, new_password
 from dashboard.runtime import Runtime
-from dashboard.security import DISPLAY_COOKIE
+from dashboard.access.security import DISPLAY_COOKIE
 from data_access import users
 from data_access.redis_connection import stop_embedded_redis
 from tests.serving import wait_until_serving

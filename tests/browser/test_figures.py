@@ -18,7 +18,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from dashboard.periods import Period, local_date
+from dashboard.domain.periods import Period, local_date
 from tests.browser.conftest import LiveServer, chrome, signed_in
 
 pytestmark = pytest.mark.browser

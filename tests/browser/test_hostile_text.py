@@ -15,10 +15,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from dashboard import duty_service
-from dashboard.casework import CaseDraft
-from dashboard.personal_data import Actor
-from dashboard.vocabulary import Action, Category, Source
+from dashboard.cases import duty_service
+from dashboard.cases.casework import CaseDraft
+from dashboard.cases.personal_data import Actor
+from dashboard.domain.vocabulary import Action, Category, Source
 from data_access import cases
 from tests.browser.conftest import LiveServer, chrome, signed_in
 from tests.browser.test_screens import _click, _no_errors, _wait

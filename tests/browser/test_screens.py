@@ -12,9 +12,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard.casework import CaseDraft
-from dashboard.periods import Period, local_date
-from dashboard.vocabulary import Category, Source
+from dashboard.cases.casework import CaseDraft
+from dashboard.domain.periods import Period, local_date
+from dashboard.domain.vocabulary import Category, Source
 from data_access import cases, figure_queries
 from tests.browser.conftest import LiveServer, chrome, screenshot, signed_in
 

@@ -11,9 +11,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard.casework import CaseDraft
-from dashboard.periods import Period, local_date
-from dashboard.vocabulary import Category, Source
+from dashboard.cases.casework import CaseDraft
+from dashboard.domain.periods import Period, local_date
+from dashboard.domain.vocabulary import Category, Source
 from data_access import figure_queries
 from data_access.redis_connection import start_embedded_redis, stop_embedded_redis
 from tests.browser.conftest import LiveServer, chrome, screenshot

@@ -8,11 +8,11 @@ import pytest
 from dash import no_update
 
 from callbacks.duty import queue_update, run_action
-from dashboard.personal_data import Actor
+from dashboard.cases.personal_data import Actor
 from data_access.duty_queries import QueueRow
 from layouts import duty
 from layouts.duty import ASSIGN
-from layouts.labels import label
+from dashboard.domain.labels import label
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

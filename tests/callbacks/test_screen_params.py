@@ -6,7 +6,7 @@ from datetime import date
 
 from callbacks.duty import duty_params
 from callbacks.tablet import period_of, tablet_params
-from dashboard.periods import Period
+from dashboard.domain.periods import Period
 
 
 def test_tablet_params_keep_known_keys_only() -> None:

@@ -6,8 +6,8 @@ from datetime import date
 
 from callbacks.wall import screen_params, wall_page
 from dashboard.runtime import Runtime
-from dashboard.periods import Period
-from dashboard.wall_panels import ScreenPeriod
+from dashboard.domain.periods import Period
+from dashboard.screens.wall_panels import ScreenPeriod
 
 TODAY = date(2026, 11, 23)
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
-from dashboard.auth import USER_ROLES, Principal, Role, hash_password, new_password, start_session
+from dashboard.access.auth import USER_ROLES, Principal, Role, hash_password, new_password, start_session
 from dashboard.runtime import Runtime
-from dashboard.security import CSRF_COOKIE, DISPLAY_COOKIE, SESSION_COOKIE
-from dashboard.tokens import new_token, token_hash
+from dashboard.access.security import CSRF_COOKIE, DISPLAY_COOKIE, SESSION_COOKIE
+from dashboard.access.tokens import new_token, token_hash
 from data_access import api_clients, users
 
 

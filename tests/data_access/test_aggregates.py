@@ -15,14 +15,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard import cache_ops, wall_snapshot
-from dashboard.alerts import CaseFacts, case_alert, fact_reasons
-from dashboard.contributions import CATEGORIES, FACT_CODES, SOURCES, case_facts, contribution
-from dashboard.rules import Rules
+from dashboard.cases import cache_ops
+
+from dashboard.screens import wall_snapshot
+from dashboard.domain.alerts import CaseFacts, case_alert, fact_reasons
+from dashboard.domain.contributions import CATEGORIES, FACT_CODES, SOURCES, case_facts, contribution
+from dashboard.domain.rules import Rules
 from dashboard.runtime import Runtime
-from dashboard.vocabulary import Action, AlertLevel
-from dashboard.wall_service import SnapshotCache
-from dashboard.wall_snapshot import AreaState, deadline_bounds, decode, encode
+from dashboard.domain.vocabulary import Action, AlertLevel
+from dashboard.screens.wall_service import SnapshotCache
+from dashboard.screens.wall_snapshot import AreaState, deadline_bounds, decode, encode
 from data_access import aggregates, case_columns, cases, figure_queries, redis_keys
 from data_access.models import Case
 from tests.conftest import clear_namespace

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from dashboard import onboarding
-from dashboard.case_import import CheckContext, build_case, check_rows, read_rows
+from dashboard.imports import onboarding
+from dashboard.imports.case_import import CheckContext, build_case, check_rows, read_rows
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import bulk_cases

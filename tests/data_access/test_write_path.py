@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import cache_ops
-from dashboard.casework import CaseInputError
-from dashboard.contributions import FIGURES
-from dashboard.figures import PeriodCounts
-from dashboard.lifecycle import TransitionError
-from dashboard.periods import Period, local_date
+from dashboard.cases import cache_ops
+from dashboard.cases.casework import CaseInputError
+from dashboard.domain.contributions import FIGURES
+from dashboard.domain.figures import PeriodCounts
+from dashboard.domain.lifecycle import TransitionError
+from dashboard.domain.periods import Period, local_date
 from dashboard.runtime import Runtime
-from dashboard.vocabulary import Action, Satisfaction, Source
-from dashboard.wall_service import SnapshotCache
+from dashboard.domain.vocabulary import Action, Satisfaction, Source
+from dashboard.screens.wall_service import SnapshotCache
 from data_access import aggregates, cases, figure_queries, redis_keys
 from tests.factories import draft, hours
 

@@ -19,11 +19,11 @@ import httpx
 import pytest
 import redis
 
-from dashboard import onboarding
+from dashboard.imports import onboarding
 from dashboard.runtime import Runtime
-from dashboard.security import DISPLAY_COOKIE
+from dashboard.access.security import DISPLAY_COOKIE
 from dashboard.settings import PROJECT_ROOT, Settings
-from dashboard.tokens import new_token, token_hash
+from dashboard.access.tokens import new_token, token_hash
 from data_access import api_clients, users
 from data_access.migrate import upgrade
 from tests.factories import small_county

@@ -14,8 +14,8 @@ import httpx
 import orjson
 from sqlalchemy import func, select
 
-from dashboard import cache_ops
-from dashboard.vocabulary import Action
+from dashboard.cases import cache_ops
+from dashboard.domain.vocabulary import Action
 from data_access import aggregates
 from data_access.models import Case
 from tests.factories import GRID_CODES, draft

@@ -1,0 +1,67 @@
+"""Read endpoints for integrators and operations: status and web geometry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from dashboard import __version__
+from dashboard.access.auth import current_user
+from dashboard.runtime import NoCountyError, Runtime
+from dashboard.web.static_brotli import accepted_encodings
+from dashboard.api.web_geometry import GeometryCache
+from data_access import areas, cases
+
+GEOJSON = "application/geo+json"
+
+
+def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.get("/status")
+    def status() -> JSONResponse:
+        """Liveness for ops: version, reachability of database and Redis; for a signed-in caller also
+        what is loaded (case counts are no one else's business)."""
+        body: dict[str, object] = {"version": __version__, "database": False, "redis": False}
+        try:
+            with rt.sessions() as session:
+                session.execute(text("SELECT 1"))
+                body["database"] = True
+                county = areas.get_county(session, rt.settings.county_code) if current_user() else None
+                if county is not None:
+                    body["county"] = {"code": county.code, "name": county.name}
+                    body["counts"] = {**areas.count_rows(session, county.code), "cases": cases.count(session, county.code)}
+                    last = cases.last_event_at(session)
+                    body["last_event_at"] = last.isoformat() if last else None
+        except Exception as error:  # noqa: BLE001 - the status page reports, never raises
+            body["database_error"] = type(error).__name__
+        try:
+            body["redis"] = bool(rt.redis.ping())
+        except Exception as error:  # noqa: BLE001
+            body["redis_error"] = type(error).__name__
+        healthy = body["database"] and body["redis"]
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @router.get("/geo/{layer}.geojson")
+    def geo_layer(layer: str, request: Request, county: str | None = Query(default=None)) -> Response:
+        """Simplified WGS84 geometry (generated areas are marked ``generated: true``)."""
+        try:
+            code = county or rt.county_code()
+        except NoCountyError:
+            return JSONResponse({"errors": [{"code": "no_county", "field": "county", "message": "no county imported"}]}, 404)
+        payload = geometry.get(code, layer)
+        if payload is None:
+            return JSONResponse({"errors": [{"code": "not_found", "field": "county",
+                                             "message": f"no layer {layer!r} for county {code!r}"}]}, 404)
+        headers = {"ETag": payload.etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match") == payload.etag:
+            return Response(status_code=304, headers=headers)
+        accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+        if "br" in accepted:
+            return Response(payload.brotli, media_type=GEOJSON, headers={**headers, "Content-Encoding": "br"})
+        if "gzip" in accepted:
+            return Response(payload.gzipped, media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
+        return Response(payload.raw, media_type=GEOJSON, headers=headers)
+
+    return router

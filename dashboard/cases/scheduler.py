@@ -1,0 +1,112 @@
+"""The clock's side of the loop: keep stored alert levels current, supervise and escalate late cases.
+
+Safe with several app processes: one Redis lock per county makes a single process do each tick,
+and every rule is re-checked under the case's row lock, so a repeated tick changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import redis
+
+from dashboard.domain.alerts import case_alert
+from dashboard.domain.contributions import case_facts
+from dashboard.domain.rules import Rules
+from dashboard.domain.vocabulary import Action, Tier
+from data_access import cases
+from data_access import redis_keys as keys
+from data_access.models import Case
+
+if TYPE_CHECKING:
+    from dashboard.runtime import Runtime
+
+log = logging.getLogger(__name__)
+ACTOR = "system:scheduler"
+
+
+@dataclass(frozen=True)
+class TickReport:
+    ran: bool
+    relevelled: int = 0
+    supervised: int = 0
+    escalated: int = 0
+
+
+def needs_supervision(case: Case, now: datetime, rules: Rules) -> bool:
+    return (case.resolved_at is None and not case.supervised
+            and now - case.due_at >= timedelta(hours=rules.supervise_after_overdue_hours))
+
+
+def needs_escalation(case: Case, now: datetime, rules: Rules) -> bool:
+    return (case.resolved_at is None and case.status != "received" and case.tier != Tier.county.value
+            and now - case.due_at >= timedelta(days=rules.escalate_after_overdue_days))
+
+
+def tick(rt: Runtime, *, now: datetime | None = None) -> TickReport:
+    """One pass over the open cases of the served county."""
+    now = now or datetime.now(UTC)
+    county = rt.cases.county_code
+    lock = rt.redis.lock(keys.scheduler_lock(county), timeout=max(30.0, rt.rules.scheduler_interval_seconds * 2))
+    if not lock.acquire(blocking=False):
+        return TickReport(ran=False)
+    try:
+        return _tick(rt, county, now)
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            log.warning("scheduler lock expired during a tick")
+
+
+def _tick(rt: Runtime, county: str, now: datetime) -> TickReport:
+    rules = rt.rules
+    relevelled = supervised = escalated = 0
+    with rt.sessions() as session, session.begin():
+        for case in cases.open_cases(session, county):
+            alert = case_alert(case_facts(case), now=now, rules=rules)
+            level = alert.level.value if alert else None
+            reasons = ",".join(alert.reasons) if alert else ""
+            if (case.alert_level, case.alert_reasons) != (level, reasons):
+                case.alert_level, case.alert_reasons = level, reasons
+                relevelled += 1
+        late = [(c.id, needs_supervision(c, now, rules), needs_escalation(c, now, rules))
+                for c in cases.open_cases(session, county)]
+    for case_id, supervise, escalate in late:
+        if escalate and rt.cases.act(case_id, Action.escalate, actor=ACTOR, at=now, note="超期自动上报",
+                                     only_if=lambda c: needs_escalation(c, now, rules)):
+            escalated += 1
+        if supervise and rt.cases.act(case_id, Action.supervise, actor=ACTOR, at=now, note="超期自动督办",
+                                      only_if=lambda c: needs_supervision(c, now, rules)):
+            supervised += 1
+    return TickReport(True, relevelled, supervised, escalated)
+
+
+class SchedulerThread:
+    """Runs ``tick`` every ``scheduler_interval_seconds`` inside an app process."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="case-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.rt.rules.scheduler_interval_seconds):
+            try:
+                report = tick(self.rt)
+                if report.supervised or report.escalated:
+                    log.info("scheduler: %s", report)
+            except Exception:  # noqa: BLE001 - a bad tick must not stop the next one
+                log.exception("scheduler tick failed")

@@ -1,0 +1,1 @@
+"""Case lists and county onboarding: read a file, check every row, write once."""

@@ -1,0 +1,217 @@
+"""One Redis subscription per server process, fanned out to every open screen of that process.
+
+The hub listens for "a new version" messages, recomputes each watched screen state once, keeps a
+short ring of deltas, and wakes the streams. A clock tick recomputes too, because alert levels
+and overdue counts change with time alone. A recomputation that fails (Redis or the database
+away) leaves the last state in place and marks it stale since its last good refresh; every
+message to a screen says so, so a screen that still hears pings does not claim to be live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+
+from dashboard.live.live_state import Delta, State, compose, screen_state, state_delta
+from dashboard.screens.panel_service import PanelService
+from dashboard.domain.periods import local_date
+from dashboard.runtime import Runtime
+from dashboard.domain.periods import LOCAL_TZ
+from dashboard.screens.wall_panels import ScreenPeriod
+from dashboard.screens.wall_service import SnapshotCache
+from data_access import areas
+from data_access import redis_keys as keys
+
+log = logging.getLogger(__name__)
+RING = 64
+"""Deltas kept per screen kind: enough to bridge a reconnect of a few seconds under load."""
+MESSAGES_KEPT = 32
+"""Encoded events kept per screen kind: the latest state's, from the few states screens are at."""
+RETRY_SECONDS = 2.0
+"""After a failed refresh, try again this soon rather than at the next tick: screens heal faster."""
+
+ScreenKey = tuple[str, str, str, str]
+"""(county, area the screen follows, period key (``ScreenPeriod.key``), language): screens that
+share it share one state."""
+
+
+@dataclass
+class Watched:
+    latest: State
+    ring: deque[Delta] = field(default_factory=lambda: deque(maxlen=RING))
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    fresh_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When ``latest`` was last confirmed current: the last refresh that succeeded."""
+    stale_since: datetime | None = None
+    """``fresh_at`` as it was when refreshes began to fail; ``None`` while they succeed."""
+    messages: dict[tuple[object, ...], bytes] = field(default_factory=dict)
+    """Encoded stream events, shared by the streams of this screen kind (``live_api.stream_message``)."""
+
+    def encoded(self, memo: tuple[object, ...], encode: Callable[[], bytes]) -> bytes:
+        """The event ``memo`` names, encoded once for every stream that asks. Entries of older
+        states are never asked for again, so the few kept are dropped together once there are
+        more than a handful."""
+        message = self.messages.get(memo)
+        if message is None:
+            if len(self.messages) >= MESSAGES_KEPT:
+                self.messages.clear()
+            message = self.messages[memo] = encode()
+        return message
+
+    def wake(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def stale_text(self) -> str | None:
+        """What a screen's badge puts after "stale since": local wall-clock time, or ``None`` when fresh."""
+        return None if self.stale_since is None else self.stale_since.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+
+
+class LiveHub:
+    def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0) -> None:
+        self.rt = rt
+        self.snapshots = snapshots
+        self.panels = PanelService(rt)
+        self.build = build
+        self.tick_seconds = tick_seconds
+        self._watched: dict[ScreenKey, Watched] = {}
+        self._lock = asyncio.Lock()
+        self._dirty = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._county: str | None = None
+        self._known: set[str] = set()
+
+    def default_county(self) -> str:
+        """The county screens show by default, remembered: they keep being served while the database is away."""
+        if self._county is None:
+            self._county = self.rt.county_code()
+        return self._county
+
+    def screen_county(self, county: str | None) -> str:
+        """The county a screen asks for, if it exists: an unknown code must neither start a
+        rebuild nor take a slot in the hub."""
+        if not county or county == self.default_county() or county in self._known:
+            return county or self.default_county()
+        with self.rt.sessions() as session:
+            found = areas.get_county(session, county)
+            if found is None or found.code != county:
+                raise LookupError(f"unknown county {county!r}")
+        self._known.add(county)
+        return county
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen(), name="live-listen"),
+                       asyncio.create_task(self._tick(), name="live-tick"),
+                       asyncio.create_task(self._work(), name="live-work")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def watch(self, key: ScreenKey) -> Watched:
+        """The state of a screen kind, computed on first use."""
+        watched = self._watched.get(key)
+        if watched is None:
+            async with self._lock:
+                watched = self._watched.get(key)
+                if watched is None:
+                    watched = Watched(await self._compute(key))
+                    self._watched[key] = watched
+        return watched
+
+    def current(self, key: ScreenKey) -> Watched:
+        return self._watched[key]
+
+    def delta_since(self, key: ScreenKey, since: str | None) -> Delta | None:
+        """What turns state ``since`` into the latest; ``None`` if ``since`` is unknown here."""
+        watched = self._watched.get(key)
+        if watched is None or since is None:
+            return None
+        if since == watched.latest["id"]:
+            return {"from": since, "to": since, "build": self.build, "kpis": {}, "values": {}, "cells": {},
+                    "updated": watched.latest["updated"]}
+        chain = list(watched.ring)
+        for start, delta in enumerate(chain):
+            if delta["from"] == since:
+                return compose(chain[start:])
+        return None
+
+    async def refresh(self) -> bool:
+        """Recompute every watched state; wake its streams if anything changed, or if it turned
+        stale or fresh again. Returns whether every recomputation succeeded."""
+        ok = True
+        for key, watched in list(self._watched.items()):
+            try:
+                new = await self._compute(key)
+            except Exception:  # noqa: BLE001 - Redis or the database away: screens keep the last state, marked stale
+                log.warning("live refresh failed for %s", key, exc_info=True)
+                ok = False
+                if watched.stale_since is None:
+                    watched.stale_since = watched.fresh_at
+                    watched.wake()
+                continue
+            recovered = watched.stale_since is not None
+            watched.fresh_at = datetime.now(UTC)
+            watched.stale_since = None
+            old = watched.latest
+            if new["id"] == old["id"]:  # the id holds a digest of the content: nothing changed
+                if recovered:
+                    watched.wake()
+                continue
+            watched.ring.append(state_delta(old, new))
+            watched.latest = new
+            watched.wake()
+        return ok
+
+    async def _compute(self, key: ScreenKey) -> State:
+        return await asyncio.to_thread(self._compute_now, key)
+
+    def _compute_now(self, key: ScreenKey) -> State:
+        county, area, period_key, lang = key
+        now = datetime.now(UTC)
+        period = ScreenPeriod.from_key(period_key).period(local_date(now))
+        snapshot = self.snapshots.get(county, now, period=period)
+        panels = self.panels.get(snapshot, area=area, period=period, now=now)
+        return screen_state(snapshot, build=self.build, panels=panels, lang=lang)
+
+    async def _listen(self) -> None:
+        """Follow every county's change channel; reconnect forever (Redis may restart)."""
+        pattern = keys.changes_channel("*")
+        while True:
+            client = aioredis.Redis.from_url(self.rt.redis_url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.psubscribe(pattern)
+                    self._dirty.set()  # catch up on anything missed while disconnected
+                    async for message in pubsub.listen():
+                        if message.get("type") == "pmessage":
+                            self._dirty.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.warning("live subscription lost; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+            finally:
+                await client.aclose()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            self._dirty.set()
+
+    async def _work(self) -> None:
+        """One recomputation at a time; a burst of messages collapses into the next one; a failed
+        one is retried soon."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            if not await self.refresh():
+                loop.call_later(RETRY_SECONDS, self._dirty.set)

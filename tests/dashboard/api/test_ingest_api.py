@@ -1,0 +1,133 @@
+"""Ingest API on both backends: happy paths, refusals that leave no trace, idempotency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dashboard.domain.periods import Period, local_date
+from dashboard.runtime import Runtime
+from app import create_app
+from data_access import cases, figure_queries
+from tests.dashboard.auth_support import new_source_token
+
+GRID = "990101001001001"
+
+
+@pytest.fixture
+def api(runtime: Runtime, county: str) -> TestClient:
+    client = TestClient(create_app(runtime).server)
+    client.headers["Authorization"] = f"Bearer {new_source_token(runtime, '12345热线')}"
+    return client
+
+
+def _case(ref: str = "H-1", **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "external_ref": ref, "category": "labour_wages",
+        "received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "location": {"grid_code": GRID}, "people_involved": 3, "description": "讨要工资",
+    }
+    body.update(extra)
+    return body
+
+
+def _count(runtime: Runtime, county: str) -> int:
+    with runtime.sessions() as session:
+        return cases.count(session, county)
+
+
+def test_post_case_then_repeat_is_idempotent(api: TestClient, runtime: Runtime, county: str) -> None:
+    first = api.post("/api/cases", json=_case())
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["source"] == "hotline_12345" and body["status"] == "received" and body["alert"]["level"] == "blue"
+    again = api.post("/api/cases", json=_case())
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    assert _count(runtime, county) == 1
+
+
+def test_point_is_assigned_to_its_grid_and_outside_is_refused(api: TestClient, runtime: Runtime, county: str) -> None:
+    inside = api.post("/api/cases", json=_case("P-1", location={"lon": 127.05, "lat": 44.05}))
+    assert inside.status_code == 201 and inside.json()["grid_code"] == GRID
+    outside = api.post("/api/cases", json=_case("P-2", location={"lon": 116.4, "lat": 39.9}))
+    assert outside.status_code == 422
+    assert outside.json()["errors"][0] == {"code": "outside_county", "field": "location",
+                                           "message": "the point lies outside every grid of the county"}
+    assert _count(runtime, county) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"category": "alien_abduction"}, "category"),
+        ({"received_at": "2026-11-22T09:00:00"}, "received_at"),
+        ({"people_involved": 0}, "people_involved"),
+        ({"location": {"lon": 127.05}}, "location"),
+        ({"location": {"grid_code": "000"}}, "grid_code"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_case_is_refused_with_a_clear_error(api: TestClient, runtime: Runtime, county: str,
+                                                  change: dict, field: str) -> None:
+    response = api.post("/api/cases", json=_case(**change))
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert any(field in (e["field"] or "") for e in errors), errors
+    assert _count(runtime, county) == 0
+
+
+def test_token_is_required(api: TestClient) -> None:
+    anonymous = api.post("/api/cases", json=_case(), headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and anonymous.json()["errors"][0]["code"] == "unauthenticated"
+    forged = api.post("/api/cases", json=_case(), headers={"Authorization": "Bearer mct_forged"})
+    assert forged.status_code == 401
+
+
+def test_case_moves_through_the_loop_and_refuses_a_skip(api: TestClient, runtime: Runtime, county: str) -> None:
+    case_id = api.post("/api/cases", json=_case()).json()["id"]
+    skipped = api.post(f"/api/cases/{case_id}/events", json={"action": "resolve", "actor": "调解员"})
+    assert skipped.status_code == 409 and skipped.json()["errors"][0]["code"] == "invalid_transition"
+    for action in ("assess", "dispatch", "mediate", "supervise"):
+        assert api.post(f"/api/cases/{case_id}/events", json={"action": action, "actor": "值班员"}).status_code == 201
+    done = api.post(f"/api/cases/{case_id}/events", json={"action": "resolve", "actor": "调解员", "outcome": "已支付"})
+    assert done.status_code == 201
+    body = api.get(f"/api/cases/{case_id}").json()
+    assert body["status"] == "resolved" and body["supervised"] and body["alert"] is None
+    assert [e["action"] for e in body["events"]] == ["receive", "assess", "dispatch", "mediate", "supervise", "resolve"]
+    assert api.get("/api/cases/999999").status_code == 404
+    missing = api.post("/api/cases/999999/events", json={"action": "assess", "actor": "值班员"})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "case_id"
+
+
+def test_alerts_are_ordered_by_level_with_reasons(api: TestClient) -> None:
+    api.post("/api/cases", json=_case("A-1"))
+    api.post("/api/cases", json=_case("A-2", people_involved=40))
+    api.post("/api/cases", json=_case("A-3", repeat_petition=True))
+    alerts = api.get("/api/alerts").json()
+    assert [a["alert"]["level"] for a in alerts] == ["red", "orange"]
+    assert alerts[0]["alert"]["reasons"][0] == {"code": "people_red", "text": "涉及30人以上"}
+
+
+def test_figures_endpoint_equals_sql(api: TestClient, runtime: Runtime, county: str) -> None:
+    for n in range(6):
+        case_id = api.post("/api/cases", json=_case(f"F-{n}")).json()["id"]
+        if n % 2:
+            for action in ("assess", "dispatch", "mediate", "resolve"):
+                api.post(f"/api/cases/{case_id}/events", json={"action": action, "actor": "调解员"})
+    today = local_date(datetime.now(UTC))
+    period = Period(today - timedelta(days=6), today)
+    body = api.get("/api/figures", params={"area": county, "from": period.first.isoformat(),
+                                           "to": period.last.isoformat()}).json()
+    with runtime.sessions() as session:
+        sql = figure_queries.period_counts(session, county_code=county, start=period.start, end=period.end)
+        now = figure_queries.instant_counts(session, county_code=county, now=datetime.now(UTC))
+    assert (body["period"]["received"], body["period"]["closed"]) == (sql.received, sql.closed) == (6, 3)
+    assert body["period"]["closure_rate"] == 50.0
+    assert body["now"]["open"] == now.open == 3
+    assert body["previous_period"]["to"] == (period.first - timedelta(days=1)).isoformat()
+    missing = api.get("/api/figures", params={"area": "123", "from": "2026-01-01", "to": "2026-01-02"})
+    assert missing.status_code == 404
+    backwards = api.get("/api/figures", params={"area": county, "from": date(2026, 2, 1).isoformat(), "to": "2026-01-01"})
+    assert backwards.status_code == 422
