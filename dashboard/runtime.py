@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import redis
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.cases.cache_ops import ensure_aggregates
 from dashboard.cases.case_service import CaseService
+from dashboard.domain.clock import Clock, system_clock
 from dashboard.domain.rules import Rules, load_rules
 from dashboard.settings import Settings
 from data_access import areas
@@ -25,6 +26,8 @@ class NoCountyError(RuntimeError):
 @dataclass
 class Runtime:
     settings: Settings
+    clock: Clock = field(default=system_clock)
+    """Every "now" of the process comes from here; tests pass a pinned clock."""
 
     @cached_property
     def engine(self) -> Engine:
