@@ -1,3 +1,3 @@
-from dashboard.cli.commands import main
+from dashboard.cli.app import main
 
 raise SystemExit(main())

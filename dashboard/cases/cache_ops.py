@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -24,18 +25,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def rebuild(session: Session, client: redis.Redis, county: str, rules: Rules) -> RebuildReport:
+REBUILD_STEPS = 2
+"""A rebuild's steps as its ``progress`` counts them: read every case from SQL, write Redis."""
+
+
+def rebuild(session: Session, client: redis.Redis, county: str, rules: Rules, *,
+            progress: Callable[[int, int], None] | None = None) -> RebuildReport:
     """Set-based: every case as packed columns (one COPY on PostgreSQL), summed with numpy.
 
     Fenced (``aggregates.raise_fence``) from before the read to the write, so no case written
-    meanwhile is wiped by it."""
+    meanwhile is wiped by it. ``progress`` is told (steps done, ``REBUILD_STEPS``): 0 before the
+    read, 1 after it, 2 once Redis holds the new aggregates."""
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, REBUILD_STEPS)
+
     fence = aggregates.raise_fence(client, county)
     try:
-        return aggregates.rebuild_columns(client, county, case_columns.case_columns(session, county, rules), fence=fence)
+        step(0)
+        columns = case_columns.case_columns(session, county, rules)
+        step(1)
+        report = aggregates.rebuild_columns(client, county, columns, fence=fence)
     except BaseException:
         with suppress(redis.RedisError):  # a fence left up expires by itself
             aggregates.lower_fence(client, county, fence)
         raise
+    step(2)
+    return report
 
 
 @dataclass(frozen=True)

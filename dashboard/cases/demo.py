@@ -6,15 +6,16 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.cases.case_service import CaseService
 from dashboard.cases.casework import CaseDraft, act, new_case, refresh_alert
+from dashboard.domain.clock import Clock, system_clock
 from dashboard.domain.lifecycle import TransitionError
 from dashboard.domain.periods import day_start, local_date
 from dashboard.domain.vocabulary import Action, Category, Satisfaction, Source, Status, Tier
@@ -126,27 +127,33 @@ def _actor(action: Action) -> str:
             Action.resolve: "调解员", Action.follow_up: "回访员"}.get(action, "值班员")
 
 
-def backfill(service: CaseService, *, days: int, now: datetime | None = None, seed: int = 20260101) -> int:
-    """Write ``days`` days of history ending now; days already written are skipped, so a longer or
-    later run fills in only the days missing."""
-    now = now or datetime.now(UTC)
+def backfill(service: CaseService, *, days: int, now: datetime, seed: int = 20260101,
+             progress: Callable[[int, int], None] | None = None) -> int:
+    """Write ``days`` days of history ending ``now``; days already written are skipped, so a longer or
+    later run fills in only the days missing. ``progress`` as in :func:`backfill_days`."""
     today = local_date(now)
     return backfill_days(service, [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)], now=now,
-                         seed=seed)
+                         seed=seed, progress=progress)
 
 
-def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, seed: int = 20260101) -> int:
+def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, seed: int = 20260101,
+                  progress: Callable[[int, int], None] | None = None) -> int:
     """Write the history of the given days. A day's cases depend only on the seed and the day, not on
-    which other days are written with it, so any selection of days gives the same cases."""
+    which other days are written with it, so any selection of days gives the same cases.
+    ``progress`` is told (0, days) first, then (days done, days) after each day, skipped ones included."""
+    chosen = list(days)
     factory = CaseFactory(service, random.Random(seed))
     written = 0
-    for day in days:
+    if progress is not None:
+        progress(0, len(chosen))
+    for done, day in enumerate(chosen, start=1):
         factory.rng = random.Random(f"{seed}:{day.isoformat()}")
         plans = list(_day_plans(factory, day, now))
-        if not plans or _already_written(service, plans):
-            continue
-        service.write(lambda session, plans=plans: [_write_history(session, service, plan, now) for plan in plans])
-        written += len(plans)
+        if plans and not _already_written(service, plans):
+            service.write(lambda session, plans=plans: [_write_history(session, service, plan, now) for plan in plans])
+            written += len(plans)
+        if progress is not None:
+            progress(done, len(chosen))
     return written
 
 
@@ -192,14 +199,16 @@ NEXT_ACTION = {
 }
 
 
-def live(service: CaseService, *, rate: float = 1.0, seed: int | None = None, limit: int | None = None) -> int:
-    """Keep writing: new cases and progress on open ones, ``rate`` changes per second on average."""
+def live(service: CaseService, *, rate: float = 1.0, seed: int | None = None, limit: int | None = None,
+         clock: Clock = system_clock) -> int:
+    """Keep writing: new cases and progress on open ones, ``rate`` changes per second on average,
+    each stamped with ``clock()``."""
     rng = random.Random(seed)
     factory = CaseFactory(service, rng)
     done = 0
     while limit is None or done < limit:
         time.sleep(rng.expovariate(rate))
-        now = datetime.now(UTC)
+        now = clock()
         try:
             if rng.random() < 0.55:
                 draft = factory.draft(now, f"live-{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}")

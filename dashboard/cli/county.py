@@ -1,0 +1,76 @@
+"""``county``: a county's boundaries, townships, villages, generated grids and centres, imported
+from an outline and two lists; re-importing updates in place, a bad file changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from shapely import to_geojson
+
+from dashboard.cli.context import CLI_ROLE, actor, runtime
+from dashboard.imports import onboarding
+from dashboard.runtime import NoCountyError, Runtime
+from dashboard.settings import PROJECT_ROOT
+from data_access import audit
+from geo import sources
+
+app = typer.Typer(help="County boundaries and centres.", no_args_is_help=True)
+
+DEMO_DIR = PROJECT_ROOT.parent / "shared" / "data" / "shulan"
+"""The demo county (Shulan): outline, seat, townships and villages."""
+DEMO_FILES = {"outline": DEMO_DIR / "shulan_220283_county_wgs84.geojson",
+              "townships": DEMO_DIR / "shulan_220283_townships.csv",
+              "villages": DEMO_DIR / "shulan_220283_villages.csv",
+              "seat": DEMO_DIR / "shulan_220283_seat_wgs84.geojson"}
+
+Datum = Literal["wgs84", "gcj02"]
+
+
+@app.command("import")
+def import_county(
+    ctx: typer.Context,
+    outline: Annotated[Path, typer.Option(help="GeoJSON/GeoPackage/Shapefile of the county outline",
+                                          show_default=False)],
+    townships: Annotated[Path, typer.Option(help="CSV: code,name[,type]", show_default=False)],
+    villages: Annotated[Path, typer.Option(help="CSV: code,name,parent_code[,type]", show_default=False)],
+    crs: Annotated[Datum, typer.Option(help="datum of the outline and seat files")] = "wgs84",
+    seat: Annotated[Path | None, typer.Option(help="point file with the county government seat")] = None,
+    name: Annotated[str | None, typer.Option(help="county name (default: the outline's 'name' property)")] = None,
+    grids: Annotated[int, typer.Option(help="about how many grids to generate")] = 1860,
+) -> None:
+    """Onboard a county from outline + township and village lists."""
+    save_county(runtime(ctx), outline=outline, townships=townships, villages=villages, crs=crs, seat=seat,
+                name=name, grids=grids)
+
+
+@app.command("ensure-demo")
+def ensure_demo(ctx: typer.Context) -> None:
+    """Import the demo county (Shulan) if the database has none."""
+    rt = runtime(ctx)
+    try:
+        rt.county_code()
+    except NoCountyError:
+        save_county(rt, crs="wgs84", name=None, grids=1860, **DEMO_FILES)
+        return
+    print("a county is already imported")
+
+
+def save_county(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs: str, seat: Path | None,
+                name: str | None, grids: int) -> None:
+    """Read, check and generate everything first, then store it in one audited transaction."""
+    generated = onboarding.load_county_files(outline=outline, townships=townships, villages=villages, crs=crs,
+                                             seat=seat, grid_target=grids)
+    outline_shape = sources.read_outline(outline, crs=crs)
+    county_name = name or sources.read_outline_name(outline) or onboarding.county_code_of(generated)
+    with rt.sessions() as session, session.begin():
+        report = onboarding.save_county(session, generated, name=county_name, now=rt.clock(),
+                                        outline_geojson=to_geojson(outline_shape))
+        audit.record(session, actor=actor(), role=CLI_ROLE, action="county_import",
+                     target=f"county:{report.county_code}",
+                     detail={"name": county_name, "outline": outline.name, "townships": report.townships,
+                             "villages": report.villages, "grids": report.grids, "centers": report.centers,
+                             "removed_grids": report.removed_grids, "crs": crs})
+    print(f"county {report.county_code} {county_name}: {report.townships} townships, {report.villages} villages, "
+          f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed")
