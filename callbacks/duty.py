@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, ctx, no_update
 from plotly.utils import PlotlyJSONEncoder
 
 from callbacks.access import acting
-from dashboard.cases import duty_service
 from dashboard.access.auth import DUTY
-from dashboard.cases.duty_service import QUEUE_LEVELS, DutyActionError
+from dashboard.cases import duty_service
+from dashboard.cases.duty_service import DutyActionError
 from dashboard.cases.personal_data import Actor
+from dashboard.domain.duty_console import QUEUE_FILTERS, CaseDetail
+from dashboard.domain.labels import label
 from dashboard.runtime import Runtime
 from dashboard.screens.wall_service import county_view
-from data_access import duty_queries
 from layouts import duty, wall
-from dashboard.domain.labels import label
 
 REFRESH_MS = 5_000
-QUEUE_ROWS = 50
-"""The head of the queue the console shows. Dash 4.4's renderer remounts every returned component,
-at a cost that grows faster than their number: 200 rows took 6–8 s to appear on this machine's
-Chromium, 50 rows 0.4 s. The count above the list says how many more wait."""
 
 
 def duty_params(search: str | None, default_lang: str) -> dict[str, str]:
     query = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
     params = {"lang": query["lang"] if query.get("lang") in ("zh", "en") else default_lang}
-    if query.get("queue") in duty.QUEUE_FILTERS:
+    if query.get("queue") in QUEUE_FILTERS:
         params["queue"] = query["queue"]
     if query.get("case", "").isdigit():
         params["case"] = query["case"]
@@ -39,15 +35,8 @@ def duty_params(search: str | None, default_lang: str) -> dict[str, str]:
 
 
 def _queue(rt: Runtime, params: dict[str, str], now: datetime) -> tuple[list[object], list[int]]:
-    county = rt.cases.county_code
-    kind = params.get("queue", "all")
-    levels = QUEUE_LEVELS["high" if kind == "high" else "all"]
-    with rt.sessions() as session:
-        rows = duty_queries.alert_queue(session, county, levels=levels, unacknowledged_only=kind == "unacknowledged",
-                                        limit=QUEUE_ROWS)
-        total = duty_queries.count_alerts(session, county, levels=levels, unacknowledged_only=kind == "unacknowledged")
-        red = duty_queries.open_red_ids(session, county)
-    return duty.queue_panel(rows, total, params, params["lang"], now), red
+    found = duty_service.queue(rt, params.get("queue", "all"))
+    return duty.queue_panel(found.rows, found.total, params, params["lang"], now), found.red_ids
 
 
 def queue_signature(queue: list[object]) -> str:
@@ -64,31 +53,22 @@ def queue_update(queue: list[object], shown_signature: str | None) -> tuple[obje
     return (no_update, no_update) if signature == shown_signature else (queue, signature)
 
 
-def _detail(rt: Runtime, params: dict[str, str]) -> duty_service.CaseDetail | None:
+def _detail(rt: Runtime, params: dict[str, str]) -> CaseDetail | None:
     return duty_service.case_detail(rt, int(params["case"])) if "case" in params else None
 
 
-def _assignees(rt: Runtime, detail: duty_service.CaseDetail | None) -> list[duty_queries.Assignee]:
-    if detail is None:
-        return []
-    with rt.sessions() as session:
-        return duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
-                                      village=detail.village_code)
-
-
 def _notes(rt: Runtime, lang: str) -> list[object]:
-    with rt.sessions() as session:
-        return duty.notes_panel(list(duty_queries.handover_notes(session, rt.cases.county_code)), lang)
+    return duty.notes_panel(duty_service.handover_notes(rt), lang)
 
 
 def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
     params = duty_params(search, rt.settings.language)
-    now = datetime.now(UTC)
+    now = rt.clock()
     _, county_name, _ = county_view(rt, None)
     queue, red = _queue(rt, params, now)
     detail = _detail(rt, params)
     return duty.console(title=f"{county_name} · {label('duty.title', params['lang'])}", officer=officer,
-                        params=params, queue=queue, detail=detail, assignees=_assignees(rt, detail), now=now,
+                        params=params, queue=queue, detail=detail, assignees=duty_service.assignees(rt, detail), now=now,
                         notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS,
                         queue_signature=queue_signature(queue))
 
@@ -147,7 +127,7 @@ def register(app: Dash, rt: Runtime) -> None:
         if trigger in (duty.ACK, duty.ASSIGN, duty.SUPERVISE, duty.HANDOVER_SAVE):
             message, clear_note = run_action(rt, trigger, params, who=who, assign_to=assign_to,
                                              supervise_note=supervise_note, handover_text=handover_text)
-        now = datetime.now(UTC)
+        now = rt.clock()
         lang = params["lang"]
         queue, red = _queue(rt, params, now)
         acted = trigger in (duty.ACK, duty.ASSIGN, duty.SUPERVISE) and not message.startswith("⚠")

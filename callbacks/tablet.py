@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks.access import acting
 from dashboard.access.auth import TABLET
-
+from dashboard.domain.labels import label
 from dashboard.domain.periods import RANGE_NAMES, Period, local_date, named_period
 from dashboard.runtime import Runtime
-from dashboard.screens.tablet_service import tablet_view
+from dashboard.screens.tablet_service import tablet_view, townships
 from dashboard.screens.wall_service import SnapshotCache, county_view
-from data_access import panel_queries
 from layouts import tablet, wall
-from dashboard.domain.labels import label
 
 REFRESH_MS = 30_000
 
@@ -51,25 +49,24 @@ def period_of(params: dict[str, str], today: date) -> Period:
 
 
 def tablet_body(rt: Runtime, snapshots: SnapshotCache, params: dict[str, str], *, now: datetime | None = None) -> list[object]:
-    now = now or datetime.now(UTC)
+    now = now or rt.clock()
     lang = params["lang"]
     county, _, _ = county_view(rt, params.get("county"))
     period = period_of(params, local_date(now))
-    with rt.sessions() as session:
-        townships = panel_queries.children(session, panel_queries.area_path(session, county, county)[0])
+    towns = townships(rt, county)
     if "compare" in params:
         first, second = params["compare"].split(",")
         try:
             views = [tablet_view(rt, snapshots, county=county, code=code, period=period, now=now, with_cases=False)
                      for code in (first, second)]
-            return tablet.compare_body(views[0], views[1], params, lang, townships)
+            return tablet.compare_body(views[0], views[1], params, lang, towns)
         except LookupError:
             params = {k: v for k, v in params.items() if k != "compare"}
     try:
         view = tablet_view(rt, snapshots, county=county, code=params.get("area", county), period=period, now=now)
     except LookupError:
         view = tablet_view(rt, snapshots, county=county, code=county, period=period, now=now)
-    return tablet.area_body(view, params, lang, townships)
+    return tablet.area_body(view, params, lang, towns)
 
 
 def tablet_page(rt: Runtime, snapshots: SnapshotCache, search: str | None) -> list[object]:
@@ -93,7 +90,7 @@ def register(app: Dash, rt: Runtime, snapshots: SnapshotCache) -> None:
         params = tablet_params(search, rt.settings.language)
         if not start or not end:
             return no_update
-        shown = period_of(params, local_date(datetime.now(UTC)))
+        shown = period_of(params, local_date(rt.clock()))
         if (start[:10], end[:10]) == (shown.first.isoformat(), shown.last.isoformat()):
             return no_update  # the picker was just drawn with the range already shown
         chosen = {"range": "custom", "from": start[:10], "to": end[:10]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -10,15 +10,15 @@ from dash import Dash, Input, Output, html
 
 from callbacks import duty, tablet
 from callbacks.access import allowed
-from dashboard.screens import places
 from dashboard.access.auth import DUTY, TABLET, current_user
+from dashboard.domain.labels import label
 from dashboard.domain.periods import local_date
+from dashboard.domain.screen_period import WALL_RANGES, ScreenPeriod
 from dashboard.runtime import Runtime
+from dashboard.screens import places
 from dashboard.screens.wall_service import SnapshotCache, county_view
-from dashboard.screens.wall_panels import WALL_RANGES, ScreenPeriod
 from dashboard.screens.wall_snapshot import stale_after
 from layouts import wall
-from dashboard.domain.labels import label
 
 
 def screen_period(query: dict[str, list[str]], today: date) -> ScreenPeriod:
@@ -46,22 +46,23 @@ def _seconds(query: dict[str, list[str]], name: str) -> int:
     return int(raw) if raw.isdigit() and 1 <= int(raw) <= 3600 else TOUR_SECONDS[name]
 
 
-def screen_params(search: str | None, default_lang: str, *, today: date | None = None) -> dict[str, Any]:
+def screen_params(search: str | None, default_lang: str, *, today: date) -> dict[str, Any]:
     """URL parameters that configure a wall without clicks:
     ``?lang=en&county=220283&township=220283100&range=ytd&tour=off`` (or ``days=365``, or
-    ``from=2025-01-01&to=2025-12-31``; ``tour_home=40&tour_stop=10`` time the tour in seconds)."""
+    ``from=2025-01-01&to=2025-12-31``; ``tour_home=40&tour_stop=10`` time the tour in seconds).
+    ``today`` is the clock's local date: a span must end by it."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
     township = query.get("township", [None])[0]
     return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
             "township": township if township and township.isdigit() else None,
-            "period": screen_period(query, today or local_date(datetime.now(UTC))),
+            "period": screen_period(query, today),
             "tour": query.get("tour", ["on"])[0] != "off",
             "tour_seconds": (_seconds(query, "tour_home"), _seconds(query, "tour_stop"))}
 
 
 def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
-    params = screen_params(search, rt.settings.language)
+    params = screen_params(search, rt.settings.language, today=local_date(rt.clock()))
     try:
         code, name, bounds = county_view(rt, params["county"])
     except LookupError:  # a mistyped ?county= shows the default county, as the tablet does with an area
@@ -91,7 +92,7 @@ def register(app: Dash, rt: Runtime, *, build: str) -> None:
 
     def page(pathname: str | None, search: str | None) -> list[object]:
         path = (pathname or "/").rstrip("/")
-        lang = screen_params(search, rt.settings.language)["lang"]
+        lang = screen_params(search, rt.settings.language, today=local_date(rt.clock()))["lang"]
         if path == "/tablet":
             if not allowed(TABLET):
                 return [html.Div(label("forbidden", lang), className="forbidden")]

@@ -12,12 +12,10 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.cases.duty_service import CaseDetail
+from dashboard.domain.duty_console import QUEUE_FILTERS, Assignee, CaseDetail, HandoverNote, QueueRow
+from dashboard.domain.labels import label, reason_text, reasons_text
 from dashboard.domain.masking import PartyDetails
 from dashboard.domain.periods import LOCAL_TZ
-from data_access.duty_queries import Assignee, QueueRow
-from data_access.models import HandoverNote
-from dashboard.domain.labels import label, reason_text, reasons_text
 
 QUEUE = "duty-queue"
 SUMMARY = "duty-summary"
@@ -36,7 +34,6 @@ HANDOVER_SAVE = "duty-handover-save"
 SOUND = "duty-sound"
 REVEAL = "duty-reveal"
 REVEALED = "duty-revealed"
-QUEUE_FILTERS = ("all", "high", "unacknowledged")
 
 
 def href(params: dict[str, str], **changes: str | None) -> str:

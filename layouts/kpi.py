@@ -1,39 +1,25 @@
 """KPI tiles: a label, a big number, the change against the previous period and last year (环比,
-同比) where the figure has one, and the figure's definition on hover or tap."""
+同比) where the figure has one, and the figure's definition on hover or tap.
+
+The tiles' names and texts are ``dashboard.domain.wall_values``' (``KPI_NAMES``, ``kpi_values``):
+the live state fills the same tiles by id with the same texts.
+"""
 
 from __future__ import annotations
 
 from dash import html
 
-from dashboard.domain.figures import WallFigures
-from layouts import ids
+from dashboard.domain.figure_text import DASH
 from dashboard.domain.labels import definition, label
-
-KPI_NAMES = ("received_today", "closed_today", "open", "overdue", "red_alerts", "received_period",
-             "closure_rate_30d", "satisfaction_rate")
-WITH_CHANGE = frozenset({"received_period", "closure_rate_30d", "satisfaction_rate"})
-
-
-def kpi_values(figures: WallFigures) -> dict[str, str]:
-    """The text each tile shows; a rate with no denominator shows a dash, never 0%.
-
-    The period tiles with a change line (received, satisfaction) are filled from the panel cells.
-    """
-    rate = (figures.period or figures.last_30_days).closure_rate
-    return {
-        "received_today": f"{figures.today.received:,}",
-        "closed_today": f"{figures.today.closed:,}",
-        "open": f"{figures.now.open:,}",
-        "overdue": f"{figures.now.overdue:,}",
-        "closure_rate_30d": "—" if rate is None else f"{rate:.2f}%",
-        "red_alerts": f"{figures.now.red:,}",
-    }
+from dashboard.domain.wall_values import KPI_NAMES, WITH_CHANGE
+from layouts import ids
 
 
 def change_line(name: str, lang: str) -> html.Div:
+    """The 环比 and 同比 slots under a tile's number, filled by the live state's change cells."""
     return html.Div(className="kpi-change", children=[
-        html.Span(label("chg.mom", lang), className="chg-label"), html.Span("—", id=f"chg-{name}-mom", className="chg"),
-        html.Span(label("chg.yoy", lang), className="chg-label"), html.Span("—", id=f"chg-{name}-yoy", className="chg"),
+        html.Span(label("chg.mom", lang), className="chg-label"), html.Span(DASH, id=f"chg-{name}-mom", className="chg"),
+        html.Span(label("chg.yoy", lang), className="chg-label"), html.Span(DASH, id=f"chg-{name}-yoy", className="chg"),
     ])
 
 
@@ -48,5 +34,6 @@ def kpi_tile(name: str, value: str, lang: str, *, words: dict[str, str]) -> html
 
 
 def kpi_row(values: dict[str, str], lang: str, *, words: dict[str, str]) -> html.Div:
+    """Every tile of ``KPI_NAMES``, showing ``values`` (``kpi_values``' texts) or a dash."""
     return html.Div(id=ids.KPIS, className="kpi-row",
-                    children=[kpi_tile(n, values.get(n, "—"), lang, words=words) for n in KPI_NAMES])
+                    children=[kpi_tile(n, values.get(n, DASH), lang, words=words) for n in KPI_NAMES])

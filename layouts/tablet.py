@@ -12,14 +12,12 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from dashboard.screens.area_figures import AreaFigures
+from dashboard.domain.areas import AreaRef, AreaRow
+from dashboard.domain.figure_text import DASH, change_cell, count_text, point_change, rate_text, relative_change
 from dashboard.domain.figures import PeriodCounts
-from dashboard.domain.periods import RANGE_NAMES, Period
-from dashboard.domain.periods import LOCAL_TZ
-from dashboard.screens.tablet_service import TabletView
-from dashboard.screens.wall_panels import AreaRow, change_cell, point_change, relative_change
-from data_access.panel_queries import AreaRef, CaseLine
 from dashboard.domain.labels import definition, label, reasons_text
+from dashboard.domain.periods import LOCAL_TZ, RANGE_NAMES, Period
+from dashboard.domain.tablet_view import CaseLine, PeriodComparison, TabletView
 
 BODY = "tablet-body"
 TICK = "tablet-tick"
@@ -32,14 +30,6 @@ COMPARE_GO = "tablet-compare-go"
 def href(params: dict[str, str], **changes: str | None) -> str:
     merged = {k: v for k, v in {**params, **changes}.items() if v}
     return "/tablet?" + urlencode(merged)
-
-
-def _num(value: int) -> str:
-    return f"{value:,}"
-
-
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}%"
 
 
 def _change(value: float | None, unit: str) -> html.Span:
@@ -55,7 +45,7 @@ RATIOS = {"closure_rate": ("closed", "received"), "on_time_rate": ("closed_on_ti
 def ratio(counts: PeriodCounts, name: str) -> str:
     """``numerator ÷ denominator`` of a rate, so a leader sees what the percentage is of."""
     top, bottom = RATIOS[name]
-    return f"{_num(getattr(counts, top))} ÷ {_num(getattr(counts, bottom))}"
+    return f"{count_text(getattr(counts, top))} ÷ {count_text(getattr(counts, bottom))}"
 
 
 def tap_definition(text: str, body: list[str]) -> html.Details:
@@ -80,7 +70,7 @@ def figure_tile(name: str, value: str, lang: str, *, changes: tuple[html.Span, h
                         className=f"fig fig-{name}", id=f"fig-{name}")
 
 
-def figure_tiles(figures: AreaFigures, lang: str) -> html.Div:
+def figure_tiles(figures: PeriodComparison, lang: str) -> html.Div:
     now, prev, year = figures.current, figures.previous, figures.last_year
 
     def count_change(field: str) -> tuple[html.Span, html.Span]:
@@ -92,17 +82,17 @@ def figure_tiles(figures: AreaFigures, lang: str) -> html.Div:
                 _change(point_change(getattr(now, field), getattr(year, field)), "pt"))
 
     return html.Div(className="fig-grid", children=[
-        figure_tile("received", _num(now.received), lang, changes=count_change("received")),
-        figure_tile("closed", _num(now.closed), lang, changes=count_change("closed")),
-        figure_tile("closure_rate", _rate(now.closure_rate), lang, changes=rate_change("closure_rate"), tone="good",
+        figure_tile("received", count_text(now.received), lang, changes=count_change("received")),
+        figure_tile("closed", count_text(now.closed), lang, changes=count_change("closed")),
+        figure_tile("closure_rate", rate_text(now.closure_rate), lang, changes=rate_change("closure_rate"), tone="good",
                     denominator=ratio(now, "closure_rate")),
-        figure_tile("on_time_rate", _rate(now.on_time_rate), lang, changes=rate_change("on_time_rate"),
+        figure_tile("on_time_rate", rate_text(now.on_time_rate), lang, changes=rate_change("on_time_rate"),
                     denominator=ratio(now, "on_time_rate")),
-        figure_tile("satisfaction_rate", _rate(now.satisfaction_rate), lang, changes=rate_change("satisfaction_rate"),
+        figure_tile("satisfaction_rate", rate_text(now.satisfaction_rate), lang, changes=rate_change("satisfaction_rate"),
                     denominator=ratio(now, "satisfaction_rate")),
-        figure_tile("open", _num(figures.now.open), lang),
-        figure_tile("overdue", _num(figures.now.overdue), lang, tone="warn" if figures.now.overdue else ""),
-        figure_tile("red", _num(figures.now.red), lang, tone="bad" if figures.now.red else ""),
+        figure_tile("open", count_text(figures.now.open), lang),
+        figure_tile("overdue", count_text(figures.now.overdue), lang, tone="warn" if figures.now.overdue else ""),
+        figure_tile("red", count_text(figures.now.red), lang, tone="bad" if figures.now.red else ""),
         tier_tile(now, lang),
     ])
 
@@ -111,8 +101,8 @@ def tier_tile(counts: PeriodCounts, lang: str) -> html.Details:
     shares = counts.tier_shares()
     rows = [html.Div(className="tier-line", children=[
         html.Span(label(f"tier.{tier}", lang)), html.Span(className="bar-track", children=html.Span(
-            className="bar-fill", style={"width": f"{shares[tier] or 0:.1f}%"})), html.Span(_rate(shares[tier])),
-        html.Span(_num(getattr(counts, f"closed_{tier}")), className="tier-n")])
+            className="bar-fill", style={"width": f"{shares[tier] or 0:.1f}%"})), html.Span(rate_text(shares[tier])),
+        html.Span(count_text(getattr(counts, f"closed_{tier}")), className="tier-n")])
         for tier in ("village", "township", "county")]
     return html.Details([html.Summary([html.Div(label("fig.tier", lang), className="fig-label"), *rows]),
                          html.Div(html.P(definition("fig.tier", lang)), className="fig-definition")],
@@ -149,13 +139,13 @@ def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], l
         dcc.Link(href=href(params, area=row.code), className="child", id=f"child-{row.code}", children=[
             html.I(className=f"dot dot-{row.alert.value if row.alert else 'none'}"),
             html.Span(row.name, className="child-name"),
-            html.Span([html.Small(label("fig.received", lang)), _num(row.counts.received)], className="child-num"),
-            html.Span([html.Small(label("fig.closure_rate", lang)), _rate(row.counts.closure_rate),
+            html.Span([html.Small(label("fig.received", lang)), count_text(row.counts.received)], className="child-num"),
+            html.Span([html.Small(label("fig.closure_rate", lang)), rate_text(row.counts.closure_rate),
                        html.Small(ratio(row.counts, "closure_rate"), className="child-ratio")], className="child-num"),
-            html.Span([html.Small(label("fig.open", lang)), _num(row.open)], className="child-num"),
-            html.Span([html.Small(label("fig.overdue", lang)), _num(row.overdue)],
+            html.Span([html.Small(label("fig.open", lang)), count_text(row.open)], className="child-num"),
+            html.Span([html.Small(label("fig.overdue", lang)), count_text(row.overdue)],
                       className="child-num" + (" num-warn" if row.overdue else "")),
-            html.Span([html.Small(label("fig.red", lang)), _num(row.red)], className="child-num" + (" num-red" if row.red else "")),
+            html.Span([html.Small(label("fig.red", lang)), count_text(row.red)], className="child-num" + (" num-red" if row.red else "")),
         ])
         for row in rows
     ]
@@ -187,7 +177,7 @@ def case_table(total: int, lines: list[CaseLine], lang: str) -> html.Section:
             html.Td(label(f"category.{line.category}", lang)),
             html.Td(label(f"source.{line.source}", lang)),
             html.Td(label(f"status.{line.status}", lang)),
-            html.Td(_level_cell(level, reasons, lang) if line.alert_level else "—"),
+            html.Td(_level_cell(level, reasons, lang) if line.alert_level else DASH),
             html.Td(line.grid_code[-6:]),
         ]))
     caption = label("tablet.cases", lang).format(total=f"{total:,}", shown=len(lines))
@@ -239,7 +229,7 @@ COMPARE_ROWS = (
 )
 
 
-def _figure_value(figures: AreaFigures, name: str, kind: str) -> float | None:
+def _figure_value(figures: PeriodComparison, name: str, kind: str) -> float | None:
     if kind == "now":
         return float(getattr(figures.now, name))
     value = getattr(figures.current, name)
@@ -253,9 +243,9 @@ def compare_body(a: TabletView, b: TabletView, params: dict[str, str], lang: str
     rows = []
     for name, kind in COMPARE_ROWS:
         va, vb = _figure_value(a.figures, name, kind), _figure_value(b.figures, name, kind)
-        text = _rate if kind == "rate" else (lambda v: "—" if v is None else f"{int(v):,}")
+        text = rate_text if kind == "rate" else (lambda v: DASH if v is None else f"{int(v):,}")
         diff = None if va is None or vb is None else va - vb
-        diff_text = "—" if diff is None else (f"{diff:+.2f}pt" if kind == "rate" else f"{int(diff):+,}")
+        diff_text = DASH if diff is None else (f"{diff:+.2f}pt" if kind == "rate" else f"{int(diff):+,}")
         cells = [html.Td(text(v)) if kind != "rate" else html.Td([text(v), html.Div(ratio(f.current, name), className="fig-ratio")])
                  for v, f in ((va, a.figures), (vb, b.figures))]
         rows.append(html.Tr([html.Th(tap_definition(label(f"fig.{name}", lang), [definition(f"fig.{name}", lang)])),

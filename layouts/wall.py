@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.screens.wall_panels import ScreenPeriod
+from dashboard.domain.figure_text import DASH
+from dashboard.domain.labels import label
+from dashboard.domain.screen_period import ScreenPeriod
 from layouts import ids
 from layouts.kpi import kpi_row
-from dashboard.domain.labels import label
 from layouts.map_view import county_map, legend
 from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
@@ -65,7 +66,7 @@ def wall(
             html.Div(className="wall-status", children=[
                 html.Span(label("period.label", lang).format(**words), className="wall-period"),
                 html.Span("…", id=ids.FRESHNESS, className="badge badge-wait"),
-                html.Span([label("updated", lang), " ", html.Span("—", id=ids.UPDATED)], className="updated"),
+                html.Span([label("updated", lang), " ", html.Span(DASH, id=ids.UPDATED)], className="updated"),
             ]),
         ]),
         kpi_row({}, lang, words=words),

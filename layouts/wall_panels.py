@@ -1,6 +1,6 @@
 """The wall's side panels: breakdowns, tier pyramid, 30-day trend, township league, alert ticker.
 
-Each builder lays out elements with the ids that ``dashboard.screens.wall_panels`` fills; values arrive
+Each builder lays out elements with the ids that the live state's panel cells fill; values arrive
 with the live state, so these functions take only the structure (names, sizes, language, and the
 words that name the period, ``ScreenPeriod.words``).
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.domain.vocabulary import Category, Source, Tier
-from dashboard.screens.wall_panels import TICKER_ROWS, TREND_BARS, TREND_DAYS
+from dashboard.domain.figure_text import DASH
 from dashboard.domain.labels import definition, label
+from dashboard.domain.vocabulary import Category, Source, Tier
+from dashboard.domain.wall_values import TICKER_ROWS, TREND_BARS, TREND_DAYS
 
 
 def panel(title: str, body: list[object] | html.Div, *, tip: str = "", class_name: str = "") -> html.Section:
@@ -25,7 +26,7 @@ def bar_list(prefix: str, names: list[str], lang: str, word_prefix: str) -> list
         html.Div(className="bar-row", children=[
             html.Span(label(f"{word_prefix}.{name}", lang), className="bar-name"),
             html.Span(className="bar-track", children=html.Span(id=f"{prefix}-{name}-bar", className="bar-fill")),
-            html.Span("—", id=f"{prefix}-{name}-n", className="bar-n"),
+            html.Span(DASH, id=f"{prefix}-{name}-n", className="bar-n"),
         ])
         for name in names
     ]
@@ -49,7 +50,7 @@ def pyramid_panel(lang: str, words: dict[str, str]) -> html.Section:
         html.Div(className=f"pyramid-row pyramid-{tier.value}", children=[
             html.Span(label(f"tier.{tier.value}", lang), className="bar-name"),
             html.Span(className="bar-track", children=html.Span(id=f"tier-{tier.value}-bar", className="bar-fill")),
-            html.Span("—", id=f"tier-{tier.value}-pct", className="bar-n"),
+            html.Span(DASH, id=f"tier-{tier.value}-pct", className="bar-n"),
             html.Span("", id=f"tier-{tier.value}-n", className="bar-sub"),
         ])
         for tier in (Tier.county, Tier.township, Tier.village)
@@ -65,7 +66,7 @@ def trend_panel(lang: str) -> html.Section:
         html.Div(className="trend-legend", children=[
             html.Span([html.I(className="swatch trend-swatch-received"), label("trend.received", lang)]),
             html.Span([html.I(className="swatch trend-swatch-closed"), label("trend.closed", lang)]),
-            html.Span([label("trend.max", lang), " ", html.Span("—", id="trend-max")], className="trend-max"),
+            html.Span([label("trend.max", lang), " ", html.Span(DASH, id="trend-max")], className="trend-max"),
         ]),
         html.Div(bars, id=TREND_BARS, className="trend-bars"),
         html.Div(className="trend-axis", children=[html.Span("", id="trend-first"), html.Span("", id="trend-last")]),
@@ -82,10 +83,10 @@ def league_panel(lang: str, words: dict[str, str], rows: int) -> html.Section:
         html.Div(id=f"league-{i}", className="league-row", children=[
             html.Span(f"{i + 1}", className="rank"),
             html.Span(className="name", children=[html.I(id=f"league-{i}-dot", className="dot dot-none"),
-                                                  html.Span("—", id=f"league-{i}-name")]),
-            html.Span("—", id=f"league-{i}-rate", className="num"),
-            html.Span("—", id=f"league-{i}-overdue", className="num"),
-            html.Span("—", id=f"league-{i}-red", className="num"),
+                                                  html.Span(DASH, id=f"league-{i}-name")]),
+            html.Span(DASH, id=f"league-{i}-rate", className="num"),
+            html.Span(DASH, id=f"league-{i}-overdue", className="num"),
+            html.Span(DASH, id=f"league-{i}-red", className="num"),
         ])
         for i in range(rows)
     ]

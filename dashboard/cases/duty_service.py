@@ -1,4 +1,6 @@
-"""The duty officer's actions: acknowledge, assign, supervise, and the shift handover note.
+"""The duty officer's console: what it reads (the alert queue, a case's masked detail, the places
+a case can go, the handover notes, as ``dashboard.domain.duty_console`` values) and its actions
+(acknowledge, assign, supervise, the shift handover note, the audited reveal).
 
 Each action goes through the case service (one transaction, one event, then Redis), so the
 console obeys the same lifecycle as the API: an acknowledgement on a resolved case is refused
@@ -7,18 +9,19 @@ and changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from dashboard.cases import personal_data
 from dashboard.cases.casework import CaseInputError
+from dashboard.cases.personal_data import Actor, party_of
+from dashboard.domain.duty_console import Assignee, CaseDetail, DutyQueue, HandoverNote, QueueRow
+from dashboard.domain.errors import FieldError
 from dashboard.domain.lifecycle import TransitionError
 from dashboard.domain.masking import PartyDetails, mask_text
-from dashboard.cases import personal_data
-from dashboard.cases.personal_data import Actor, party_of
 from dashboard.domain.vocabulary import Action
 from data_access import audit, cases, duty_queries
 from data_access.models import Case, CaseEvent
@@ -28,47 +31,55 @@ if TYPE_CHECKING:
 
 NOTE_LIMIT = 2000
 QUEUE_LEVELS = {"all": ("red", "orange", "yellow", "blue"), "high": ("red", "orange")}
+QUEUE_ROWS = 50
+"""The head of the queue the console shows. Dash 4.4's renderer remounts every returned component,
+at a cost that grows faster than their number: 200 rows took 6–8 s to appear on this machine's
+Chromium, 50 rows 0.4 s. The count above the list says how many more wait."""
+_QUEUE_FIELDS = tuple(f.name for f in fields(QueueRow))
 
 
-class DutyActionError(ValueError):
-    """An action the console refuses; the message is shown to the officer."""
+class DutyActionError(FieldError):
+    """An action the console refuses: ``code`` picks the message shown to the officer, ``detail``
+    fills it in. A field error like any other, told apart only by the console's codes."""
 
     def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(code if not detail else f"{code}: {detail}")
-        self.code = code
+        super().__init__(None, code if not detail else f"{code}: {detail}", code=code)
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class CaseDetail:
-    case_id: int
-    status: str
-    tier: str
-    category: str
-    source: str
-    level: str | None
-    reasons: tuple[str, ...]
-    people_involved: int
-    received_at: datetime
-    due_at: datetime
-    resolved_at: datetime | None
-    township_code: str
-    village_code: str
-    grid_code: str
-    supervised: bool
-    escalated: bool
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    center: str | None
-    department: str | None
-    first_receiver: str
-    party: PartyDetails
-    """Masked: the console shows 张* and 138****1234 until the officer reveals (audited)."""
-    events: list[tuple[datetime, str, str, str | None, str, str]]
-    """(at, actor, action, from, to, note), oldest first; personal data in a note is masked too."""
+def queue(rt: Runtime, kind: str = "all", *, limit: int = QUEUE_ROWS) -> DutyQueue:
+    """The queue under one filter (``all``, ``high`` = red and orange, ``unacknowledged``): its
+    head, highest level first then longest waiting, its length, and every open red case."""
+    county = rt.cases.county_code
+    levels = QUEUE_LEVELS["high" if kind == "high" else "all"]
+    unacknowledged_only = kind == "unacknowledged"
+    with rt.sessions() as session:
+        rows = duty_queries.alert_queue(session, county, levels=levels, unacknowledged_only=unacknowledged_only,
+                                        limit=limit)
+        total = duty_queries.count_alerts(session, county, levels=levels, unacknowledged_only=unacknowledged_only)
+        red = duty_queries.open_red_ids(session, county)
+    return DutyQueue([QueueRow(**{name: getattr(row, name) for name in _QUEUE_FIELDS}) for row in rows], total, red)
+
+
+def assignees(rt: Runtime, detail: CaseDetail | None) -> list[Assignee]:
+    """The places the console offers for a case: its village and township centres, the county
+    centre and its departments; none without a case."""
+    if detail is None:
+        return []
+    with rt.sessions() as session:
+        found = duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
+                                       village=detail.village_code)
+    return [Assignee(a.center_id, a.department_id, a.name, a.tier) for a in found]
+
+
+def handover_notes(rt: Runtime) -> list[HandoverNote]:
+    """The newest handover notes of the county, newest first."""
+    with rt.sessions() as session:
+        return [HandoverNote(n.author, n.at, n.text) for n in duty_queries.handover_notes(session, rt.cases.county_code)]
 
 
 def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
+    """The case with its timeline, personal data masked; ``None`` outside the console's county."""
     with rt.sessions() as session:
         row = cases.get(session, case_id)
         if row is None or row.county_code != rt.cases.county_code:
@@ -112,7 +123,7 @@ def _act(rt: Runtime, case_id: int, action: Action, *, who: Actor, note: str = "
     with rt.sessions() as session:
         _own_case(session, rt, case_id)
     try:
-        event = rt.cases.act(case_id, action, actor=who.name, at=at or datetime.now(UTC), note=note,
+        event = rt.cases.act(case_id, action, actor=who.name, at=at or rt.clock(), note=note,
                              also=_audited(who, action.value, case_id, audit_detail or {}), **details)
     except TransitionError as error:
         raise DutyActionError("not_allowed", str(error)) from error
@@ -154,7 +165,7 @@ def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None
         raise DutyActionError("note_required")
     if len(text) > NOTE_LIMIT:
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
-    at = at or datetime.now(UTC)
+    at = at or rt.clock()
     with rt.sessions.begin() as session:
         note = duty_queries.add_handover_note(session, county=rt.cases.county_code, author=who.name, at=at, text=text)
         audit.record(session, actor=who.name, role=who.role, action="handover_note", target=f"note:{note.id}", ip=who.ip,

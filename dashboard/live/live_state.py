@@ -17,9 +17,9 @@ import orjson
 
 from dashboard.domain.figures import InstantCounts, WallFigures
 from dashboard.domain.periods import LOCAL_TZ
+from dashboard.domain.wall_values import kpi_values
 from dashboard.screens.wall_panels import PanelInputs, panel_cells
 from dashboard.screens.wall_snapshot import WallSnapshot, map_values
-from layouts.kpi import kpi_values
 
 State = dict[str, Any]
 Delta = dict[str, Any]

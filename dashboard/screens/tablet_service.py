@@ -1,37 +1,40 @@
 """What the leader's tablet shows for one area and period: its figures against the previous
-period and last year, its child areas, and its newest cases (no personal data)."""
+period and last year, its child areas, and its newest cases (no personal data).
+
+The answers are ``dashboard.domain.tablet_view`` values, so the tablet's builders draw them
+without reading anything themselves.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime
 
-from dashboard.screens.area_figures import PERIOD_FIELDS, AreaFigures, area_figures, period_counts
+from dashboard.domain.areas import AreaRef, AreaRow
 from dashboard.domain.periods import Period, day_key
+from dashboard.domain.tablet_view import CaseLine, PeriodComparison, TabletView
 from dashboard.runtime import Runtime
-from dashboard.screens.wall_panels import AreaRow
+from dashboard.screens.area_figures import PERIOD_FIELDS, area_figures, period_counts
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import panel_queries
-from data_access.panel_queries import AreaRef, CaseLine
+
+_CASE_LINE_FIELDS = tuple(f.name for f in fields(CaseLine))
 
 
-@dataclass(frozen=True)
-class TabletView:
-    path: list[AreaRef]
-    period: Period
-    figures: AreaFigures
-    children: list[AreaRow]
-    """One level below the area (villages of a township, …); empty for a grid."""
-    total_cases: int
-    cases: list[CaseLine]
+def _area(ref: panel_queries.AreaRef) -> AreaRef:
+    return AreaRef(ref.code, ref.name, ref.level)
 
-    @property
-    def area(self) -> AreaRef:
-        return self.path[-1]
 
-    @property
-    def child_level(self) -> str | None:
-        return panel_queries.CHILD_LEVEL.get(self.area.level)
+def _case_line(line: panel_queries.CaseLine) -> CaseLine:
+    """The list line as the domain names it (the query's own line has the same fields)."""
+    return CaseLine(**{name: getattr(line, name) for name in _CASE_LINE_FIELDS})
+
+
+def townships(rt: Runtime, county: str) -> list[AreaRef]:
+    """The county's townships, for the comparison picker."""
+    with rt.sessions() as session:
+        path = panel_queries.area_path(session, county, county)
+        return [_area(ref) for ref in panel_queries.children(session, path[0])] if path else []
 
 
 def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str, period: Period, now: datetime,
@@ -56,4 +59,5 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
         rows.append(AreaRow(kid.code, kid.name, period_counts(counters.get(kid.code, {}), kid.code, period), state.open if state else 0,
                             state.overdue if state else 0, red.get(kid.code, 0),
                             state.alert.level if state and state.alert else None))
-    return TabletView(path, period, figures, rows, total, lines)
+    comparison = PeriodComparison(figures.current, figures.previous, figures.last_year, figures.now)
+    return TabletView([_area(ref) for ref in path], period, comparison, rows, total, [_case_line(line) for line in lines])

@@ -9,7 +9,7 @@ from dash import no_update
 
 from callbacks.duty import queue_update, run_action
 from dashboard.cases.personal_data import Actor
-from data_access.duty_queries import QueueRow
+from dashboard.domain.duty_console import QueueRow
 from layouts import duty
 from layouts.duty import ASSIGN
 from dashboard.domain.labels import label

@@ -7,7 +7,7 @@ from datetime import date
 from callbacks.wall import screen_params, wall_page
 from dashboard.runtime import Runtime
 from dashboard.domain.periods import Period
-from dashboard.screens.wall_panels import ScreenPeriod
+from dashboard.domain.screen_period import ScreenPeriod
 
 TODAY = date(2026, 11, 23)
 

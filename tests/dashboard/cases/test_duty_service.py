@@ -8,6 +8,7 @@ import pytest
 
 from dashboard.cases import duty_service
 from dashboard.cases.duty_service import DutyActionError
+from dashboard.domain.duty_console import Assignee, HandoverNote, QueueRow
 from dashboard.domain.masking import PartyDetails
 from dashboard.cases.personal_data import Actor, submit
 from dashboard.runtime import Runtime
@@ -94,6 +95,9 @@ def test_assign_only_to_a_place_the_console_offers_for_the_case(runtime: Runtime
     assert detail is not None
     with runtime.sessions() as session:
         offered = duty_queries.assignees(session, county, township=detail.township_code, village=detail.village_code)
+    assert duty_service.assignees(runtime, detail) == [Assignee(a.center_id, a.department_id, a.name, a.tier)
+                                                       for a in offered], "the console offers what it accepts"
+    assert duty_service.assignees(runtime, None) == []
     department = next(a for a in offered if a.department_id is not None)
     village_centre = next(a for a in offered if a.tier == "village")
     for center_id, department_id in ((10**6, None), (village_centre.center_id, department.department_id),
@@ -127,6 +131,23 @@ def test_queue_is_ordered_by_level_then_waiting_time(runtime: Runtime, county: s
         assert duty_queries.count_alerts(session, county, levels=("red",), unacknowledged_only=True) == 1
 
 
+def test_the_console_reads_its_queue_through_the_service(runtime: Runtime, county: str) -> None:
+    """Each filter of the console's URL: its head in the queue's order, its length, every open red case."""
+    old_blue = runtime.cases.submit(draft(1, NOW - timedelta(days=3)), actor="窗口", now=NOW)[0].id
+    new_red = runtime.cases.submit(draft(2, NOW - hours(1), people_involved=50), actor="窗口", now=NOW)[0].id
+    old_red = runtime.cases.submit(draft(3, NOW - hours(9), people_involved=50), actor="窗口", now=NOW)[0].id
+    duty_service.acknowledge(runtime, old_red, who=LI, at=NOW)
+    everything = duty_service.queue(runtime, "all")
+    assert [row.id for row in everything.rows][:2] == [old_red, new_red] and old_blue in [r.id for r in everything.rows]
+    assert all(isinstance(row, QueueRow) for row in everything.rows), "plain domain values for the builders"
+    assert everything.total == len(everything.rows) and everything.red_ids == sorted([new_red, old_red])
+    high = duty_service.queue(runtime, "high", limit=1)
+    assert [row.id for row in high.rows] == [old_red] and high.total == 2, "the head, and how many the filter holds"
+    unacked = duty_service.queue(runtime, "unacknowledged")
+    assert old_red not in [row.id for row in unacked.rows] and new_red in [row.id for row in unacked.rows]
+    assert unacked.red_ids == everything.red_ids, "the red ids do not depend on the filter"
+
+
 def test_handover_notes_are_kept_newest_first(runtime: Runtime, county: str) -> None:
     night, morning = Actor("夜班", "duty_officer"), Actor("早班", "duty_officer")
     duty_service.add_handover_note(runtime, who=night, text="吉舒街道红色预警待回访", at=NOW - hours(2))
@@ -138,6 +159,8 @@ def test_handover_notes_are_kept_newest_first(runtime: Runtime, county: str) -> 
     with runtime.sessions() as session:
         notes = duty_queries.handover_notes(session, county)
     assert [(n.author, n.text) for n in notes] == [("早班", "已联系"), ("夜班", "吉舒街道红色预警待回访")]
+    assert duty_service.handover_notes(runtime) == [HandoverNote("早班", NOW, "已联系"),
+                                                    HandoverNote("夜班", NOW - hours(2), "吉舒街道红色预警待回访")]
 
 
 def test_unknown_case_is_not_shown(runtime: Runtime, county: str) -> None:

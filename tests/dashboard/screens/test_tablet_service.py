@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 
 from dashboard.domain.periods import Period, local_date, named_period
 from dashboard.runtime import Runtime
-from dashboard.screens.tablet_service import tablet_view
+from dashboard.domain.areas import AreaRef
+from dashboard.domain.tablet_view import CaseLine
+from dashboard.screens.tablet_service import tablet_view, townships
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import figure_queries, panel_queries
 from data_access.models import Case
@@ -57,6 +59,17 @@ def test_every_tablet_figure_equals_sql(runtime: Runtime, county: str, level: st
     assert [c.received_at for c in view.cases] == sorted((c.received_at for c in view.cases), reverse=True)
     assert (level == "grid") == (not view.children), "a grid is the smallest area"
     assert level != "county" or view.figures.current.received > 0
+    assert all(isinstance(ref, AreaRef) for ref in view.path) and all(isinstance(c, CaseLine) for c in view.cases), \
+        "the view holds plain domain values, for builders that never query"
+
+
+def test_the_comparison_picker_offers_the_countys_townships(runtime: Runtime, county: str) -> None:
+    with runtime.sessions() as session:
+        expected = [(code, name) for code, name in panel_queries.township_names(session, county).items()]
+    found = townships(runtime, county)
+    assert [(t.code, t.name) for t in found] == expected and expected
+    assert {t.level for t in found} == {"township"}
+    assert townships(runtime, "000000") == [], "an unknown county has none"
 
 
 def test_unknown_area_is_refused(runtime: Runtime, county: str) -> None:

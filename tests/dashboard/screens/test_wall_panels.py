@@ -8,17 +8,17 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.screens.area_figures import previous_period, same_period_last_year
+from dashboard.domain.areas import AreaRow
+from dashboard.domain.figure_text import change_cell, relative_change
 from dashboard.domain.figures import PeriodCounts
-from dashboard.live.live_state import screen_state
-from dashboard.screens.panel_service import PanelService
 from dashboard.domain.periods import Period, local_date
-from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import AlertLevel, Category
-from dashboard.screens.wall_panels import (
-    TICKER_ROWS, PanelInputs, TickerItem, AreaRow, change_cell, league_order, panel_cells, relative_change,
-    worst_first,
-)
+from dashboard.domain.wall_values import TICKER_ROWS
+from dashboard.live.live_state import screen_state
+from dashboard.runtime import Runtime
+from dashboard.screens.area_figures import previous_period, same_period_last_year
+from dashboard.screens.panel_service import PanelService
+from dashboard.screens.wall_panels import PanelInputs, TickerItem, league_order, panel_cells, worst_first
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import figure_queries
 from data_access.models import Case

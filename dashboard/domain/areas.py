@@ -1,0 +1,33 @@
+"""Areas as screens name and rank them: a reference on the drill-down path (county → township →
+village → grid) and one area's line of figures in a league or a list of child areas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard.domain.figures import PeriodCounts
+from dashboard.domain.vocabulary import AlertLevel
+
+CHILD_LEVEL = {"county": "township", "township": "village", "village": "grid"}
+"""The level one below each level; a grid has none."""
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    code: str
+    name: str
+    level: str
+    """county, township, village or grid."""
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    """One area's line: a township in the wall's league table, a child area on the tablet."""
+
+    code: str
+    name: str
+    counts: PeriodCounts
+    open: int
+    overdue: int
+    red: int
+    alert: AlertLevel | None
