@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 import httpx
+
+from tests.waiting import wait_until
 
 
 def wait_until_serving(url: str, *, seconds: float = 60, process: subprocess.Popen[bytes] | None = None,
                        log: str = "") -> None:
     """Poll ``/api/status`` until it answers 200; fail early if ``process`` exits (``log`` says where to look)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the server at {url} exited{'; see ' + log if log else ''}")
-        try:
-            if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the app at {url} did not start within {seconds:g} s")
+        return httpx.get(f"{url}/api/status", timeout=2).status_code == 200
+
+    wait_until(answers, seconds, interval=0.2, ignoring=(httpx.HTTPError,),
+               message=f"the app at {url} to answer /api/status with 200")

@@ -8,7 +8,9 @@ Every page needs a role (``dashboard.access.auth.RULES``). What the fixtures giv
   ``screen=False`` for a browser with no credentials (it is sent to ``/login``);
 - ``signed_in(driver, server, role)`` signs ``driver`` in through the real sign-in form as a user
   of ``role`` (``"leader"``, ``"duty_officer"`` or ``"admin"``; created on first use) and
-  returns the user name; afterwards ``driver.get(server.url + "/duty")`` etc. just work.
+  returns the user name; afterwards ``driver.get(server.url + "/duty")`` etc. just work;
+- ``until(driver, condition)`` is how a browser test waits (the suite's one ``wait_until``), and
+  ``painted(driver)`` waits until the page has drawn a frame with its fonts, before a screenshot.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.cases import demo
 from dashboard.screens.area_figures import same_period_last_year
@@ -39,8 +42,28 @@ from dashboard.access.security import DISPLAY_COOKIE
 from data_access import users
 from data_access.redis_connection import stop_embedded_redis
 from tests.serving import wait_until_serving
+from tests.waiting import describe, wait_until
 
 SHOTS = PROJECT_ROOT / "screenshots"
+T = TypeVar("T")
+
+
+def until(driver: WebDriver, condition: Callable[[WebDriver], T], timeout: float = 40, *, interval: float = 0.2,
+          message: str | Callable[[], str] = "") -> T:
+    """``condition(driver)``'s first truthy value, waited for with ``tests.waiting.wait_until``. An
+    element not drawn yet, or redrawn between finding and reading it, counts as "not yet"."""
+    return wait_until(lambda: condition(driver), timeout, interval=interval, message=message or describe(condition),
+                      ignoring=(NoSuchElementException, StaleElementReferenceException))
+
+
+def painted(driver: WebDriver, timeout: float = 10) -> None:
+    """Until the page's web fonts are loaded, no map animation is running and a frame has been drawn
+    after that: what a screenshot needs to show the page as a person sees it."""
+    until(driver, lambda d: d.execute_script(
+        "return document.fonts.status === 'loaded' && !document.querySelector('.leaflet-zoom-anim')"), timeout)
+    driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(() => requestAnimationFrame(() => done(true)))")
 
 
 def _free_port() -> int:
@@ -72,7 +95,7 @@ class LiveServer:
         self.process = subprocess.Popen([sys.executable, "-m", "dashboard", "serve"], env=self.env, cwd=PROJECT_ROOT)
         try:
             wait_until_serving(self.url, process=self.process)
-        except RuntimeError:
+        except (RuntimeError, AssertionError):
             self.process.terminate()
             raise
 
@@ -102,7 +125,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"http://127.0.0.1:{port}"
     screen_url = _cli(env, "screens", "add", "browser-wall", "--base-url", url).strip()
     rt = Runtime(Settings(database_url=f"sqlite:///{var / 'mediation.db'}", redis_url=None, var_dir=var))
-    now = datetime.now(UTC)
+    now = rt.clock()
     demo.backfill_days(rt.cases, last_year_of(local_date(now)), now=now)
     server = LiveServer(url, rt, env, None, screen_url=screen_url)  # type: ignore[arg-type]
     server.start()
@@ -132,7 +155,7 @@ def signed_in(driver: WebDriver, server: LiveServer, role: str) -> str:
         with server.runtime.sessions() as session, session.begin():
             if users.get_user(session, name) is None:
                 users.create_user(session, name=name, role=Role(role).value, password_hash=hash_password(password),
-                                  now=datetime.now(UTC))
+                                  now=server.runtime.clock())
             else:
                 users.get_user(session, name).password_hash = hash_password(password)  # type: ignore[union-attr]
         server.passwords[name] = password
@@ -140,7 +163,7 @@ def signed_in(driver: WebDriver, server: LiveServer, role: str) -> str:
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(server.passwords[name])
     driver.find_element(By.ID, "login-submit").click()
-    WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+    until(driver, lambda d: "/login" not in d.current_url, 20)
     return name
 
 

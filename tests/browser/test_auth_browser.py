@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import LiveServer, chrome, signed_in
+from tests.browser.conftest import LiveServer, chrome, signed_in, until
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +14,7 @@ def test_a_stranger_is_sent_to_sign_in_and_an_admin_gets_in(demo_server: LiveSer
     driver = chrome(1280, 900, screen=False)
     try:
         driver.get(demo_server.url + "/admin/audit")
-        WebDriverWait(driver, 20).until(lambda d: "/login?next=" in d.current_url)
+        until(driver, lambda d: "/login?next=" in d.current_url, 20)
         assert driver.find_element(By.ID, "login-submit").text == "登录"
         name = signed_in(driver, demo_server, "admin")
         driver.get(demo_server.url + "/admin/audit")
@@ -32,8 +30,7 @@ def test_a_wall_link_signs_the_screen_in_and_hides_its_token(demo_server: LiveSe
     driver = chrome(1920, 1080, screen=False)
     try:
         driver.get(screen_url)
-        WebDriverWait(driver, 40, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda d: d.find_element(By.ID, "kpi-received_today").text not in ("", "—"))
+        until(driver, lambda d: d.find_element(By.ID, "kpi-received_today").text not in ("", "—"))
         assert "token=" not in driver.current_url and driver.current_url.endswith("/screen")
         driver.get(demo_server.url + "/duty")
         assert "403" in driver.find_element(By.TAG_NAME, "h1").text

@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import LiveServer, chrome, screenshot, signed_in
+from tests.browser.conftest import LiveServer, chrome, screenshot, signed_in, until
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +25,6 @@ TABLET_LABELS = (".fig-label, .fig-change, .range-bar .seg, .card h2, .child-num
                  ".compare-bar .button, .dash-dropdown-placeholder, .case-table th, .case-table td:nth-child(n+3):nth-child(-n+6)")
 DUTY_LABELS = ("#duty-sound, .duty-body h2, .queue-filters, .queue-count, .queue-what, .queue-age, "
                ".queue-flags, .queue-row .chip, #duty-handover-save, #duty-notes .empty")
-
-
-def _wait(driver: WebDriver, seconds: float = 40) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def _chinese_labels(driver: WebDriver, selector: str) -> list[str]:
@@ -54,10 +48,10 @@ def test_wall_in_english_by_its_address(demo_server: LiveServer) -> None:
     driver = chrome(1920, 1080)
     try:
         driver.get(demo_server.url + "/?lang=en&tour=off")
-        _wait(driver).until(lambda d: d.find_element(By.ID, "league-0-name").text not in ("", "—"))
-        _wait(driver).until(lambda d: d.find_element(By.ID, "ticker-0-what").text != "")
-        _wait(driver).until(lambda d: "badge-live" in d.find_element(By.ID, "wall-freshness").get_attribute("class"))
-        _wait(driver).until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+        until(driver, lambda d: d.find_element(By.ID, "league-0-name").text not in ("", "—"))
+        until(driver, lambda d: d.find_element(By.ID, "ticker-0-what").text != "")
+        until(driver, lambda d: "badge-live" in d.find_element(By.ID, "wall-freshness").get_attribute("class"))
+        until(driver, lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
         screenshot(driver, "wall-en-1920x1080")
         title = driver.find_element(By.ID, "wall-title").text
         assert title.endswith("· Dispute Resolution Command Centre"), title
@@ -72,10 +66,10 @@ def test_tablet_switches_to_english_by_its_link(demo_server: LiveServer) -> None
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
         driver.find_element(By.CSS_SELECTOR, ".lang-switch").click()
-        _wait(driver).until(lambda d: "lang=en" in d.current_url)
-        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-label").text == "Received")
+        until(driver, lambda d: "lang=en" in d.current_url)
+        until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-label").text == "Received")
         screenshot(driver, "tablet-en-1024x768")
         assert _chinese_labels(driver, TABLET_LABELS) == []
         assert driver.find_element(By.CSS_SELECTOR, ".lang-switch").text == "中文", "and back again"
@@ -88,10 +82,10 @@ def test_duty_console_switches_to_english_by_its_link(demo_server: LiveServer) -
     try:
         signed_in(driver, demo_server, "duty_officer")
         driver.get(demo_server.url + "/duty")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
         driver.find_element(By.ID, "duty-lang").click()
-        _wait(driver).until(lambda d: "lang=en" in d.current_url)
-        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, ".duty-queue h2").text == "Alert queue")
+        until(driver, lambda d: "lang=en" in d.current_url)
+        until(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".duty-queue h2").text == "Alert queue")
         screenshot(driver, "duty-en-1440x900")
         assert _chinese_labels(driver, DUTY_LABELS) == []
         assert _clipped(driver, ".queue-row") == [], "the longer English words stay inside each queue row"

@@ -9,7 +9,6 @@ they agree or the wait runs out (and then shows the difference).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,6 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from dashboard.domain.periods import Period, local_date
 from tests.browser.conftest import LiveServer, chrome, signed_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -73,19 +73,20 @@ def _changes(figures: Figures, field: str, kind: str) -> tuple[str, str]:
 
 def _settled(read_screen: Callable[[], dict[str, str]], expect: Callable[[], dict[str, str]], seconds: float = 25) -> None:
     """Both sides agree, re-reading them while the screen catches up; otherwise show the difference."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            shown, wanted = read_screen(), expect()
-        except (NoSuchElementException, StaleElementReferenceException, ValueError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-            continue
-        if shown == wanted or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert {k: v for k, v in shown.items() if wanted.get(k) != v} == {k: v for k, v in wanted.items() if shown.get(k) != v}
+    last: dict[str, dict[str, str]] = {"shown": {}, "wanted": {}}
+
+    def agree() -> bool:
+        last["shown"], last["wanted"] = read_screen(), expect()
+        return last["shown"] == last["wanted"]
+
+    def difference() -> str:
+        shown, wanted = last["shown"], last["wanted"]
+        return (f"the screen to show what /api/figures answers; shown "
+                f"{ {k: v for k, v in shown.items() if wanted.get(k) != v} }, answered "
+                f"{ {k: v for k, v in wanted.items() if shown.get(k) != v} }")
+
+    wait_until(agree, seconds, interval=0.5, message=difference,
+               ignoring=(NoSuchElementException, StaleElementReferenceException, ValueError))
 
 
 def _texts(driver: WebDriver, ids: list[str]) -> dict[str, str]:

@@ -9,7 +9,6 @@ means the text was parsed as HTML, CSP or not.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -20,8 +19,8 @@ from dashboard.cases.casework import CaseDraft
 from dashboard.cases.personal_data import Actor
 from dashboard.domain.vocabulary import Action, Category, Source
 from data_access import cases
-from tests.browser.conftest import LiveServer, chrome, signed_in
-from tests.browser.test_screens import _click, _no_errors, _wait
+from tests.browser.conftest import LiveServer, chrome, painted, signed_in, until
+from tests.browser.test_screens import _click, _no_errors
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +33,7 @@ HOSTILE = (SCRIPT, IMAGE, BOLD)
 def hostile_case(server: LiveServer) -> tuple[int, str, str, str]:
     """A red case whose every free text is hostile; returns its id, township, village and grid."""
     service = server.runtime.cases
-    now = datetime.now(UTC)
+    now = server.runtime.clock()
     grid = sorted(service.places())[5]
     case, _ = service.submit(CaseDraft(source=Source.walk_in, external_ref=f"hostile-{time.time_ns()}",
                                        category=Category.neighbour, received_at=now, grid_code=grid,
@@ -71,9 +70,11 @@ def test_the_wall_shows_hostile_text_inert(demo_server: LiveServer, planted: tup
     driver = chrome(1920, 1080)
     try:
         driver.get(demo_server.url + "/?tour=off")
-        _wait(driver).until(lambda d: d.find_element(By.ID, "league-0-name").text not in ("", "—"))
-        _wait(driver).until(lambda d: d.find_element(By.ID, "ticker-0-place").text.strip() != "")
-        time.sleep(2)  # a live update or two has been applied
+        until(driver, lambda d: d.find_element(By.ID, "league-0-name").text not in ("", "—"))
+        until(driver, lambda d: d.find_element(By.ID, "ticker-0-place").text.strip() != "")
+        # The full state and the stream's first message have been applied, and drawn.
+        until(driver, lambda d: d.execute_script("return window.mediationLive.received") >= 2)
+        painted(driver)
         assert_inert(driver)
         _no_errors(driver)
     finally:
@@ -88,9 +89,9 @@ def test_the_tablet_shows_hostile_text_inert(demo_server: LiveServer, planted: t
         driver.get(demo_server.url + "/tablet")
         for crumbs, code in ((2, township), (3, village), (4, grid)):
             _click(driver, f"child-{code}")
-            _wait(driver).until(lambda d, n=crumbs: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == n)
+            until(driver, lambda d, n=crumbs: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == n)
         assert f"area={grid}" in driver.current_url
-        _wait(driver).until(lambda d: f"#{case_id}" in d.find_element(By.ID, "tablet-cases").text)
+        until(driver, lambda d: f"#{case_id}" in d.find_element(By.ID, "tablet-cases").text)
         assert_inert(driver)
         _no_errors(driver)
     finally:
@@ -104,15 +105,15 @@ def test_the_duty_console_shows_hostile_text_as_text(demo_server: LiveServer,
     try:
         signed_in(driver, demo_server, "duty_officer")
         driver.get(demo_server.url + "/duty")
-        _wait(driver).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
+        until(driver, lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
         _click(driver, f"queue-{case_id}")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#duty-timeline .event-note"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#duty-timeline .event-note"))
         notes = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#duty-timeline .event-note")]
         assert f"研判：{SCRIPT} {IMAGE} {BOLD}" in notes and f"督办 {BOLD} {IMAGE}" in notes, notes
         actors = driver.find_element(By.ID, "duty-timeline").text
         assert all(text in actors for text in HOSTILE), "the actors are shown as written"
         assert BOLD in driver.find_element(By.ID, "duty-summary").text, "the first receiver is shown as written"
-        _wait(driver).until(lambda d: f"交班 {SCRIPT} {BOLD}" in d.find_element(By.ID, "duty-notes").text)
+        until(driver, lambda d: f"交班 {SCRIPT} {BOLD}" in d.find_element(By.ID, "duty-notes").text)
         assert_inert(driver)
         _no_errors(driver)
     finally:

@@ -4,30 +4,22 @@ drill-down and touch targets, the duty console's acknowledge, assign and red-ale
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.cases.casework import CaseDraft
 from dashboard.domain.periods import Period, local_date
 from dashboard.domain.vocabulary import Category, Source
 from data_access import cases, figure_queries
-from tests.browser.conftest import LiveServer, chrome, screenshot, signed_in
+from tests.browser.conftest import LiveServer, chrome, painted, screenshot, signed_in, until
 
 pytestmark = pytest.mark.browser
 
 
-def _wait(driver: WebDriver, seconds: float = 40) -> WebDriverWait:
-    """Waits that survive the console redrawing an element between finding and reading it."""
-    return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
-
-
 def _click(driver: WebDriver, element_id: str) -> None:
-    _wait(driver).until(lambda d: d.find_element(By.ID, element_id).click() or True)
+    until(driver, lambda d: d.find_element(By.ID, element_id).click() or True)
 
 
 def _no_errors(driver: WebDriver) -> None:
@@ -39,7 +31,7 @@ def _text(driver: WebDriver, element_id: str) -> str:
 
 
 def _sql_period(server: LiveServer, days: int, area: tuple[str, str] | None = None) -> figure_queries.PeriodCounts:
-    period = Period.trailing(local_date(datetime.now(UTC)), days)
+    period = Period.trailing(local_date(server.runtime.clock()), days)
     with server.runtime.sessions() as session:
         return figure_queries.period_counts(session, county_code=server.runtime.cases.county_code, start=period.start,
                                             end=period.end, area=area)
@@ -54,7 +46,7 @@ def _shown_as_sql(driver: WebDriver, server: LiveServer) -> bool:
 
 def _red_case(server: LiveServer) -> int:
     service = server.runtime.cases
-    now = datetime.now(UTC)
+    now = server.runtime.clock()
     case, _ = service.submit(CaseDraft(source=Source.walk_in, external_ref=f"red-{time.time_ns()}", category=Category.land,
                                        received_at=now, grid_code=sorted(service.places())[3], people_involved=45),
                              actor="测试", now=now)
@@ -66,13 +58,13 @@ def test_wall_panels_fill_the_screen(demo_server: LiveServer, size: tuple[int, i
     driver = chrome(*size)
     try:
         driver.get(demo_server.url + "/?tour=off")
-        _wait(driver).until(lambda d: _text(d, "league-0-name") not in ("", "—"))
-        _wait(driver).until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
-        time.sleep(1.5)
+        until(driver, lambda d: _text(d, "league-0-name") not in ("", "—"))
+        until(driver, lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+        painted(driver)
         screenshot(driver, f"wall-panels-{size[0]}x{size[1]}")
         assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight "
                                      "&& document.documentElement.scrollWidth <= window.innerWidth")
-        _wait(driver).until(lambda d: _shown_as_sql(d, demo_server))  # SQL read anew: midnight may pass
+        until(driver, lambda d: _shown_as_sql(d, demo_server))  # SQL read anew: midnight may pass
         assert _text(driver, "chg-received_period-mom") != "—"
         assert _text(driver, "chg-received_period-yoy") != "—", "the fixture holds last year's days: 同比 has a value"
         rows = driver.find_elements(By.CSS_SELECTOR, ".league-body .league-row")
@@ -89,10 +81,10 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
-        time.sleep(1)
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".child"))
+        painted(driver)
         screenshot(driver, f"tablet-{size[0]}x{size[1]}")
-        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
+        until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text
                             == f"{_sql_period(demo_server, 30).received:,}")
         small = driver.execute_script("""
             return Array.from(document.querySelectorAll('a, button, input, summary, [role=combobox]'))
@@ -104,31 +96,31 @@ def test_tablet_drills_down_with_large_touch_targets(demo_server: LiveServer, si
         first = driver.find_elements(By.CSS_SELECTOR, ".child")[0]
         code = first.get_attribute("id").removeprefix("child-")
         first.click()
-        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 2)
+        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 2)
         assert f"area={code}" in driver.current_url
         township = _sql_period(demo_server, 30, ("township", code))
-        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{township.received:,}")
+        until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{township.received:,}")
         for level, crumbs in (("village", 3), ("grid", 4)):
             child = driver.find_elements(By.CSS_SELECTOR, ".child")[0]
             code = child.get_attribute("id").removeprefix("child-")
             child.click()
-            _wait(driver).until(lambda d, n=crumbs: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == n)
+            until(driver, lambda d, n=crumbs: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == n)
             assert f"area={code}" in driver.current_url
             counts = _sql_period(demo_server, 30, (level, code))
-            _wait(driver).until(lambda d, n=counts.received: d.find_element(
+            until(driver, lambda d, n=counts.received: d.find_element(
                 By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{n:,}")
         assert not driver.find_elements(By.CSS_SELECTOR, ".child"), "a grid is the last level"
         assert driver.find_element(By.ID, "tablet-cases").is_displayed()
-        time.sleep(0.5)
+        painted(driver)
         screenshot(driver, f"tablet-grid-{size[0]}x{size[1]}")
         driver.find_element(By.ID, "fig-closure_rate").click()
         assert "÷" in driver.find_element(By.CSS_SELECTOR, "#fig-closure_rate .fig-definition").text
         driver.find_element(By.ID, "range-7d").click()
-        _wait(driver).until(lambda d: "range=7d" in d.current_url and f"area={code}" in d.current_url)
+        until(driver, lambda d: "range=7d" in d.current_url and f"area={code}" in d.current_url)
         week = _sql_period(demo_server, 7, ("grid", code))
-        _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{week.received:,}")
+        until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#fig-received .fig-value").text == f"{week.received:,}")
         driver.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb a.crumb")[0].click()
-        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 1)
+        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tablet-breadcrumb .crumb")) == 1)
         assert f"area={demo_server.runtime.cases.county_code}" in driver.current_url
         assert "range=7d" in driver.current_url, "the breadcrumb keeps the range"
         _no_errors(driver)
@@ -141,7 +133,7 @@ def test_tablet_compares_two_townships(demo_server: LiveServer) -> None:
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet?compare=220283001,220283002&range=ytd")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr"))
         screenshot(driver, "tablet-compare-1024x768")
         rows = driver.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody tr")
         assert len(rows) == 8
@@ -158,7 +150,7 @@ def test_tablet_opens_definitions_and_reasons_by_tap(demo_server: LiveServer) ->
     try:
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/tablet")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-children .tap-definition"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-children .tap-definition"))
         legend = driver.find_element(By.CSS_SELECTOR, "#tablet-children .tap-definition")
         assert not legend.find_element(By.CSS_SELECTOR, ".fig-definition").is_displayed()
         legend.find_element(By.TAG_NAME, "summary").click()
@@ -169,7 +161,7 @@ def test_tablet_opens_definitions_and_reasons_by_tap(demo_server: LiveServer) ->
         assert "涉及30人以上" in first.find_element(By.CSS_SELECTOR, ".case-reasons").text
 
         driver.get(demo_server.url + "/tablet?compare=220283001,220283002")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody th summary"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody th summary"))
         heads = driver.find_elements(By.CSS_SELECTOR, "#tablet-compare tbody th .tap-definition")
         heads[2].find_element(By.TAG_NAME, "summary").click()
         assert "÷" in heads[2].find_element(By.CSS_SELECTOR, ".fig-definition").text, "the closure rate says what it divides"
@@ -184,36 +176,36 @@ def test_duty_console_acknowledges_assigns_flashes_and_sounds(demo_server: LiveS
     try:
         officer = signed_in(driver, demo_server, "duty_officer")
         driver.get(demo_server.url + "/duty")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".queue-row"))
         _click(driver, "duty-sound")
-        _wait(driver).until(lambda d: _text(d, "duty-sound") == "声音提醒：开")
+        until(driver, lambda d: _text(d, "duty-sound") == "声音提醒：开")
         driver.execute_script("window.mediationDuty.check()")  # the red ids it starts with, read now, not on its timer
         tones = driver.execute_script("return window.mediationDuty.tones")
         case_id = _red_case(demo_server)
-        _wait(driver, 30).until(lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1)
-        _wait(driver, 5).until(lambda d: d.execute_script("return window.mediationDuty.tones") > tones)
-        _wait(driver, 30).until(lambda d: d.find_elements(By.ID, f"queue-{case_id}"))
+        until(driver, lambda d: d.execute_script("return window.mediationDuty.flashes") >= 1, 30)
+        until(driver, lambda d: d.execute_script("return window.mediationDuty.tones") > tones, 5)
+        until(driver, lambda d: d.find_elements(By.ID, f"queue-{case_id}"), 30)
         _click(driver, f"queue-{case_id}")
-        _wait(driver).until(lambda d: f"#{case_id}" in d.find_element(By.ID, "duty-summary").text)
+        until(driver, lambda d: f"#{case_id}" in d.find_element(By.ID, "duty-summary").text)
         _click(driver, "duty-ack")
-        _wait(driver).until(lambda d: "值班确认" in d.find_element(By.ID, "duty-timeline-box").text)
+        until(driver, lambda d: "值班确认" in d.find_element(By.ID, "duty-timeline-box").text)
         assert officer in driver.find_element(By.ID, "duty-timeline-box").text, "the event names the signed-in officer"
         _click(driver, "duty-assign-to")
-        _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
+        until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
         driver.find_elements(By.CSS_SELECTOR, "[role=option]")[0].click()
         _click(driver, "duty-assign")
-        _wait(driver).until(lambda d: "分派" in d.find_element(By.ID, "duty-timeline-box").text)
+        until(driver, lambda d: "分派" in d.find_element(By.ID, "duty-timeline-box").text)
         driver.find_element(By.ID, "duty-supervise-note").send_keys("请两小时内到场处置")
         _click(driver, "duty-supervise")
-        _wait(driver).until(lambda d: "请两小时内到场处置" in d.find_element(By.ID, "duty-timeline-box").text)
-        time.sleep(0.5)
+        until(driver, lambda d: "请两小时内到场处置" in d.find_element(By.ID, "duty-timeline-box").text)
+        painted(driver)
         screenshot(driver, "duty-1440x900")
         with demo_server.runtime.sessions() as session:
             row = cases.get(session, case_id)
             assert row is not None and row.acknowledged_at is not None and row.supervised and row.center_id is not None
         _no_errors(driver)
         driver.refresh()
-        _wait(driver).until(lambda d: _text(d, "duty-sound") == "声音提醒：开")  # the officer's choice is remembered
+        until(driver, lambda d: _text(d, "duty-sound") == "声音提醒：开")  # the officer's choice is remembered
     finally:
         driver.quit()
 
@@ -229,11 +221,11 @@ def test_screen_roles_are_kept_apart(demo_server: LiveServer) -> None:
 
         for path in ("/duty", "/tablet"):
             driver.get(demo_server.url + path)
-            _wait(driver).until(refused)
+            until(driver, refused)
             assert not driver.find_elements(By.CSS_SELECTOR, ".queue-row, .child")
         signed_in(driver, demo_server, "leader")
         driver.get(demo_server.url + "/duty")
-        _wait(driver).until(refused)
+        until(driver, refused)
         assert not driver.find_elements(By.CSS_SELECTOR, ".queue-row")
     finally:
         driver.quit()

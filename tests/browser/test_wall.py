@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.cases.casework import CaseDraft
 from dashboard.domain.periods import Period, local_date
 from dashboard.domain.vocabulary import Category, Source
 from data_access import figure_queries
 from data_access.redis_connection import start_embedded_redis, stop_embedded_redis
-from tests.browser.conftest import LiveServer, chrome, screenshot
+from tests.browser.conftest import LiveServer, chrome, painted, screenshot, until
 
 pytestmark = pytest.mark.browser
 
@@ -32,9 +30,8 @@ def _number(driver: WebDriver, name: str) -> int:
 def _open_wall(server: LiveServer, size: tuple[int, int] = (1920, 1080)) -> WebDriver:
     driver = chrome(*size)
     driver.get(server.url + "/")
-    wait = WebDriverWait(driver, 40, poll_frequency=0.2)
-    wait.until(lambda d: _kpi(d, "received_today") not in ("", "—"))
-    wait.until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+    until(driver, lambda d: _kpi(d, "received_today") not in ("", "—"))
+    until(driver, lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
     driver.execute_script("window.__sameDocument = true")
     return driver
 
@@ -42,13 +39,13 @@ def _open_wall(server: LiveServer, size: tuple[int, int] = (1920, 1080)) -> WebD
 def _write_case(server: LiveServer) -> None:
     service = server.runtime.cases
     grid = sorted(service.places())[0]
-    now = datetime.now(UTC)
+    now = server.runtime.clock()
     service.submit(CaseDraft(source=Source.online, external_ref=f"browser-{time.time_ns()}", category=Category.debt,
                              received_at=now, grid_code=grid), actor="测试", now=now)
 
 
 def _sql_received_today(server: LiveServer) -> int:
-    today = Period.trailing(local_date(datetime.now(UTC)), 1)
+    today = Period.trailing(local_date(server.runtime.clock()), 1)
     with server.runtime.sessions() as session:
         return figure_queries.period_counts(session, county_code=server.runtime.cases.county_code,
                                             start=today.start, end=today.end).received
@@ -63,11 +60,11 @@ def _shows_today_as_sql(driver: WebDriver, server: LiveServer) -> bool:
 def test_wall_renders_grids_and_figures(demo_server: LiveServer, size: tuple[int, int]) -> None:
     driver = _open_wall(demo_server, size)
     try:
-        time.sleep(1.5)  # let the web font and the canvas settle for the picture
+        painted(driver)
         screenshot(driver, f"wall-{size[0]}x{size[1]}")
         assert _kpi(driver, "closure_rate_30d").endswith("%")
         assert _number(driver, "open") > 0
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: _shows_today_as_sql(d, demo_server))
+        until(driver, lambda d: _shows_today_as_sql(d, demo_server), 10)
         assert "badge-live" in driver.find_element(By.ID, "wall-freshness").get_attribute("class")
         assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight")
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -81,7 +78,7 @@ def test_new_case_appears_without_reload(demo_server: LiveServer) -> None:
     try:
         before = _number(driver, "open")  # not today's intake, which may reset at midnight mid-test
         _write_case(demo_server)
-        WebDriverWait(driver, 10, poll_frequency=0.05).until(lambda d: _number(d, "open") == before + 1)
+        until(driver, lambda d: _number(d, "open") == before + 1, 10, interval=0.05)
         assert driver.execute_script("return window.__sameDocument === true"), "the page must not reload"
     finally:
         driver.quit()
@@ -90,6 +87,18 @@ def test_new_case_appears_without_reload(demo_server: LiveServer) -> None:
 def _badge(driver: WebDriver) -> tuple[str, str]:
     badge = driver.find_element(By.ID, "wall-freshness")
     return badge.get_attribute("class"), badge.text
+
+
+def _last_heard(driver: WebDriver) -> int:
+    """When the wall last heard from the server (any message, pings too), in the page's milliseconds."""
+    at: int = driver.execute_script("return window.mediationLive.lastMessageAt")
+    return at
+
+
+def _heard_after(driver: WebDriver, since: int) -> int | None:
+    """The time of a message heard after ``since``; ``None`` while there is none."""
+    at = _last_heard(driver)
+    return at if at > since else None
 
 
 HEAL_BUDGET = 30
@@ -103,14 +112,19 @@ def test_wall_says_stale_while_redis_is_away_though_the_stream_still_pings(demo_
     var = demo_server.runtime.settings.var_dir
     try:
         stop_embedded_redis(var)
-        WebDriverWait(driver, 40, poll_frequency=0.2).until(lambda d: "badge-stale" in _badge(d)[0])
+        until(driver, lambda d: "badge-stale" in _badge(d)[0])
         assert STALE.match(_badge(driver)[1]), _badge(driver)
-        time.sleep(6)  # a ping or two while Redis is still away
+        heard = _last_heard(driver)
+        for _ in range(2):  # two pings while Redis is still away, each drawn before the next arrives
+            heard = until(driver, lambda d, since=heard: _heard_after(d, since), 30,
+                          message="a ping while Redis is away")
+        painted(driver)
+        assert driver.execute_script("return window.mediationLive.staleSince") is not None
         assert "badge-stale" in _badge(driver)[0], "pings do not make stale data look live"
         start_embedded_redis(var)  # it comes back empty: the hub rebuilds it from SQL
         _write_case(demo_server)
-        WebDriverWait(driver, 30, poll_frequency=0.2).until(lambda d: _shows_today_as_sql(d, demo_server))
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: "badge-live" in _badge(d)[0])
+        until(driver, lambda d: _shows_today_as_sql(d, demo_server), 30)
+        until(driver, lambda d: "badge-live" in _badge(d)[0], 10)
         assert driver.execute_script("return window.__sameDocument === true"), "healing must not need a reload"
     finally:
         driver.quit()
@@ -122,8 +136,8 @@ def test_wall_heals_after_app_and_redis_restarts(demo_server: LiveServer) -> Non
     driver = _open_wall(demo_server)
     try:
         demo_server.stop()
-        WebDriverWait(driver, 30, poll_frequency=0.5).until(lambda d: "badge-live" not in _badge(d)[0])
-        WebDriverWait(driver, 30, poll_frequency=0.5).until(lambda d: "badge-stale" in _badge(d)[0])
+        until(driver, lambda d: "badge-live" not in _badge(d)[0], 30, interval=0.5)
+        until(driver, lambda d: "badge-stale" in _badge(d)[0], 30, interval=0.5)
         assert STALE.match(_badge(driver)[1]), _badge(driver)
         var = demo_server.runtime.settings.var_dir
         stop_embedded_redis(var)
@@ -131,10 +145,9 @@ def test_wall_heals_after_app_and_redis_restarts(demo_server: LiveServer) -> Non
         demo_server.start()
         answering = time.monotonic()
         _write_case(demo_server)
-        WebDriverWait(driver, HEAL_BUDGET, poll_frequency=0.2).until(
-            lambda d: _shows_today_as_sql(d, demo_server),
-            f"no update within {HEAL_BUDGET} s of the app answering again")
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: "badge-live" in _badge(d)[0])
+        until(driver, lambda d: _shows_today_as_sql(d, demo_server), HEAL_BUDGET,
+              message=f"an update within {HEAL_BUDGET} s of the app answering again")
+        until(driver, lambda d: "badge-live" in _badge(d)[0], 10)
         print(f"updates resumed {time.monotonic() - answering:.1f} s after the app answered again")
         assert driver.execute_script("return window.__sameDocument === true"), "healing must not need a reload"
     finally:
@@ -152,13 +165,12 @@ def test_wall_fetches_only_the_fonts_it_draws_and_the_fallback_on_demand(demo_se
     stay unfetched; a character outside the subset brings in the fallback sheet and its slice."""
     driver = _open_wall(demo_server)
     try:
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: d.execute_script(
-            "return document.fonts.status === 'loaded'"))
+        until(driver, lambda d: d.execute_script("return document.fonts.status === 'loaded'"), 10)
         fonts = sorted(n.rsplit("/", 1)[1].split("?")[0] for n in _fetched(driver, "/assets/fonts/"))
         assert fonts == ["wall-sans-sc-400.woff2", "wall-sans-sc-700-villages.woff2", "wall-sans-sc-700.woff2"]
         assert driver.execute_script("return document.getElementById('font-fallback') !== null")
         driver.execute_script("var p = document.createElement('p'); p.textContent = '鑫'; document.body.appendChild(p)")
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: _fetched(d, "noto-sans-sc-"))
+        until(driver, lambda d: _fetched(d, "noto-sans-sc-"), 10)
         assert _fetched(driver, "/assets/fonts/noto-sans-sc.css")
         assert driver.execute_script("return document.getElementById('font-fallback') === null")
     finally:
@@ -171,14 +183,13 @@ def test_tour_shows_a_caption_and_returns_to_the_county(demo_server: LiveServer)
     driver = chrome(1920, 1080)
     try:
         driver.get(demo_server.url + "/?tour_home=5&tour_stop=2")
-        wait = WebDriverWait(driver, 30, poll_frequency=0.2)
-        wait.until(lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700)
+        until(driver, lambda d: d.execute_script("return window.mediationMap.styledCount()") >= 1700, 30)
         caption = driver.find_element(By.ID, "wall-tour")
         assert not caption.is_displayed()
-        wait.until(lambda d: d.find_element(By.ID, "wall-tour").is_displayed())
+        until(driver, lambda d: d.find_element(By.ID, "wall-tour").is_displayed(), 30)
         assert "红色预警" in driver.find_element(By.ID, "wall-tour").text
         home = driver.execute_script("return window.mediationTour.homeView")
-        wait.until(lambda d: d.execute_script("return window.mediationTour.view()")[2] > home[2])
+        until(driver, lambda d: d.execute_script("return window.mediationTour.view()")[2] > home[2], 30)
         screenshot(driver, "wall-tour-1920x1080")
 
         def back_home(d: WebDriver) -> bool:
@@ -187,7 +198,7 @@ def test_tour_shows_a_caption_and_returns_to_the_county(demo_server: LiveServer)
                     and abs(lat - home[0]) < 1e-3 and abs(lng - home[1]) < 1e-3
                     and not d.find_element(By.ID, "wall-tour").is_displayed())
 
-        wait.until(back_home)
+        until(driver, back_home, 30)
         assert driver.execute_script("return window.mediationTour.stops") >= 1
     finally:
         driver.quit()

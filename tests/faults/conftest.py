@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from data_access import api_clients, users
 from data_access.migrate import upgrade
 from tests.factories import small_county
 from tests.serving import wait_until_serving
+from tests.waiting import wait_until
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -81,15 +81,12 @@ class PrivateRedis:
         where = ["--dir", str(keep_in), "--dbfilename", "dump.rdb"] if keep_in else []
         self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no", *where], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with redis.Redis.from_url(self.url, socket_connect_timeout=0.5) as client:
-                    if client.ping():
-                        return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
+
+        def answers() -> bool:
+            with redis.Redis.from_url(self.url, socket_connect_timeout=0.5) as client:
+                return bool(client.ping())
+
+        wait_until(answers, 10, ignoring=(redis.RedisError,), message=f"the private redis-server on {self.port} to answer")
 
     def kill(self) -> None:
         """SIGKILL: no goodbye to the clients, nothing saved."""
@@ -179,9 +176,9 @@ def stack() -> Iterator[Stack]:
             report = onboarding.save_county(session, small_county(), name="测试县", now=datetime(2026, 1, 1, tzinfo=UTC),
                                             outline_geojson=OUTLINE)
             api_clients.create(session, name="hotline", source="hotline_12345", token_hash=token_hash(token),
-                               now=datetime.now(UTC))
+                               now=rt.clock())
             users.create_screen(session, name="wall", county_code=report.county_code, token_hash=token_hash(display),
-                                now=datetime.now(UTC))
+                                now=rt.clock())
         built = Stack(pg, private_redis, rt, report.county_code, token, display, var)
         yield built
     finally:

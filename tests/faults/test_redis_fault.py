@@ -20,6 +20,7 @@ from data_access import aggregates
 from data_access.models import Case
 from tests.factories import GRID_CODES, draft
 from tests.faults.conftest import Stack
+from tests.waiting import wait_until
 
 WRITES = 1000
 CLIENTS = 8
@@ -27,6 +28,10 @@ KILL_AT, RESTART_AT = 300, 600
 HEAL_SECONDS = 30.0
 """How long a test waits for healing. The goal is 10 s and a quiet machine heals in a few; the
 slack keeps a loaded CI runner from failing a test whose point is that healing happens at all."""
+RETRY_SECONDS = 60.0
+"""How long a source system keeps retrying one case (every 0.2 s) before the test gives up on it."""
+WRITERS_SECONDS = 300.0
+"""How long the writers may take to reach a count; only a stuck run comes near it."""
 
 
 def differences(stack: Stack) -> list[object]:
@@ -34,17 +39,17 @@ def differences(stack: Stack) -> list[object]:
         return list(cache_ops.reconcile(session, stack.runtime.redis, stack.county, stack.runtime.rules))
 
 
-def wait_until_equal(stack: Stack, seconds: float) -> list[object]:
-    """The remaining differences between Redis and SQL, polled until none are left or time runs out."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            diffs = differences(stack)
-        except Exception as error:  # noqa: BLE001 - Redis may still be rebuilding
-            diffs = [error]
-        if not diffs or time.monotonic() > deadline:
-            return diffs
-        time.sleep(0.25)
+def wait_until_equal(stack: Stack, seconds: float) -> None:
+    """Until Redis equals SQL again; fails with the differences left, or the error of a Redis
+    still rebuilding."""
+    left: list[object] = []
+
+    def equal() -> bool:
+        left[:] = differences(stack)
+        return not left
+
+    wait_until(equal, seconds, interval=0.25, ignoring=(Exception,),
+               message=lambda: f"the aggregates to equal SQL; differences left: {left[:10]}")
 
 
 def refs_in_sql(stack: Stack, prefix: str) -> dict[str, int]:
@@ -82,7 +87,7 @@ class StreamFollower(threading.Thread):
                                 self.events.append((time.monotonic(), kind, orjson.loads(line.removeprefix("data: "))))
                 except (httpx.HTTPError, orjson.JSONDecodeError):  # a server stopping mid-line cuts a message
                     pass
-                time.sleep(0.5)
+                self.stop.wait(0.5)  # a browser's reconnect pause, cut short when the test is done
 
     def open_after(self, since: float) -> Iterator[int]:
         """Open cases as announced since ``since``: unlike today's intake, it does not reset at midnight."""
@@ -98,13 +103,20 @@ def _body(i: int) -> dict[str, object]:
 
 
 def _wait_for_accepted(accepted: Callable[[], int], count: int, futures: list[Future[int]]) -> None:
-    """Until ``count`` writes are in; fails, rather than hangs, if the writers all stop short of it."""
-    while accepted() < count:
+    """Until ``count`` writes are in; fails at once, rather than at the timeout, if the writers all
+    stop short of it."""
+
+    def reached() -> bool:
+        if accepted() >= count:
+            return True
         if all(future.done() for future in futures):
             for future in futures:
                 future.result()
             raise AssertionError(f"the writers stopped at {accepted()} accepted writes, short of {count}")
-        time.sleep(0.01)
+        return False
+
+    wait_until(reached, WRITERS_SECONDS, interval=0.01,
+               message=lambda: f"{count} accepted writes (now {accepted()})")
 
 
 def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None:
@@ -126,22 +138,24 @@ def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None
         if not hasattr(local, "client"):
             local.client = httpx.Client(timeout=30, headers={"Authorization": f"Bearer {stack.token}"})
             clients.append(local.client)
-        for _ in range(100):
+
+        def attempt() -> int | None:
+            nonlocal server_errors
             try:
                 response = local.client.post(f"{server.url}/api/cases", json=_body(i))
             except httpx.HTTPError:
-                time.sleep(0.2)
-                continue
+                return None
             if response.status_code >= 500:
                 with lock:
                     server_errors += 1
-                time.sleep(0.2)
-                continue
+                return None
             assert response.status_code in (200, 201), response.text
-            with lock:
-                accepted += 1
             return response.status_code
-        raise AssertionError(f"rk-{i} never accepted")
+
+        status = wait_until(attempt, RETRY_SECONDS, interval=0.2, message=f"rk-{i} to be accepted")
+        with lock:
+            accepted += 1
+        return status
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(post, i) for i in range(WRITES)]
@@ -163,13 +177,13 @@ def test_redis_killed_during_1000_api_writes_loses_nothing(stack: Stack) -> None
     assert set(replays) == {200}, "a retried request must return the stored case, not a second one"
     assert refs_in_sql(stack, "rk-") == found
 
-    assert wait_until_equal(stack, HEAL_SECONDS) == []
+    wait_until_equal(stack, HEAL_SECONDS)
     expected = before + WRITES
-    deadline = time.monotonic() + HEAL_SECONDS
-    while expected not in follower.open_after(restarted) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    follower.stop.set()
-    assert expected in follower.open_after(restarted), "the live stream never showed every case"
+    try:
+        wait_until(lambda: expected in follower.open_after(restarted), HEAL_SECONDS, interval=0.2,
+                   message=f"the live stream to show every case ({expected} open)")
+    finally:
+        follower.stop.set()
     with stack.screen(timeout=10) as screen:
         poll = screen.get(f"{server.url}/api/live/poll").json()
     assert int(str(poll["kpis"]["open"]).replace(",", "")) == expected
@@ -186,11 +200,11 @@ def test_cases_written_while_redis_is_away_are_applied_when_it_returns_with_its_
     with rt.sessions() as session:
         cache_ops.rebuild(session, rt.redis_admin, stack.county, rt.rules)
     service = rt.cases
-    first, _ = service.submit(draft(1, datetime.now(UTC) - timedelta(hours=2)), actor="t")
+    first, _ = service.submit(draft(1, rt.clock() - timedelta(hours=2)), actor="t")
     assert rt.redis.save()
     stack.redis.kill()
 
-    now = datetime.now(UTC)
+    now = rt.clock()
     started = time.monotonic()
     written = [service.submit(draft(100 + n, now - timedelta(minutes=n)), actor="t")[0] for n in range(20)]
     service.act(first.id, Action.assess, actor="t", at=now)
@@ -199,9 +213,7 @@ def test_cases_written_while_redis_is_away_are_applied_when_it_returns_with_its_
 
     stack.redis.start(keep_in=tmp_path)
     assert aggregates.is_built(rt.redis, stack.county)
-    deadline = time.monotonic() + HEAL_SECONDS
-    while service.owed() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert service.owed() == 0
+    wait_until(lambda: service.owed() == 0, HEAL_SECONDS, interval=0.1,
+               message=lambda: f"the service to re-apply what it owes ({service.owed()} still owed)")
     assert differences(stack) == []
     assert len(written) == 20

@@ -11,6 +11,7 @@ import httpx
 from tests.factories import GRID_CODES
 from tests.faults.conftest import Stack
 from tests.faults.test_redis_fault import HEAL_SECONDS, StreamFollower, refs_in_sql
+from tests.waiting import wait_until
 
 
 def _case(ref: str) -> dict[str, object]:
@@ -23,13 +24,10 @@ def _kpi(body: dict) -> int:
     return int(str(body["kpis"]["open"]).replace(",", ""))
 
 
-def _shows(follower: StreamFollower, value: int, since: float, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value in follower.open_after(since):
-            return True
-        time.sleep(0.1)
-    return False
+def _wait_shows(follower: StreamFollower, value: int, since: float, what: str) -> None:
+    """Until the stream has announced ``value`` open cases since ``since``; fails saying ``what`` did not happen."""
+    wait_until(lambda: value in follower.open_after(since), HEAL_SECONDS, interval=0.1,
+               message=lambda: f"{what}: {value} open cases on the stream (seen since: {list(follower.open_after(since))[-5:]})")
 
 
 def test_app_server_restart_under_a_live_stream_resumes_updates(stack: Stack) -> None:
@@ -39,19 +37,20 @@ def test_app_server_restart_under_a_live_stream_resumes_updates(stack: Stack) ->
     follower.start()
     with stack.screen(timeout=10) as screen:
         before = _kpi(screen.get(f"{server.url}/api/live/state").json())
-    assert api.post("/api/cases", json=_case("restart-1")).status_code == 201
-    assert _shows(follower, before + 1, 0, HEAL_SECONDS)
+    try:
+        assert api.post("/api/cases", json=_case("restart-1")).status_code == 201
+        _wait_shows(follower, before + 1, 0, "the stream shows a new case")
 
-    server.stop()
-    stopped = time.monotonic()
-    server.start()
-    assert api.post("/api/cases", json=_case("restart-2")).status_code == 201
-    posted = time.monotonic()
-    healed = _shows(follower, before + 2, stopped, HEAL_SECONDS)
-    follower.stop.set()
-    api.close()
-    assert healed, "the stream did not resume after the app server restarted"
-    print(f"the stream showed the new case {time.monotonic() - posted:.1f} s after it was posted")
+        server.stop()
+        stopped = time.monotonic()
+        server.start()
+        assert api.post("/api/cases", json=_case("restart-2")).status_code == 201
+        posted = time.monotonic()
+        _wait_shows(follower, before + 2, stopped, "the stream resumes after the app server restarted")
+        print(f"the stream showed the new case {time.monotonic() - posted:.1f} s after it was posted")
+    finally:
+        follower.stop.set()
+        api.close()
 
 
 def test_postgres_stopped_answers_503_keeps_the_screens_and_heals(stack: Stack) -> None:
@@ -79,26 +78,24 @@ def test_postgres_stopped_answers_503_keeps_the_screens_and_heals(stack: Stack) 
             assert during.json()["kpis"] == state["kpis"]
         fresh = StreamFollower(server.url, stack, cookies=screen.cookies)
         fresh.start()
-        deadline = time.monotonic() + HEAL_SECONDS
-        while not fresh.events and time.monotonic() < deadline:
-            time.sleep(0.1)
-        fresh.stop.set()
-        assert fresh.events and fresh.events[0][2]["kpis"] == state["kpis"], "a reconnecting screen got no state"
+        try:
+            wait_until(lambda: fresh.events, HEAL_SECONDS, interval=0.1, message="a reconnecting screen to get a state")
+        finally:
+            fresh.stop.set()
+        assert fresh.events[0][2]["kpis"] == state["kpis"], "a reconnecting screen got another state"
     finally:
         stack.pg.start()
 
     assert refs_in_sql(stack, "pg-") == {"pg-1": 1}, "a refused write left something behind"
     returned = time.monotonic()
-    deadline = returned + HEAL_SECONDS
-    status = 0
-    while status != 201 and time.monotonic() < deadline:
-        status = api.post("/api/cases", json=_case("pg-2")).status_code
-    assert status == 201, "writes did not succeed again after PostgreSQL returned"
-    moved = api.post(f"/api/cases/{first.json()['id']}/events", json={"action": "assess", "actor": "t"})
-    assert moved.status_code == 201, moved.text
-    assert refs_in_sql(stack, "pg-") == {"pg-1": 1, "pg-2": 1}
-    healed = _shows(follower, _kpi(state) + 1, returned, HEAL_SECONDS)
-    follower.stop.set()
-    api.close()
-    screen.close()
-    assert healed, "the live stream did not show the write made after PostgreSQL returned"
+    try:
+        wait_until(lambda: api.post("/api/cases", json=_case("pg-2")).status_code == 201, HEAL_SECONDS,
+                   message="writes to succeed again after PostgreSQL returned")
+        moved = api.post(f"/api/cases/{first.json()['id']}/events", json={"action": "assess", "actor": "t"})
+        assert moved.status_code == 201, moved.text
+        assert refs_in_sql(stack, "pg-") == {"pg-1": 1, "pg-2": 1}
+        _wait_shows(follower, _kpi(state) + 1, returned, "the live stream shows the write made after PostgreSQL returned")
+    finally:
+        follower.stop.set()
+        api.close()
+        screen.close()

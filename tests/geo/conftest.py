@@ -3,14 +3,13 @@ per test session (generation takes several seconds)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from geo.generate import GeneratedCounty, generate_county
 from geo.sources import read_outline, read_seat, read_townships, read_villages
-from tests.geo.shulan_data import SHULAN_DIR, CountyInputs, TimedCounty
+from tests.geo.shulan_data import SHULAN_DIR, CountyInputs
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +31,7 @@ def shulan_inputs(shulan_dir: Path) -> CountyInputs:
 
 
 @pytest.fixture(scope="session")
-def timed_shulan(shulan_inputs: CountyInputs) -> TimedCounty:
-    started = time.perf_counter()
-    county = generate_county(
-        shulan_inputs.outline, shulan_inputs.townships, shulan_inputs.villages, seat=shulan_inputs.seat
-    )
-    return TimedCounty(county, time.perf_counter() - started)
-
-
-@pytest.fixture(scope="session")
-def shulan(timed_shulan: TimedCounty) -> GeneratedCounty:
+def shulan(shulan_inputs: CountyInputs) -> GeneratedCounty:
     """Shulan as generated from its real inputs (named apart from the suite's `county` fixture)."""
-    return timed_shulan.county
+    return generate_county(shulan_inputs.outline, shulan_inputs.townships, shulan_inputs.villages,
+                           seat=shulan_inputs.seat)

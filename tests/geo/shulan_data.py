@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from shapely.geometry import MultiPolygon, Point
 
-from geo.generate import GeneratedCounty
 from geo.records import TownshipRecord, VillageRecord
 
 SHULAN_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "shulan"
@@ -18,8 +17,3 @@ class CountyInputs(NamedTuple):
     townships: list[TownshipRecord]
     villages: list[VillageRecord]
     seat: Point
-
-
-class TimedCounty(NamedTuple):
-    county: GeneratedCounty
-    seconds: float

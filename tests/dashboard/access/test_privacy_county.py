@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from tests.dashboard.auth_support import as_role, new_screen
 from tests.dashboard.access.test_privacy_wall import StreamTap, _port
 from tests.factories import COUNTY, GRID_CODES, draft, small_county
 from tests.serving import wait_until_serving
+from tests.waiting import wait_until
 
 OTHER = "990202"
 OTHER_NAME = "邻县"
@@ -113,10 +113,11 @@ def test_a_screen_is_served_its_own_county_only(runtime: Runtime, county: str, s
         assert response.status_code == 200 and owns(response.text), (path, response.status_code, response.text[:200])
     tap = StreamTap(wall, f"{server}/api/live/stream")
     tap.start()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and "event: full" not in "".join(tap.chunks):
-        time.sleep(0.1)
-    tap.stop.set()
+    try:
+        wait_until(lambda: "event: full" in "".join(tap.chunks), 15, interval=0.1,
+                   message=lambda: f"the stream's first full state; read so far: {''.join(tap.chunks)[:300]!r}")
+    finally:
+        tap.stop.set()
     stream = "".join(tap.chunks)
     assert stream.startswith("status 200") and "event: full" in stream and owns(stream)
 

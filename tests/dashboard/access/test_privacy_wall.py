@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,12 +31,13 @@ from dashboard.cases.personal_data import Actor
 from dashboard.runtime import Runtime
 from dashboard.access.security import CSRF_COOKIE
 from dashboard.settings import PROJECT_ROOT
-from data_access import cases
+from data_access import aggregates, cases
 from tests.conftest import REDIS_URL
 from tests.dashboard.auth_support import as_role, new_screen, new_source_token
 from tests.dashboard.access.test_privacy import IN_DESCRIPTION, OPEN311_DESCRIPTION, OPEN311_PLANTED, PLANTED, planted_strings
 from tests.factories import GRID_CODES, small_county
 from tests.serving import wait_until_serving
+from tests.waiting import wait_until
 
 PEOPLE = [
     {"party_name": "欧阳测试甲", "party_phone": "13912345678", "party_id_number": "220283199001011234",
@@ -120,6 +120,18 @@ class StreamTap(threading.Thread):
         except httpx.TransportError as error:
             if not self.stop.is_set():  # the server going away after the test is done is expected
                 self.chunks.append(f"transport error {error!r}\n")
+
+
+def streamed_version(stream: str) -> int:
+    """The newest aggregate version a stream has brought its screen to: a state id starts with it
+    (``dashboard.live.live_state.state_id``); 0 before any state."""
+    reached = 0
+    for event in stream.split("\n\n")[:-1]:  # the text after the last blank line may be cut off
+        lines = event.split("\n")
+        if "event: full" in lines or "event: delta" in lines:
+            body = json.loads(next(line for line in lines if line.startswith("data: ")).removeprefix("data: "))
+            reached = max(reached, int(str(body.get("to") or body["id"]).split("-")[0]))
+    return reached
 
 
 def plant_cases(url: str, token: str, runtime: Runtime) -> list[int]:
@@ -225,12 +237,15 @@ def test_nothing_sent_to_a_wall_contains_personal_data(runtime: Runtime, county:
     tap.start()
 
     ids = plant_cases(url, token, runtime)
+    planted_version = aggregates.read_built_version(runtime.redis, county)[1]
 
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and "event: delta" not in "".join(tap.chunks):
-        time.sleep(0.2)
-    time.sleep(1.5)
-    tap.stop.set()
+    try:
+        wait_until(lambda: "event: delta" in "".join(tap.chunks)
+                   and streamed_version("".join(tap.chunks)) >= planted_version, 15, interval=0.2,
+                   message=lambda: f"the stream to reach aggregate version {planted_version}, the last planted "
+                                   f"write's (it is at {streamed_version(''.join(tap.chunks))})")
+    finally:
+        tap.stop.set()
     stream = "".join(tap.chunks)
     assert stream.startswith("status 200") and "event: full" in stream and "event: delta" in stream
     captured.append(stream)

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -22,6 +21,7 @@ from tests.conftest import REDIS_URL
 from tests.dashboard.auth_support import new_screen, new_source_token
 from tests.factories import GRID_CODES
 from tests.serving import wait_until_serving
+from tests.waiting import wait_until
 
 
 def _port() -> int:
@@ -67,12 +67,13 @@ def test_a_write_through_one_process_reaches_a_screen_on_the_other(two_servers: 
             "external_ref": "two-procs", "category": "debt", "received_at": datetime.now(UTC).isoformat(),
             "location": {"grid_code": GRID_CODES[0]}})
         assert posted.status_code == 201, posted.text
-        started = time.monotonic()
-        while time.monotonic() - started < 10:
+
+        def announces_the_case() -> bool:
+            """Reads the next event (it blocks until one comes): the delta that counts the new case?"""
             kind, body = _next_event(lines)
-            if kind == "delta" and _count(body["kpis"].get("open", "0")) == before + 1:
-                return
-        pytest.fail("the other process never announced the new case")
+            return kind == "delta" and _count(body["kpis"].get("open", "0")) == before + 1
+
+        wait_until(announces_the_case, 10, interval=0, message="the other process to announce the new case")
 
 
 def _count(shown: str) -> int:
