@@ -1,37 +1,29 @@
 """Reads and writes behind the duty console: the alert queue, a case's timeline, the places a
-case can be assigned to, and the shift handover notes."""
+case can be assigned to, and the shift handover notes.
+
+The console's reads come back as ``dashboard.domain.duty_console`` values, so the service hands
+them to the screen as they are."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from data_access.models import Case, CaseEvent, Center, Department, HandoverNote, Township, Village
+from dashboard.domain.duty_console import Assignee, HandoverNote, QueueRow
+from data_access.models import Case, CaseEvent, Center, Department, Township, Village
+from data_access.models import HandoverNote as HandoverNoteRecord
 
 LEVEL_ORDER = sql_case({"red": 0, "orange": 1, "yellow": 2, "blue": 3}, value=Case.alert_level, else_=4)
 
-
-@dataclass(frozen=True)
-class QueueRow:
-    id: int
-    level: str
-    reasons: str
-    received_at: datetime
-    due_at: datetime
-    status: str
-    tier: str
-    category: str
-    people_involved: int
-    township: str
-    village: str
-    supervised: bool
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
+_QUEUE_COLUMNS = (Case.id, Case.alert_level.label("level"), Case.alert_reasons.label("reasons"), Case.received_at,
+                  Case.due_at, Case.status, Case.tier, Case.category, Case.people_involved,
+                  Township.name.label("township"), Village.name.label("village"), Case.supervised,
+                  Case.acknowledged_at, Case.acknowledged_by)
+"""The queue's columns, each labelled with the ``QueueRow`` field it fills."""
 
 
 def _queue_filter(county: str, levels: Sequence[str], unacknowledged_only: bool) -> list[ColumnElement[bool]]:
@@ -45,16 +37,14 @@ def alert_queue(session: Session, county: str, *, levels: Sequence[str], unackno
                 limit: int = 200) -> list[QueueRow]:
     """Open cases at the given levels: highest level first, then the oldest (longest waiting)."""
     stmt = (
-        select(Case.id, Case.alert_level, Case.alert_reasons, Case.received_at, Case.due_at, Case.status, Case.tier,
-               Case.category, Case.people_involved, Township.name, Village.name, Case.supervised, Case.acknowledged_at,
-               Case.acknowledged_by)
+        select(*_QUEUE_COLUMNS)
         .join(Township, Township.code == Case.township_code)
         .join(Village, Village.code == Case.village_code)
         .where(*_queue_filter(county, levels, unacknowledged_only))
         .order_by(LEVEL_ORDER, Case.received_at, Case.id)
         .limit(limit)
     )
-    return [QueueRow(*row) for row in session.execute(stmt)]
+    return [QueueRow(**row._mapping) for row in session.execute(stmt)]
 
 
 def count_alerts(session: Session, county: str, *, levels: Sequence[str], unacknowledged_only: bool = False) -> int:
@@ -71,16 +61,6 @@ def open_red_ids(session: Session, county: str) -> list[int]:
 
 def timeline(session: Session, case_id: int) -> Sequence[CaseEvent]:
     return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id)).all()
-
-
-@dataclass(frozen=True)
-class Assignee:
-    """A centre, or a department stationed in one, that a case can be assigned to."""
-
-    center_id: int
-    department_id: int | None
-    name: str
-    tier: str
 
 
 def assignees(session: Session, county: str, *, township: str, village: str) -> list[Assignee]:
@@ -108,13 +88,17 @@ def place_names(session: Session, center_id: int | None, department_id: int | No
     return (center.name if center else None, department.name if department else None)
 
 
-def add_handover_note(session: Session, *, county: str, author: str, at: datetime, text: str) -> HandoverNote:
-    note = HandoverNote(county_code=county, author=author, at=at, text=text)
+def add_handover_note(session: Session, *, county: str, author: str, at: datetime, text: str) -> int:
+    """Store one handover note; returns its id, for the audit entry written in the same transaction."""
+    note = HandoverNoteRecord(county_code=county, author=author, at=at, text=text)
     session.add(note)
     session.flush()
-    return note
+    return note.id
 
 
-def handover_notes(session: Session, county: str, *, limit: int = 10) -> Sequence[HandoverNote]:
-    return session.scalars(select(HandoverNote).where(HandoverNote.county_code == county)
-                           .order_by(HandoverNote.at.desc(), HandoverNote.id.desc()).limit(limit)).all()
+def handover_notes(session: Session, county: str, *, limit: int = 10) -> list[HandoverNote]:
+    """The county's newest ``limit`` handover notes, newest first."""
+    stmt = (select(HandoverNoteRecord.author, HandoverNoteRecord.at, HandoverNoteRecord.text)
+            .where(HandoverNoteRecord.county_code == county)
+            .order_by(HandoverNoteRecord.at.desc(), HandoverNoteRecord.id.desc()).limit(limit))
+    return [HandoverNote(**row._mapping) for row in session.execute(stmt)]

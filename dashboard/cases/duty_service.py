@@ -9,7 +9,6 @@ and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from dashboard.cases import personal_data
 from dashboard.cases.casework import CaseInputError
 from dashboard.cases.personal_data import Actor, party_of
-from dashboard.domain.duty_console import Assignee, CaseDetail, DutyQueue, HandoverNote, QueueRow
+from dashboard.domain.duty_console import Assignee, CaseDetail, DutyQueue, HandoverNote
 from dashboard.domain.errors import FieldError
 from dashboard.domain.lifecycle import TransitionError
 from dashboard.domain.masking import PartyDetails, mask_text
@@ -35,7 +34,6 @@ QUEUE_ROWS = 50
 """The head of the queue the console shows. Dash 4.4's renderer remounts every returned component,
 at a cost that grows faster than their number: 200 rows took 6–8 s to appear on this machine's
 Chromium, 50 rows 0.4 s. The count above the list says how many more wait."""
-_QUEUE_FIELDS = tuple(f.name for f in fields(QueueRow))
 
 
 class DutyActionError(FieldError):
@@ -58,7 +56,7 @@ def queue(rt: Runtime, kind: str = "all", *, limit: int = QUEUE_ROWS) -> DutyQue
                                         limit=limit)
         total = duty_queries.count_alerts(session, county, levels=levels, unacknowledged_only=unacknowledged_only)
         red = duty_queries.open_red_ids(session, county)
-    return DutyQueue([QueueRow(**{name: getattr(row, name) for name in _QUEUE_FIELDS}) for row in rows], total, red)
+    return DutyQueue(rows, total, red)
 
 
 def assignees(rt: Runtime, detail: CaseDetail | None) -> list[Assignee]:
@@ -67,15 +65,14 @@ def assignees(rt: Runtime, detail: CaseDetail | None) -> list[Assignee]:
     if detail is None:
         return []
     with rt.sessions() as session:
-        found = duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
-                                       village=detail.village_code)
-    return [Assignee(a.center_id, a.department_id, a.name, a.tier) for a in found]
+        return duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
+                                      village=detail.village_code)
 
 
 def handover_notes(rt: Runtime) -> list[HandoverNote]:
     """The newest handover notes of the county, newest first."""
     with rt.sessions() as session:
-        return [HandoverNote(n.author, n.at, n.text) for n in duty_queries.handover_notes(session, rt.cases.county_code)]
+        return duty_queries.handover_notes(session, rt.cases.county_code)
 
 
 def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
@@ -167,8 +164,9 @@ def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
     at = at or rt.clock()
     with rt.sessions.begin() as session:
-        note = duty_queries.add_handover_note(session, county=rt.cases.county_code, author=who.name, at=at, text=text)
-        audit.record(session, actor=who.name, role=who.role, action="handover_note", target=f"note:{note.id}", ip=who.ip,
+        note_id = duty_queries.add_handover_note(session, county=rt.cases.county_code, author=who.name, at=at,
+                                                 text=text)
+        audit.record(session, actor=who.name, role=who.role, action="handover_note", target=f"note:{note_id}", ip=who.ip,
                      at=at)
 
 

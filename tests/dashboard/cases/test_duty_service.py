@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dashboard.cases import duty_service
 from dashboard.cases.duty_service import DutyActionError
@@ -13,7 +14,8 @@ from dashboard.domain.masking import PartyDetails
 from dashboard.cases.personal_data import Actor, submit
 from dashboard.runtime import Runtime
 from data_access import cases, duty_queries
-from data_access.models import AuditEntry
+from data_access.models import AuditEntry, Township, Village
+from data_access.models import HandoverNote as HandoverNoteRecord
 from tests.data_access.test_write_path import NOW, _walk_to_resolved
 from tests.factories import draft, hours
 
@@ -95,8 +97,8 @@ def test_assign_only_to_a_place_the_console_offers_for_the_case(runtime: Runtime
     assert detail is not None
     with runtime.sessions() as session:
         offered = duty_queries.assignees(session, county, township=detail.township_code, village=detail.village_code)
-    assert duty_service.assignees(runtime, detail) == [Assignee(a.center_id, a.department_id, a.name, a.tier)
-                                                       for a in offered], "the console offers what it accepts"
+    assert offered and all(type(a) is Assignee for a in offered), "plain domain values for the builders"
+    assert duty_service.assignees(runtime, detail) == offered, "the console offers what it accepts"
     assert duty_service.assignees(runtime, None) == []
     department = next(a for a in offered if a.department_id is not None)
     village_centre = next(a for a in offered if a.tier == "village")
@@ -127,6 +129,15 @@ def test_queue_is_ordered_by_level_then_waiting_time(runtime: Runtime, county: s
     with runtime.sessions() as session:
         head = duty_queries.alert_queue(session, county, levels=("red", "orange", "yellow", "blue"), limit=1)
         assert [row.id for row in head] == [old_red], "the head keeps the queue's order"
+        stored = cases.get(session, old_red)
+        assert stored is not None
+        township, village = session.get(Township, stored.township_code), session.get(Village, stored.village_code)
+        assert township is not None and village is not None
+        assert head[0] == QueueRow(
+            id=old_red, level="red", reasons=stored.alert_reasons, received_at=NOW - hours(9), due_at=stored.due_at,
+            status=stored.status, tier=stored.tier, category=stored.category, people_involved=50,
+            township=township.name, village=village.name, supervised=False, acknowledged_at=NOW,
+            acknowledged_by="李值班"), "every field of the row comes from its own column"
         assert duty_queries.count_alerts(session, county, levels=("red", "orange", "yellow", "blue")) == len(ids)
         assert duty_queries.count_alerts(session, county, levels=("red",), unacknowledged_only=True) == 1
 
@@ -156,11 +167,14 @@ def test_handover_notes_are_kept_newest_first(runtime: Runtime, county: str) -> 
         duty_service.add_handover_note(runtime, who=morning, text="   ")
     with pytest.raises(DutyActionError):
         duty_service.add_handover_note(runtime, who=morning, text="长" * 2001)
+    newest_first = [HandoverNote("早班", NOW, "已联系"), HandoverNote("夜班", NOW - hours(2), "吉舒街道红色预警待回访")]
     with runtime.sessions() as session:
-        notes = duty_queries.handover_notes(session, county)
-    assert [(n.author, n.text) for n in notes] == [("早班", "已联系"), ("夜班", "吉舒街道红色预警待回访")]
-    assert duty_service.handover_notes(runtime) == [HandoverNote("早班", NOW, "已联系"),
-                                                    HandoverNote("夜班", NOW - hours(2), "吉舒街道红色预警待回访")]
+        assert duty_queries.handover_notes(session, county) == newest_first
+        assert duty_queries.handover_notes(session, county, limit=1) == newest_first[:1]
+        note_ids = list(session.scalars(select(HandoverNoteRecord.id).order_by(HandoverNoteRecord.id)))
+    assert duty_service.handover_notes(runtime) == newest_first
+    assert _audit(runtime) == [("夜班", "handover_note", f"note:{note_ids[0]}"),
+                               ("早班", "handover_note", f"note:{note_ids[1]}")], "each note audited under its own id"
 
 
 def test_unknown_case_is_not_shown(runtime: Runtime, county: str) -> None:
