@@ -1,6 +1,6 @@
 """Bulk insert of new cases and their events for imports: COPY on PostgreSQL, executemany on SQLite.
 
-An import writes tens of thousands of cases, each with its import event; streaming them as rows
+An import writes tens of thousands of cases, each with its import event; sending them as rows
 avoids the ORM session's per-object bookkeeping and statement round trips. These functions run
 inside the caller's session and never commit, so an import stays one transaction that lands
 completely or not at all.
@@ -8,8 +8,7 @@ completely or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -103,20 +102,18 @@ class Copy:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A batch as COPY text, ready to send: rendered off the writing thread, or in another process."""
+    """A batch as COPY text, ready to send."""
 
     count: int
     cases: Copy
     events: Copy | None
-    references: Mapping[str, frozenset[Any]]
-    """For each foreign-key column: the distinct values the cases refer to."""
 
 
 def render(batch: Batch, columns: Sequence[str]) -> Rendered:
     """``batch`` as the COPY text of its cases (with their ids) and of its events."""
     columns = tuple(columns)
     if not batch.cases:
-        return Rendered(0, Copy((), b""), None, {})
+        return Rendered(0, Copy((), b""), None)
     values = _columns(batch.cases, len(columns))
     cases = _copy(_CASE_TABLE, ("id", *columns), [list(batch.ids[: len(batch.cases)]), *values])
     events = None
@@ -124,8 +121,7 @@ def render(batch: Batch, columns: Sequence[str]) -> Rendered:
         event_values = _columns(batch.events, 1 + len(EVENT_COLUMNS))
         event_values[0] = list(map(batch.ids.__getitem__, event_values[0]))
         events = _copy(_EVENT_TABLE, ("case_id", *EVENT_COLUMNS), event_values)
-    references = {column: frozenset(values[columns.index(column)]) for column, _, _ in _REFERENCES if column in columns}
-    return Rendered(len(batch.cases), cases, events, references)
+    return Rendered(len(batch.cases), cases, events)
 
 
 def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence[EventValues],
@@ -142,9 +138,7 @@ def insert_cases(session: Session, cases: Sequence[CaseValues], events: Sequence
     if len(ids) < len(cases):
         raise ValueError(f"{len(cases)} cases but {len(ids)} ids")
     ids = ids[: len(cases)]
-    parents = {column: {values[columns.index(column)] for values in cases} - {None}
-               for column, _, _ in _REFERENCES if column in columns}
-    insert_batches(session, _slices(ids, cases, events), columns, parents)
+    insert_batches(session, _slices(ids, cases, events), columns)
     return ids
 
 
@@ -157,51 +151,38 @@ def _slices(ids: Sequence[int], cases: Sequence[CaseValues], events: Sequence[Ev
                     [(event[0] - start, *event[1:]) for event in events if start <= event[0] < stop])
 
 
-def insert_batches(session: Session, batches: Iterable[Batch | Rendered], columns: Sequence[str],
-                   parents: Mapping[str, Collection[Any]]) -> int:
+def insert_batches(session: Session, batches: Iterable[Batch], columns: Sequence[str]) -> int:
     """Insert cases that arrive in batches, in the caller's transaction; returns how many.
 
     On PostgreSQL each batch goes in two COPYs, its cases then its events, as ``batches`` yields
-    them, so the server stores one batch while the caller computes the next. A batch may come
-    already rendered as COPY text (PostgreSQL only). ``parents`` names,
-    for each foreign-key column, the parent keys the rows may refer to: they are checked and
-    locked once before the COPY (see :func:`_parents_checked_once`), and a row referring to any
-    other raises ``IntegrityError`` as the server's own check would.
+    them, so the server stores one batch while the next is formatted. Every row is checked by the
+    server as any insert is (unique keys, foreign keys, triggers); a violation raises
+    ``IntegrityError`` on both databases.
     """
     columns = tuple(columns)
     if unknown := set(columns) - set(CASE_COLUMNS):
         raise ValueError(f"not case columns: {', '.join(sorted(unknown))}")
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_postgresql(session, batches, columns, parents)
-    count = 0
-    for batch in batches:
-        if isinstance(batch, Rendered):
-            raise TypeError("rendered COPY text can only go to PostgreSQL")
-        count += _insert_generic(session, batch, columns)
-    return count
+        return _insert_postgresql(session, batches, columns)
+    return sum(_insert_generic(session, batch, columns) for batch in batches)
 
 
-def _insert_postgresql(session: Session, batches: Iterable[Batch | Rendered], columns: tuple[str, ...],
-                       parents: Mapping[str, Collection[Any]]) -> int:
+def _insert_postgresql(session: Session, batches: Iterable[Batch], columns: tuple[str, ...]) -> int:
     """Text COPY through the session's own psycopg connection, so it shares the caller's transaction.
 
-    Events keep their column default, so the server numbers them while copying. The COPY text is
-    built a column at a time, mostly through ``map`` at C speed, instead of psycopg's per-row,
-    per-value binary ``write_row``, which was the bulk of the client's time. Constraint
-    violations surface as SQLAlchemy's ``IntegrityError`` as they would on SQLite.
+    COPY rather than ``executemany``, because a year of a county's history must import within
+    5 s and ``executemany`` alone takes a third of that (docs/benchmarks.md). Events keep their
+    column default, so the server numbers them while copying.
     """
     raw = session.connection().connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     count = 0
     try:
-        with raw.cursor() as cursor, _parents_checked_once(cursor, parents, columns) as check:
+        with raw.cursor() as cursor:
             for batch in batches:
-                rendered = batch if isinstance(batch, Rendered) else render(batch, columns)
+                rendered = render(batch, columns)
                 if not rendered.count:
                     continue
-                check(rendered.references)
-                # A batch's events right after its cases: the server stores them while the next
-                # batch is checked, instead of all events in one COPY after the last case.
                 for table, rows in (("case", rendered.cases), ("case_event", rendered.events)):
                     if rows is not None:
                         with cursor.copy(f"COPY {_target(table, rows.columns)} FROM STDIN") as copy:
@@ -210,69 +191,6 @@ def _insert_postgresql(session: Session, batches: Iterable[Batch | Rendered], co
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError("COPY case/case_event", None, error) from error
     return count
-
-
-_REFERENCES: tuple[tuple[str, str, str], ...] = tuple(
-    (fk.parent.name, fk.column.table.name, fk.column.name) for fk in Case.__table__.foreign_keys
-)
-"""(case column, parent table, parent column) of every foreign key on ``case``."""
-
-
-@contextmanager
-def _parents_checked_once(cursor: psycopg.Cursor[Any], parents: Mapping[str, Collection[Any]],
-                          columns: tuple[str, ...]) -> Iterator[Callable[[Mapping[str, frozenset[Any]]], None]]:
-    """Check the copied rows' foreign keys once per distinct parent instead of once per row.
-
-    PostgreSQL checks a foreign key with a trigger per inserted row, a ``SELECT … FOR KEY SHARE``
-    of the parent each time: 250 k of them for 50 k cases and their events, a third of the COPY.
-    An import's cases point at one county and a few hundred grids, and its events at the cases
-    of the same COPY. So here the named parents are locked and counted with one such ``SELECT``
-    per table, which is the same check and the same lock; every batch's references are held to
-    them (the yielded function) and the per-row triggers are off for the COPY (``session_replication_role
-    = replica``, local to the transaction and set back right after).
-
-    Only where that is safe: the role may set it (a superuser) and neither table has a trigger of
-    its own, which the replica role would silence too. Otherwise the server checks every row.
-    """
-    cursor.execute(
-        "SELECT current_setting('is_superuser') = 'on' AND NOT EXISTS (SELECT 1 FROM pg_trigger "
-        "WHERE tgrelid IN ('\"case\"'::regclass, 'case_event'::regclass) AND NOT tgisinternal)"
-    )
-    row = cursor.fetchone()
-    if not (row and row[0]):
-        yield lambda references: None
-        return
-    allowed: list[tuple[str, str, frozenset[Any]]] = []
-    for column, table, key in _REFERENCES:
-        if column not in columns:
-            continue
-        wanted = sorted(set(parents.get(column, ())) - {None})
-        if wanted:
-            cursor.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE "{key}" = ANY(%s) '
-                           "FOR KEY SHARE) AS p", (wanted,))
-            found = cursor.fetchone()
-            if not found or found[0] != len(wanted):
-                raise psycopg.errors.ForeignKeyViolation(
-                    f'insert into "case" refers to a missing "{table}" row ({column} among {wanted[:5]})')
-        allowed.append((column, table, frozenset([*wanted, None])))
-
-    def check(references: Mapping[str, frozenset[Any]]) -> None:
-        for column, table, keys in allowed:
-            if stray := references.get(column, frozenset()) - keys:
-                raise psycopg.errors.ForeignKeyViolation(
-                    f'insert into "case" refers to "{table}" rows it was not checked against: {sorted(stray)[:5]}')
-
-    cursor.execute("SET LOCAL session_replication_role = replica")
-    try:
-        yield check
-    finally:
-        if not _failed(cursor):
-            cursor.execute("SET LOCAL session_replication_role = origin")
-
-
-def _failed(cursor: psycopg.Cursor[Any]) -> bool:
-    """Whether the cursor's transaction has failed (then it ends in a rollback, which resets the role anyway)."""
-    return cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
 
 
 def _quoted(columns: Sequence[str]) -> str:
@@ -384,8 +302,7 @@ def _utc_texts(values: Sequence[datetime]) -> list[str]:
 
 
 def _insert_generic(session: Session, batch: Batch, columns: tuple[str, ...]) -> int:
-    """executemany with explicit ids for SQLite; Core ``insert()`` applies the UTC column type itself,
-    so values go in as given."""
+    """Core ``insert()`` executemany with explicit ids (SQLite); the column types convert the values."""
     if not batch.cases:
         return 0
     session.execute(

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 def cycle_collection_paused() -> Iterator[None]:
     """The collector off for the block, on again afterwards unless it was off already.
 
-    Objects that pile up (an import's rows, a snapshot's thousands of area tuples) make the
-    collector walk them again and again, though none of them can be part of a cycle: a fifth to a
-    third of an import's checking time, and a third of a snapshot's decoding. The switch is
-    process-wide; a block that finds it off (another thread inside such a block) leaves it off.
+    Objects that pile up (a snapshot's thousands of area tuples) make the collector walk them
+    again and again, though none of them can be part of a cycle. The switch is process-wide; a
+    block that finds it off (another thread inside such a block) leaves it off. Its one user is
+    ``dashboard.screens.wall_snapshot``.
     """
     enabled = gc.isenabled()
     gc.disable()

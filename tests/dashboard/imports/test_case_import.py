@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gc
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -18,25 +17,19 @@ from sqlalchemy.exc import IntegrityError
 
 from callbacks.tablet import tablet_body
 from dashboard.cases import cache_ops
-from dashboard.imports import case_import
-from dashboard.imports.case_import import (
-    COLUMNS,
-    CaseImportError,
-    CheckContext,
-    ImportResult,
-    build_case,
-    check_rows,
-    import_cases,
-    lifecycle_steps,
-    read_rows,
-)
+from dashboard.cases.casework import lifecycle_steps
 from dashboard.domain.periods import Period
+from dashboard.imports import case_import
+from dashboard.imports.case_file import COLUMNS, CaseImportError, read_rows
+from dashboard.imports.case_import import ImportResult, import_cases
+from dashboard.imports.row_check import CheckContext, check_rows
 from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import Status
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import aggregates, bulk_cases, case_columns, figure_queries
 from data_access.models import Case, CaseEvent
 from tests.conftest import clear_namespace
+from tests.dashboard.imports.reference_replay import build_case
 from tests.factories import GRID_CODES
 
 GOOD = Path(__file__).resolve().parents[2] / "data" / "cases_good.csv"
@@ -45,7 +38,7 @@ MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 
 
 def _run(rt: Runtime, path: Path, **options: object) -> ImportResult:
-    return import_cases(rt, path, progress=False, now=NOW, **options)  # type: ignore[arg-type]
+    return import_cases(rt, path, now=NOW, **options)  # type: ignore[arg-type]
 
 
 def _reconcile(rt: Runtime, county: str) -> list[object]:
@@ -282,27 +275,6 @@ def test_a_case_stored_meanwhile_refuses_the_whole_import_and_redis_stays_untouc
     assert _reconcile(runtime, county) == []
 
 
-def test_redis_failing_while_the_import_prepares_still_lands_the_aggregates_after_commit(
-    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Preparing the Redis changes overlaps the COPY; if Redis does not answer then, the import
-    still commits and sends plain contributions afterwards."""
-    prepare, calls = aggregates.prepare_new_cases, []
-
-    def first_call_fails(*args: object) -> aggregates.NewCases:
-        calls.append(args)
-        if len(calls) == 1:
-            raise redis.ConnectionError("Redis is restarting")
-        return prepare(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(aggregates, "prepare_new_cases", first_call_fails)
-    result = _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("p-1"), _row("p-2"), _row("p-3")]))
-    assert result.imported == 3 and _count(runtime, Case) == _count(runtime, CaseEvent) == 3
-    assert len(calls) == 2, "prepared once during the COPY (failed), once more after the commit"
-    assert _reconcile(runtime, county) == []
-    assert aggregates.read_open_counts(runtime.redis, county)[county][0] == 3
-
-
 def test_cells_outside_the_named_columns_are_flagged_and_short_rows_padded(tmp_path: Path) -> None:
     path = tmp_path / "cases.csv"
     path.write_text("external_ref,,source,category,received_at,status,grid_code\n"
@@ -318,35 +290,28 @@ def test_cells_outside_the_named_columns_are_flagged_and_short_rows_padded(tmp_p
     assert "" not in rows[0].values
 
 
-def test_the_cycle_collector_is_running_again_after_an_import_even_a_refused_one(
-        runtime: Runtime, county: str, tmp_path: Path) -> None:
-    assert gc.isenabled()
-    _run(runtime, _write_csv(tmp_path / "cases.csv", [_row("g-1")]))
-    assert gc.isenabled()
-    with pytest.raises(CaseImportError):
-        _run(runtime, tmp_path / "missing.csv")
-    assert gc.isenabled()
-
-
-def test_a_file_checked_in_chunks_imports_as_a_whole_and_refuses_as_a_whole(
+def test_a_file_checked_in_parts_for_its_progress_imports_as_a_whole_and_refuses_as_a_whole(
     runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Chunks of two rows: the COPY takes each chunk as it is checked, but a repeat is found across
-    chunks, a bad row in the last chunk still refuses the whole file, and every chunk's errors are
-    reported."""
-    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 2)
+    """Parts of two rows, each reported to ``progress``: a repeat is still found across parts, a
+    bad row in the last part still refuses the whole file, and every part's errors are reported."""
+    monkeypatch.setattr(case_import, "_PROGRESS_ROWS", 2)
     bad = _write_csv(tmp_path / "bad.csv", [
         _row("c-1", category="gossip"), _row("c-2"), _row("c-3"), _row("c-4"), _row("c-2", category="debt"),
     ])
-    refused = _run(runtime, bad)
+    told: list[tuple[int, int]] = []
+    refused = _run(runtime, bad, progress=lambda done, total: told.append((done, total)))
+    assert told == [(2, 5), (4, 5), (5, 5)]
     assert (refused.imported, refused.rejected) == (0, 2)
     assert [(e.row, e.column) for e in refused.errors] == [(2, "category"), (6, "external_ref")]
     assert "repeats row 3" in refused.errors[1].message
     assert _count(runtime, Case) == _count(runtime, CaseEvent) == 0
     assert _reconcile(runtime, county) == []
 
-    skipped = _run(runtime, bad, all_or_nothing=False)
+    told.clear()
+    skipped = _run(runtime, bad, all_or_nothing=False, progress=lambda done, total: told.append((done, total)))
     assert (skipped.imported, skipped.rejected, skipped.duplicates) == (3, 2, 0)
+    assert told == [(2, 5), (4, 5), (5, 5), (5, 5)], "checked in parts, then stored"
     again = _run(runtime, _write_csv(tmp_path / "more.csv", [_row("c-3"), _row("c-5"), _row("c-4"), _row("c-6"),
                                                             _row("c-7")]))
     assert (again.imported, again.duplicates, again.rejected) == (3, 2, 0)
@@ -357,20 +322,20 @@ def test_a_file_checked_in_chunks_imports_as_a_whole_and_refuses_as_a_whole(
     assert _reconcile(runtime, county) == []
 
 
-def test_a_failure_while_checking_a_later_chunk_abandons_the_copy_and_writes_nothing(
+def test_a_failure_while_storing_writes_nothing(
     runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The chunks already handed to the writer thread are rolled back with the rest; the import
-    raises the failure instead of hanging on a writer that waits for more."""
-    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 2)
-    check = case_import._check_chunk
+    """A failure after some cases were sent to the database rolls them back with the rest, and
+    Redis is never asked."""
+    insert = bulk_cases.insert_cases
 
-    def failing_third(whole: object, bounds: tuple[int, int], **kwargs: object) -> object:
-        if bounds[0] == 4:  # in this process or in the helper process, whichever takes it
-            raise MemoryError("out of memory while checking")
-        return check(whole, bounds, **kwargs)  # type: ignore[arg-type]
+    def failing_after_the_insert(*args: object, **kwargs: object) -> list[int]:
+        ids = insert(*args, **kwargs)  # type: ignore[arg-type]
+        assert len(ids) == 8
+        raise MemoryError("out of memory while storing")
 
-    monkeypatch.setattr(case_import, "_check_chunk", failing_third)
+    monkeypatch.setattr(bulk_cases, "insert_cases", failing_after_the_insert)
+    monkeypatch.setattr(case_import, "push_contributions", lambda *a, **k: pytest.fail("nothing was committed"))
     source = _write_csv(tmp_path / "cases.csv", [_row(f"f-{n}") for n in range(8)])
     with pytest.raises(MemoryError):
         _run(runtime, source)
@@ -424,16 +389,6 @@ def test_redis_that_never_answers_leaves_the_cases_stored_and_says_the_aggregate
     assert (result.imported, result.aggregates_behind, result.exit_code) == (1, True, 3)
     assert _count(runtime, Case) == 1
     assert len(_reconcile(runtime, county)) > 0, "behind until a rebuild"
-
-
-@pytest.mark.parametrize("rows", [0, 1, 999, 1000, 1001, 6000, 6001, 50_000])
-def test_chunks_cover_every_row_once_and_the_first_is_small(rows: int) -> None:
-    """The server starts on a small first chunk; after it, full chunks, and no row is left out or taken twice."""
-    bounds = case_import._chunk_bounds(rows)
-    assert [n for start, stop in bounds for n in range(start, stop)] == list(range(rows))
-    assert all(stop - start <= case_import._CHUNK_ROWS for start, stop in bounds)
-    if rows > case_import._FIRST_CHUNK_ROWS:
-        assert bounds[0] == (0, case_import._FIRST_CHUNK_ROWS)
 
 
 def test_an_import_waits_for_a_rebuild_under_way_before_updating_redis(

@@ -1,16 +1,14 @@
-"""The import's direct end states against the lifecycle replay they replace, field by field.
+"""The import's cases against the write path's ORM functions, field by field.
 
-``case_state`` and ``_parse_clean`` are shortcuts; the replay (``build_case``: ``new_case`` plus
-one ``act`` per step) and ``_parse`` stay the reference, here and in the database test of
-``test_case_import``.
+``casework.replayed_case`` walks a plain ``CaseState`` through the same ``advance`` steps that
+``act`` takes on an ORM row; ``tests.dashboard.imports.reference_replay.build_case`` (``new_case``
+plus one ``act`` per step) is the reference it must equal, here and through the database.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,26 +17,16 @@ import pytest
 from sqlalchemy import delete, select
 
 from dashboard.cases import cache_ops
-
-from dashboard.imports import case_import
-from dashboard.imports.case_import import (
-    COLUMNS,
-    CheckContext,
-    RawRow,
-    _parse,
-    _parse_clean,
-    build_case,
-    check_rows,
-    grid_locator,
-    import_cases,
-    read_rows,
-)
-from dashboard.imports.import_states import STATE_COLUMNS, case_state, case_values
+from dashboard.cases.casework import replayed_case
 from dashboard.domain.rules import Rules
+from dashboard.imports.case_file import COLUMNS, RawRow, read_rows
+from dashboard.imports.case_import import STATE_COLUMNS, _cases, grid_locator, import_cases
+from dashboard.imports.row_check import CheckContext, check_rows
 from dashboard.runtime import Runtime
 from data_access import bulk_cases
 from data_access.areas import GridPlace
 from data_access.models import Case, CaseEvent
+from tests.dashboard.imports.reference_replay import build_case
 from tests.factories import GRID_CODES
 
 GOOD = Path(__file__).resolve().parents[2] / "data" / "cases_good.csv"
@@ -91,17 +79,16 @@ BAD_FIELDS: list[dict[str, str]] = [
 ]
 
 
-def test_the_fast_row_check_accepts_clean_rows_and_leaves_every_doubt_to_the_full_check() -> None:
-    clean = [*_rows_of_every_kind(), *read_rows(GOOD)]
+def test_every_bad_value_is_a_row_error_and_never_a_case() -> None:
+    """The one validator refuses each kind of bad value on its own; the clean rows all pass."""
+    places = {code: GridPlace(code, code[:12], code[:9], code[:6]) for code in GRID_CODES}
+    context = CheckContext(places, NOW, lambda xs, ys: [GRID_CODES[1]] * len(xs))
     bad = [_raw(n + 2, **fields) for n, fields in enumerate(BAD_FIELDS)]
-    bad.append(replace(_raw(99), extra_cells=True))
-    for raw in clean:
-        fast, full = _parse_clean(raw, NOW), _parse(raw, NOW)
-        assert full.row.errors == [] and fast is not None, raw
-        assert replace(fast, row=full.row) == full
-    for raw in bad:
-        assert _parse(raw, NOW).row.errors, raw
-        assert _parse_clean(raw, NOW) is None, raw
+    bad.append(replace(_raw(len(bad) + 2), extra_cells=True))
+    checked = check_rows(bad, context)
+    assert checked.valid == []
+    assert {e.row for e in checked.errors} == {raw.number for raw in bad}
+    assert check_rows(_rows_of_every_kind(), context).errors == []
 
 
 def _replayed(row: object, rules: Rules) -> dict[str, object]:
@@ -116,10 +103,14 @@ def test_the_end_state_equals_the_lifecycle_replay_field_by_field(rules: Rules, 
     checked = check_rows(_rows_of_every_kind(), CheckContext(places, NOW, lambda xs, ys: [GRID_CODES[1]] * len(xs)))
     assert checked.errors == [] and len(checked.valid) == 6 * 4 * 2 * 2 * 4
     levels_seen = set()
-    for row in checked.valid:
-        state, event = case_state(row, actor="import", now=NOW, rules=rules, note=f"cases.csv:{row.number}")
-        assert dict(zip(STATE_COLUMNS, case_values(state), strict=True)) == _replayed(row, rules), row.number
-        assert event == (NOW, "import", "import", None, row.status.value, f"cases.csv:{row.number}"), row.number
+    states, events = _cases(checked.valid, actor="import", now=NOW, rules=rules, errors=[], file_name="cases.csv")
+    assert len(states) == len(events) == len(checked.valid)
+    for n, (row, state, event) in enumerate(zip(checked.valid, states, events, strict=True)):
+        alone = replayed_case(row.draft, row.place, status=row.status, resolved_at=row.resolved_at,
+                              satisfaction=row.satisfaction, actor="import", now=NOW, rules=rules)
+        assert alone == state
+        assert {name: getattr(state, name) for name in STATE_COLUMNS} == _replayed(row, rules), row.number
+        assert event == (n, NOW, "import", "import", None, row.status.value, f"cases.csv:{row.number}"), row.number
         levels_seen.add(state.alert_level)
     assert levels_seen == ({None, "blue", "yellow", "orange", "red"} if levels == 4 else {None, "blue", "yellow", "red"})
 
@@ -157,7 +148,7 @@ def test_a_file_imported_both_ways_stores_the_same_rows(runtime: Runtime, county
     """The import against the replay it replaces, through the database, every column of every row."""
     source = _every_kind_file(tmp_path / "cases.csv",
                               dict(_raw(1000).values) | {"description": "tab\there, line\nbreak, back\\slash \\N 引号\""})
-    result = import_cases(runtime, source, progress=False, now=NOW)
+    result = import_cases(runtime, source, now=NOW)
     assert (result.imported, result.rejected) == (len(_rows_of_every_kind()) + 1, 0)
     with runtime.sessions() as session:
         assert list(cache_ops.reconcile(session, runtime.redis, county, runtime.rules)) == []
@@ -183,83 +174,3 @@ def test_a_file_imported_both_ways_stores_the_same_rows(runtime: Runtime, county
         assert fast[1][ref] == [(NOW, "import", "import", None, fast[0][ref]["status"],
                                  f"cases.csv:{numbers[ref]}")], ref
     assert fast[0]["r-1000"]["description"] == "tab\there, line\nbreak, back\\slash \\N 引号\""
-
-
-def test_a_helper_process_checking_every_other_chunk_stores_what_one_process_stores(
-    runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On PostgreSQL a forked process checks every other chunk and sends it as COPY text; the
-    rows, events, Redis aggregates and row errors must be those of checking alone."""
-    source = _every_kind_file(tmp_path / "cases.csv", dict(_raw(2000).values) | {"category": "gossip"})
-    monkeypatch.setattr(case_import, "_CHUNK_ROWS", 50)
-    helpers: list[bool] = []
-    helper = case_import._helper
-
-    @contextmanager
-    def watched(*args: object) -> Iterator[object]:
-        with helper(*args) as pool:  # type: ignore[arg-type]
-            helpers.append(pool is not None)
-            yield pool
-
-    monkeypatch.setattr(case_import, "_helper", watched)
-    results, stored = [], []
-    for cpus in (2, 1):
-        monkeypatch.setattr(case_import.os, "cpu_count", lambda cpus=cpus: cpus)
-        _clear_cases(runtime)
-        results.append(import_cases(runtime, source, progress=False, now=NOW, all_or_nothing=False))
-        stored.append(_stored(runtime))
-        with runtime.sessions() as session:
-            assert list(cache_ops.reconcile(session, runtime.redis, county, runtime.rules)) == []
-    postgres = runtime.engine.dialect.name == "postgresql"
-    assert helpers == [postgres, False]
-    assert results[0].imported == results[1].imported == len(_rows_of_every_kind())
-    assert results[0].errors == results[1].errors and len(results[0].errors) == 1
-    assert stored[0] == stored[1]
-
-
-def _clear_cases(rt: Runtime) -> None:
-    """No cases, and Redis rebuilt to match."""
-    with rt.engine.begin() as conn:
-        conn.execute(delete(CaseEvent))
-        conn.execute(delete(Case))
-    with rt.sessions() as session:
-        cache_ops.rebuild(session, rt.redis, rt.cases.county_code, rt.rules)
-
-
-def _whole(rows: list[RawRow], rules: Rules, stored: set[tuple[str, str]]) -> case_import._File:
-    places = {code: GridPlace(code, code[:12], code[:9], code[:6]) for code in GRID_CODES}
-    context = CheckContext(places, NOW, lambda xs, ys: [GRID_CODES[1]] * len(xs))
-    ids = {row.number: 10_000 + row.number for row in rows}
-    return case_import._File(rows, context, case_import.file_repeats(rows), stored, ids, "import", rules, "cases.csv")
-
-
-@pytest.mark.parametrize("levels", [4, 3])
-def test_a_clean_chunk_checked_without_row_objects_renders_what_the_row_by_row_check_renders(
-    rules: Rules, levels: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Byte for byte: the COPY text of cases and events, the contributions, the stored rows skipped."""
-    rules = replace(rules, levels=levels)
-    rows = [*_rows_of_every_kind(), _raw(5000, description="tab\there, line\nbreak, back\\slash \\N 引号\"")]
-    whole = _whole(rows, rules, stored={(row.values["source"], row.values["external_ref"]) for row in rows[5:7]})
-    assert case_import._clean_chunk(whole, rows) is not None, "a clean chunk takes the quick way"
-    fast = case_import._check_chunk(whole, (0, len(rows)), render=True)
-    monkeypatch.setattr(case_import, "_clean_chunk", lambda *_: None)
-    reference = case_import._check_chunk(whole, (0, len(rows)), render=True)
-    assert fast.errors == reference.errors == []
-    assert fast.duplicates == reference.duplicates == 2
-    assert fast.items == reference.items and len(fast.items) == len(rows) - 2
-    assert fast.batch == reference.batch
-
-
-@pytest.mark.parametrize("fields", [*BAD_FIELDS, {"grid_code": "999999999999999"}])
-def test_a_chunk_with_any_doubt_goes_the_row_by_row_way(rules: Rules, fields: dict[str, str]) -> None:
-    rows = [*_rows_of_every_kind()[:40], _raw(4000, **fields)]
-    assert case_import._clean_chunk(_whole(rows, rules, set()), rows) is None
-
-
-def test_a_repeat_within_the_file_or_a_point_outside_every_grid_goes_the_row_by_row_way(rules: Rules) -> None:
-    rows = [*_rows_of_every_kind()[:40], _raw(4000, external_ref="r-2")]
-    assert case_import._clean_chunk(_whole(rows, rules, set()), rows) is None
-    outside = _whole(_rows_of_every_kind()[:40], rules, set())
-    outside = replace(outside, context=replace(outside.context, locate_many=lambda xs, ys: [None] * len(xs)))
-    assert case_import._clean_chunk(outside, outside.raw) is None
