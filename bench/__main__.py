@@ -64,8 +64,8 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-PRODUCT_FILES = ("dashboard/wall_service.py", "dashboard/wall_snapshot.py", "dashboard/cache_ops.py",
-                 "dashboard/contributions.py", "data_access/aggregates.py", "data_access/cases.py",
+PRODUCT_FILES = ("dashboard/screens/wall_service.py", "dashboard/screens/wall_snapshot.py", "dashboard/cases/cache_ops.py",
+                 "dashboard/domain/contributions.py", "data_access/aggregates.py", "data_access/cases.py",
                  "data_access/figure_queries.py", "requirements.txt")
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from dashboard.imports import case_import
 
-from dashboard.cli import commands as cli
+from dashboard.cli import accounts, app as cli
 from dashboard.access.auth import Role, verify_password
 from dashboard.runtime import Runtime
 from app import create_app
@@ -47,7 +47,7 @@ def test_paging_is_newest_first(runtime: Runtime) -> None:
 
 def _run(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return cli.run(cli._parser().parse_args(list(argv)), runtime)
+    return cli.run(argv, runtime)
 
 
 def test_cli_users_screens_and_clients_are_created_and_audited(runtime: Runtime, county: str,
@@ -113,18 +113,18 @@ def test_an_import_whose_commit_fails_leaves_no_audit_entry_of_cases_that_never_
 
     monkeypatch.setattr(case_import, "push_contributions", lambda *a, **k: pytest.fail("nothing was committed"))
     with pytest.raises(RuntimeError):
-        case_import.import_cases(runtime, path, progress=False, audit=refuse)
+        case_import.import_cases(runtime, path, audit=refuse)
     with runtime.sessions() as session:
         assert audit.page(session, action="import") == []
         assert cases.get_by_source_ref(session, "walk_in", "IMP-9") is None
 
 
 def test_demo_access_issues_a_fresh_password_and_wall_link_each_start(runtime: Runtime, county: str) -> None:
-    first_password, first_token = cli.demo_access(runtime)
-    second_password, second_token = cli.demo_access(runtime)
+    first_password, first_token = accounts.demo_access(runtime)
+    second_password, second_token = accounts.demo_access(runtime)
     assert first_password != second_password and first_token != second_token
     with runtime.sessions() as session:
-        admin = users.get_user(session, cli.DEMO_ADMIN)
+        admin = users.get_user(session, accounts.DEMO_ADMIN)
         assert admin is not None and admin.role == Role.admin.value
         assert verify_password(admin.password_hash, second_password)
         assert not verify_password(admin.password_hash, first_password)

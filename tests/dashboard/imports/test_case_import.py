@@ -30,6 +30,7 @@ from data_access import aggregates, bulk_cases, case_columns, figure_queries
 from data_access.models import Case, CaseEvent
 from tests.conftest import clear_namespace
 from tests.dashboard.imports.reference_replay import build_case
+from tests.waiting import wait_until
 from tests.factories import GRID_CODES
 
 GOOD = Path(__file__).resolve().parents[2] / "data" / "cases_good.csv"
@@ -392,7 +393,7 @@ def test_redis_that_never_answers_leaves_the_cases_stored_and_says_the_aggregate
 
 
 def test_an_import_waits_for_a_rebuild_under_way_before_updating_redis(
-        runtime: Runtime, county: str, tmp_path: Path) -> None:
+        runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Applied while a rebuild is between its SQL read and its write, the import's aggregates could
     be wiped by that write; the import holds them back until the rebuild's fence is down."""
     with runtime.sessions() as session:
@@ -401,9 +402,20 @@ def test_an_import_waits_for_a_rebuild_under_way_before_updating_redis(
     with runtime.sessions() as session:
         read_before_the_import = case_columns.case_columns(session, county, runtime.rules)
     lowered: list[float] = []
+    refused = threading.Event()
+    apply_new_cases = aggregates.apply_new_cases
+
+    def refusal_noted(*args: object, **kwargs: object) -> object:
+        try:
+            return apply_new_cases(*args, **kwargs)  # type: ignore[arg-type]
+        except aggregates.RebuildUnderWay:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(aggregates, "apply_new_cases", refusal_noted)
 
     def finish_rebuild() -> None:
-        time.sleep(1.0)
+        wait_until(refused.is_set, 60, message="the import's commit, then its aggregates refused by the fence")
         aggregates.rebuild_columns(runtime.redis, county, read_before_the_import, fence=fence)
         lowered.append(time.monotonic())
 
