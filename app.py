@@ -15,7 +15,6 @@ from dataclasses import replace
 
 from dash import Dash
 from fastapi import FastAPI
-from starlette_compress import CompressMiddleware, remove_compress_type
 import uvicorn
 
 from callbacks import wall as wall_callbacks
@@ -28,11 +27,11 @@ from dashboard.screens.wall_service import SnapshotCache
 from dashboard.api.web_geometry import GeometryCache
 from dashboard.api.status import build_api
 from dashboard.api.audit_view import build_audit_router
-from dashboard.web.callback_json import CallbackJsonMiddleware
 from dashboard.access.login_page import build_login_router
 from dashboard.web.screen_index import ScreenDash
-from dashboard.access.security import AccessMiddleware, SecurityConfig, origin_of
-from dashboard.web.static_brotli import StaticBrotliMiddleware
+from dashboard.access.headers import origin_of
+from dashboard.access.security import AccessMiddleware, SecurityConfig
+from dashboard.web.compression import ResponseCompression
 from dashboard.api.live import build_live_api
 from dashboard.live.live_hub import LiveHub
 from dashboard.api.ingest import GridLookup, build_ingest_api, install_error_handlers
@@ -99,13 +98,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     server.include_router(build_ingest_api(rt, lookup))
     server.include_router(build_open311_api(rt, lookup=lookup))
     server.include_router(build_live_api(hub))
-    # Brotli for typed responses where the browser offers it (HTTPS, localhost). Added before Dash(...),
-    # it sits inside Dash's gzip (compress=True), which covers the rest, e.g. plain-HTTP clients.
-    # Event streams stay plain: a brotli stream holds about 3 MB per open screen.
-    remove_compress_type("text/event-stream")
-    server.add_middleware(CallbackJsonMiddleware)  # innermost: typed callback replies get brotli too
-    server.add_middleware(StaticBrotliMiddleware)  # scripts and styles once at quality 11
-    server.add_middleware(CompressMiddleware, zstd=False, gzip=False, brotli_quality=6)
+    server.add_middleware(ResponseCompression)  # the one compression layer; Dash's own stays off
     app = ScreenDash(
         __name__,
         server=server,
@@ -113,7 +106,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
         title="矛盾纠纷调处化解指挥中心",
         assets_folder=str(PROJECT_ROOT / "assets"),
         serve_locally=True,
-        compress=True,
+        compress=False,
         suppress_callback_exceptions=True,
         update_title=None,
     )

@@ -7,6 +7,7 @@ guessable secrets, which these are not.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 
@@ -21,3 +22,8 @@ def token_hash(token: str) -> str:
 def new_display_token() -> str:
     """A wall screen's display token (``/screen?token=…``); stored, like API tokens, only as a hash."""
     return "mcs_" + secrets.token_urlsafe(32)
+
+
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
+"""What a random token of ours looks like (URL-safe base64, after its ``mct_``/``mcs_`` prefix);
+anything else is refused before it reaches the database."""

@@ -1,12 +1,16 @@
-"""The audit log for admins: a server-rendered page at /admin/audit and JSON at /api/audit."""
+"""The audit log for admins: a server-rendered page at /admin/audit and JSON at /api/audit.
+
+The page is ``templates/audit.html``, autoescaped: an entry's actor, target or detail is whatever
+someone typed or sent, and is shown as text, never as markup.
+"""
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dashboard.runtime import Runtime
 from dashboard.domain.periods import LOCAL_TZ
@@ -14,6 +18,8 @@ from data_access import audit
 from data_access.models import AuditEntry
 
 PAGE_SIZE = 50
+_templates = Environment(loader=PackageLoader("dashboard.api", "templates"), autoescape=True,
+                         undefined=StrictUndefined)
 
 
 def entry_json(entry: AuditEntry) -> dict[str, object]:
@@ -21,21 +27,17 @@ def entry_json(entry: AuditEntry) -> dict[str, object]:
             "action": entry.action, "target": entry.target, "detail": entry.detail, "ip": entry.ip}
 
 
+def entry_cells(entry: AuditEntry) -> tuple[str, ...]:
+    """One table row: the local (Asia/Shanghai) time, then who did what to what, the detail and the address."""
+    return tuple(str(value or "") for value in (
+        entry.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), entry.actor, entry.role, entry.action,
+        entry.target, entry.detail, entry.ip))
+
+
 def audit_page(entries: list[AuditEntry], *, page: int, pages: int, total: int, action: str | None) -> str:
-    rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v or ''))}</td>" for v in (
-            e.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.role, e.action, e.target, e.detail, e.ip,
-        )) + "</tr>"
-        for e in entries
-    )
-    keep = f"&amp;action={html.escape(action)}" if action else ""
-    prev = f'<a href="/admin/audit?page={page - 1}{keep}">← 上一页</a>' if page > 1 else ""
-    nxt = f'<a href="/admin/audit?page={page + 1}{keep}">下一页 →</a>' if page < pages else ""
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>审计日志 · Audit log</title>
-<link rel="stylesheet" href="/login.css"></head><body><main class="audit">
-<h1>审计日志 · Audit log</h1><p>共 {total} 条 · {total} entries · 第 {page}/{pages} 页</p>
-<table><thead><tr><th>时间</th><th>操作人</th><th>角色</th><th>动作</th><th>对象</th><th>详情</th><th>IP</th></tr></thead>
-<tbody>{rows}</tbody></table><nav>{prev} {nxt}</nav></main></body></html>"""
+    """Page ``page`` of ``pages`` of the log (``total`` entries, only ``action`` ones if given)."""
+    return _templates.get_template("audit.html").render(
+        rows=[entry_cells(e) for e in entries], page=page, pages=pages, total=total, action=action)
 
 
 def build_audit_router(rt: Runtime) -> APIRouter:

@@ -1,7 +1,8 @@
 """Clear answers when the database is away or a request is bad.
 
 A stopped database is the caller's cue to retry, not a server bug: 503 with ``Retry-After`` in
-the API's error format. Nothing partial is written, because every write is one transaction.
+the API's error format (``dashboard.access.refusals.unavailable``, which the gate in front of every
+route answers with too). Nothing partial is written, because every write is one transaction.
 Request bodies are capped before they are read, so a huge upload cannot tie up a worker, and
 the framework's own refusals (malformed JSON, unknown routes) use the API's error format too.
 """
@@ -14,42 +15,33 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dashboard.access.refusals import DATABASE_AWAY, unavailable
 from dashboard.api.open311 import error_body as open311_error_body
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 5
+__all__ = ["DATABASE_AWAY", "MAX_BODY_BYTES", "BodyLimit", "install"]
+"""``DATABASE_AWAY`` lives in ``dashboard.access.refusals``; the CLI still imports it from here."""
+
 MAX_BODY_BYTES = 256 * 1024
 """Far above any real case or event (a description is at most 4,000 characters)."""
 LIMITED_PREFIXES = ("/api/", "/open311/")
 """The integrators' routes; the screens' own callback traffic is Dash's business."""
 
 
-DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeoutError)
-"""What SQLAlchemy raises when the database cannot be reached (refused, dropped, pool exhausted)."""
-
-
-def unavailable(message: str = f"the database is unavailable; nothing was written, retry in {RETRY_AFTER_SECONDS} s",
-                ) -> JSONResponse:
-    """503 in the API's error format, with the ``Retry-After`` a well-behaved client waits for."""
-    return JSONResponse({"errors": [{"code": "database_unavailable", "field": None, "message": message}]},
-                        status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
 def install(server: FastAPI) -> None:
     """Register the database-outage handlers and the body-size limit on ``server``."""
 
-    @server.exception_handler(OperationalError)
-    @server.exception_handler(InterfaceError)
-    @server.exception_handler(PoolTimeoutError)
     async def _database_away(_request: Request, error: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(error).__name__)
         return unavailable()
+
+    for away in DATABASE_AWAY:
+        server.add_exception_handler(away, _database_away)
 
     @server.exception_handler(DataError)
     async def _refused_value(_request: Request, error: DataError) -> JSONResponse:

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from dashboard.imports import case_import
 

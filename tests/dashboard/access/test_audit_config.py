@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from dashboard.cli import commands as cli
+from dashboard.cli import app as cli, serving
 from dashboard.domain.rules import DEFAULT_RULES_FILE
 from dashboard.runtime import Runtime
 from app import create_app
@@ -91,7 +91,7 @@ def county_files(tmp_path: Path) -> list[str]:
 
 def test_county_import_and_cache_rebuild_are_audited(runtime: Runtime, county_files: list[str]) -> None:
     def run(*argv: str) -> int:
-        return cli.run(cli._parser().parse_args(list(argv)), runtime)
+        return cli.run(argv, runtime)
 
     assert run("county", "import", *county_files) == 0
     assert run("cache", "rebuild") == 0
@@ -107,14 +107,14 @@ def test_county_import_and_cache_rebuild_are_audited(runtime: Runtime, county_fi
 
 def test_a_changed_rules_file_is_recorded_once_at_start_up(runtime: Runtime, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cli.record_rules_file(runtime)
-    assert not cli.record_rules_file(runtime), "an unchanged file is not recorded again"
+    assert serving.record_rules_file(runtime)
+    assert not serving.record_rules_file(runtime), "an unchanged file is not recorded again"
     edited = tmp_path / "rules.toml"
     edited.write_text(DEFAULT_RULES_FILE.read_text(encoding="utf-8") + "\n# red threshold under review\n",
                       encoding="utf-8")
     monkeypatch.setattr(runtime, "settings", replace(runtime.settings, rules_file=edited))
-    assert cli.record_rules_file(runtime)
-    assert not cli.record_rules_file(runtime)
-    first, second = _entries(runtime, cli.RULES_CHANGED)
+    assert serving.record_rules_file(runtime)
+    assert not serving.record_rules_file(runtime)
+    first, second = _entries(runtime, serving.RULES_CHANGED)
     assert first[3]["previous"] is None and second[3]["previous"] == first[3]["sha256"]
     assert second[2] == "file:rules.toml" and second[3]["sha256"] != first[3]["sha256"]

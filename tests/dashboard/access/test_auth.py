@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from dash import Input, Output
 from fastapi.testclient import TestClient
@@ -12,7 +13,10 @@ from fastapi.testclient import TestClient
 from dashboard.access.auth import RULES, Role, callback_roles, current_csrf_token, current_user, rule_for
 from dashboard.access.login_page import safe_next
 from dashboard.runtime import Runtime
-from dashboard.access.security import DISPLAY_COOKIE, SESSION_COOKIE, Limit, SecurityConfig
+from dashboard.access.cookies import DISPLAY_COOKIE, DISPLAY_MAX_AGE, SESSION_COOKIE
+from dashboard.access.csrf import CSRF_COOKIE
+from dashboard.access.rate_limits import Limit
+from dashboard.access.security import SecurityConfig
 from app import create_app
 from data_access import audit
 from tests.dashboard.auth_support import as_role, as_screen, new_screen, new_source_token, new_user, served
@@ -25,9 +29,9 @@ DUTY = {Role.duty_officer, Role.admin}
 ADMIN = {Role.admin}
 READERS = {Role.api_client, Role.leader, Role.duty_officer, Role.admin}
 EVERYONE = {None, *Role}
-MID_WINDOW = 1_800_000_030.0
-"""A pinned clock for the rate limits, 30 s into a 60 s and a 300 s window: on the wall clock a
-window may roll over between two requests and let the one meant to be refused through."""
+PINNED = 1_800_000_030.0
+"""A pinned clock for the test that moves time; the others run on the wall clock, which a moving
+window makes safe: no window rolls over between two requests."""
 
 ROUTES: list[tuple[str, str, str, set[Role | None]]] = [
     ("GET", "/", PAGE, WALL),
@@ -133,7 +137,8 @@ def test_sign_in_success_sets_a_server_side_session_and_is_audited(runtime: Runt
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookies = response.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookies if c.startswith(f"{SESSION_COOKIE}="))
-    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    attributes = {part.strip().lower() for part in session_cookie.split(";")[1:]}
+    assert {"httponly", "path=/", "samesite=lax"} <= attributes and "secure" not in attributes
     session_id = session_cookie.split(";")[0].split("=", 1)[1]
     assert len(session_id) >= 40
     assert not any(session_id.encode() in key for key in runtime.redis.scan_iter(match="*auth:session*"))
@@ -156,7 +161,7 @@ def test_sign_in_failure_is_refused_and_audited(runtime: Runtime, app_client: Te
 
 
 def test_sign_in_is_rate_limited(runtime: Runtime, county: str) -> None:
-    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300), clock=lambda: MID_WINDOW)
+    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300))
     password = new_user(runtime, "admin1", Role.admin)
     with served(create_app(runtime, config).server) as client:
         for _ in range(3):
@@ -194,9 +199,37 @@ def test_sign_out_ends_the_session(runtime: Runtime, app_client: TestClient) -> 
     assert app_client.post("/logout", data={"csrf": "wrong"}, follow_redirects=False).status_code == 403
     out = app_client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"].startswith("/login")
+    cleared = _cookies(out)
+    assert set(cleared) == {SESSION_COOKIE, CSRF_COOKIE, DISPLAY_COOKIE}
+    for value, attributes in cleared.values():
+        assert value in ("", '""') and {"max-age=0", "httponly", "path=/", "samesite=lax"} <= attributes
     assert app_client.get("/admin/audit", follow_redirects=False).status_code == 303
     with runtime.sessions() as session:
         assert audit.page(session, action="sign_out")[0].actor == "admin1"
+
+
+def _cookies(response: httpx.Response) -> dict[str, tuple[str, set[str]]]:
+    """Each ``Set-Cookie`` of a response: name → (value, attributes in lower case)."""
+    cookies = {}
+    for header in response.headers.get_list("set-cookie"):
+        pair, *attributes = header.split(";")
+        name, _, value = pair.partition("=")
+        cookies[name] = (value, {a.strip().lower() for a in attributes})
+    return cookies
+
+
+def test_cookies_are_secure_over_https_and_a_walls_outlive_the_browser(runtime: Runtime, county: str) -> None:
+    server = create_app(runtime).server
+    secure = TestClient(server, base_url="https://cc.example")
+    password = new_user(runtime, "leader1", Role.leader)
+    signed = _cookies(_submit(secure, secure.get("/login").text, "leader1", password))
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= signed[SESSION_COOKIE][1]
+    assert "secure" in signed[CSRF_COOKIE][1] and "httponly" not in signed[CSRF_COOKIE][1]
+    assert not any(a.startswith("max-age") for a in signed[SESSION_COOKIE][1])  # a person's: the browser's session
+    wall = _cookies(TestClient(server).get(f"/screen?token={new_screen(runtime, county)}", follow_redirects=False))
+    lasting = f"max-age={DISPLAY_MAX_AGE}"
+    assert all(lasting in wall[name][1] for name in (SESSION_COOKIE, CSRF_COOKIE, DISPLAY_COOKIE))
+    assert "secure" not in wall[DISPLAY_COOKIE][1] and "httponly" in wall[DISPLAY_COOKIE][1]
 
 
 def test_screen_token_signs_a_wall_in_without_a_prompt(runtime: Runtime, county: str, app_client: TestClient) -> None:
@@ -234,7 +267,7 @@ def test_security_headers_on_every_kind_of_response(app_client: TestClient) -> N
 
 
 def test_api_requests_are_rate_limited(runtime: Runtime, county: str) -> None:
-    with served(create_app(runtime, SecurityConfig(api=Limit(3, 60), clock=lambda: MID_WINDOW)).server) as client:
+    with served(create_app(runtime, SecurityConfig(api=Limit(3, 60))).server) as client:
         as_role(client, runtime, Role.leader)
         codes = [client.get("/api/live/state").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
@@ -246,16 +279,20 @@ def test_api_requests_are_rate_limited(runtime: Runtime, county: str) -> None:
         assert open311("/open311/v2/services.json").json()[0]["code"] == 429
 
 
-def test_a_rate_limit_lifts_when_its_window_ends(runtime: Runtime, county: str) -> None:
-    now = [MID_WINDOW]
+def test_a_rate_limit_lifts_as_its_oldest_request_leaves_the_window(runtime: Runtime, county: str) -> None:
+    now = [PINNED]
     with served(create_app(runtime, SecurityConfig(api=Limit(2, 60), clock=lambda: now[0])).server) as client:
         as_role(client, runtime, Role.leader)
-        assert [client.get("/api/live/state").status_code for _ in range(3)] == [200, 200, 429]
-        now[0] += 29
+        assert client.get("/api/live/state").status_code == 200
+        now[0] += 20
+        assert [client.get("/api/live/state").status_code for _ in range(2)] == [200, 429]
+        now[0] += 39  # 59 s after the first request: it still counts
         limited = client.get("/api/live/state")
         assert limited.status_code == 429 and limited.headers["retry-after"] == "2"
-        now[0] += 1
-        assert [client.get("/api/live/state").status_code for _ in range(3)] == [200, 200, 429]
+        now[0] += 2  # the first has left the window, the second (20 s later) has not
+        assert [client.get("/api/live/state").status_code for _ in range(2)] == [200, 429]
+        now[0] += 20  # 61 s after the second
+        assert client.get("/api/live/state").status_code == 200
 
 
 def test_callbacks_know_who_is_asking(runtime: Runtime, county: str) -> None:

@@ -1,0 +1,47 @@
+"""How the access layer says no, in the language of whoever asked.
+
+The API's JSON shape ``{"errors": [{code, field, message}]}``, Open311's list
+``[{code, description}]``, and an HTML page for browsers. The routers in ``dashboard.api`` answer
+in the same shapes; they import these answers from here, never the other way round, because the
+gate in front of every route runs before any router.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.responses import HTMLResponse, JSONResponse
+
+from dashboard.access.pages import render
+
+RETRY_AFTER_SECONDS = 5
+"""How long a caller waits before it retries a request the database could not serve."""
+
+DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeoutError)
+"""What SQLAlchemy raises when the database cannot be reached (refused, dropped, pool exhausted)."""
+
+
+def error_json(status: int, code: str, message: str, field_name: str | None = None,
+               headers: dict[str, str] | None = None) -> JSONResponse:
+    """The API's error shape ``{"errors": [{code, field, message}]}``."""
+    return JSONResponse({"errors": [{"code": code, "field": field_name, "message": message}]}, status_code=status,
+                        headers=headers)
+
+
+def open311_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Open311's error shape, a list of ``{code, description}``: an Open311 client never sees ours."""
+    return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
+
+
+def unavailable(message: str = f"the database is unavailable; nothing was written, retry in {RETRY_AFTER_SECONDS} s",
+                ) -> JSONResponse:
+    """503 in the API's error format, with the ``Retry-After`` a well-behaved client waits for.
+
+    A stopped database is the caller's cue to retry, not a server bug; nothing partial is written,
+    because every write is one transaction."""
+    return error_json(503, "database_unavailable", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def forbidden_page(message: str, status: int = 403) -> HTMLResponse:
+    """A browser's refusal: the status, the reason (escaped) and a link to sign in."""
+    return HTMLResponse(render("forbidden.html", status=status, message=message), status_code=status)
