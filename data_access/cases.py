@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -35,20 +35,6 @@ def add_event(session: Session, event: CaseEvent) -> CaseEvent:
     session.add(event)
     session.flush()
     return event
-
-
-def iter_county_cases(session: Session, county_code: str, *, batch: int = 5000) -> Iterator[Case]:
-    """Every case of a county, streamed in id order (rebuild, reconcile)."""
-    last_id = 0
-    while True:
-        rows = session.scalars(
-            select(Case).where(Case.county_code == county_code, Case.id > last_id).order_by(Case.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-        session.expunge_all()
 
 
 def open_cases(session: Session, county_code: str) -> Sequence[Case]:

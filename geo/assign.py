@@ -18,8 +18,19 @@ class GridLocator:
         self._codes: list[str] = [code for code, _ in items]
         self._tree = shapely.STRtree([geometry for _, geometry in items])
 
+    @classmethod
+    def from_geojson(cls, grids: Iterable[tuple[str, str]]) -> GridLocator:
+        """The locator of stored grids: (code, GeoJSON geometry text) pairs, in their stored order."""
+        return cls((code, shapely.from_geojson(geometry)) for code, geometry in grids)
+
     def __len__(self) -> int:
         return len(self._codes)
+
+    def inner_points(self) -> dict[str, tuple[float, float]]:
+        """A point inside each grid (lon, lat), to place what is known by its grid only."""
+        points = shapely.point_on_surface(self._tree.geometries)
+        return dict(zip(self._codes, zip(shapely.get_x(points).tolist(), shapely.get_y(points).tolist(),
+                                         strict=True), strict=True))
 
     def locate(self, lon: float, lat: float) -> str | None:
         """The code of the grid holding (lon, lat), or None outside every grid."""

@@ -1,38 +1,41 @@
 """Ingest API: source systems post cases and status changes; integrators read cases, alerts, figures.
 
-Each request is one transaction: a refused request leaves no trace. Errors are 4xx JSON
-``{"errors": [{"code", "field", "message"}]}``.
+Each request uses one database session (``request_session``) and each write is one transaction:
+a refused request leaves no trace. Refusals, the core's included, are answered in our one error
+model (``dashboard.api.errors``): 4xx JSON ``{"errors": [{"code", "field", "message"}]}``.
 """
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from shapely import from_geojson
 from sqlalchemy.orm import Session
 
-from dashboard.domain.alerts import Alert, case_alert
-from dashboard.cases import personal_data
-from dashboard.api.schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
 from dashboard.access.auth import READERS, REVEAL, Role, current_user
-from dashboard.screens.area_figures import area_figures
-from dashboard.cases.casework import CaseDraft, CaseInputError
+from dashboard.access.tokens import token_hash
+from dashboard.api.errors import ApiError, error_response, install_error_handlers
+from dashboard.api.grid_lookup import GridLookup
+from dashboard.api.request_session import session_dependency
+from dashboard.api.schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
+from dashboard.cases import personal_data
+from dashboard.cases.casework import CaseDraft
+from dashboard.domain.alerts import Alert, case_alert
 from dashboard.domain.contributions import case_facts
-from dashboard.domain.lifecycle import TransitionError
+from dashboard.domain.labels import REASONS
 from dashboard.domain.masking import mask_text
 from dashboard.domain.periods import Period
-from dashboard.runtime import Runtime
-from dashboard.access.tokens import token_hash
 from dashboard.domain.vocabulary import Action, AlertLevel, Source
+from dashboard.runtime import Runtime
+from dashboard.screens.area_figures import area_figures
 from data_access import api_clients, areas, audit, cases
 from data_access.models import ApiClient, Case, CaseEvent, Center, Department
-from geo.assign import GridLocator
-from dashboard.domain.labels import REASONS
+
+__all__ = ["ApiError", "GridLookup", "build_ingest_api", "case_out", "error_response", "install_error_handlers"]
+"""``ApiError``, ``GridLookup`` and the handlers live in their own modules; the entry layer still
+imports them from here."""
 
 AUDITED_ACTIONS = frozenset({Action.acknowledge, Action.dispatch, Action.assign, Action.supervise})
 """Source-system actions written to the audit log, as the duty console's are: who took a case on,
@@ -43,53 +46,16 @@ ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 403: {"model": E
           503: {"model": ErrorBody, "description": "the database is unavailable; retry after Retry-After seconds"}}
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.field, self.message = status, code, field, message
+def alert_now(case: Case, now: datetime, rt: Runtime) -> Alert | None:
+    """The case's alert at ``now``, from its facts (levels move with the clock)."""
+    return case_alert(case_facts(case), now=now, rules=rt.rules)
 
 
-def error_response(status: int, items: list[dict[str, object]]) -> JSONResponse:
-    return JSONResponse({"errors": items}, status_code=status)
-
-
-def install_error_handlers(server: FastAPI) -> None:
-    """Our error shape for our errors and for pydantic's."""
-
-    @server.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
-        return error_response(error.status, [{"code": error.code, "field": error.field, "message": error.message}])
-
-    @server.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        items = [
-            {"code": str(e.get("type", "invalid")), "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
-             "message": str(e.get("msg", "invalid"))}
-            for e in error.errors()
-        ]
-        return error_response(422, items)
-
-
-class GridLookup:
-    """Point-in-polygon over the county's grids, built once per process and import."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self._lock = threading.Lock()
-        self._key: tuple[str, str] | None = None
-        self._locator: GridLocator | None = None
-
-    def locate(self, county: str, lon: float, lat: float) -> str | None:
-        with self.rt.sessions() as session:
-            record = areas.get_county(session, county)
-            stamp = record.imported_at.isoformat() if record else ""
-            with self._lock:
-                if self._key != (county, stamp):
-                    rows = areas.grid_geometries(session, county)
-                    self._locator = GridLocator([(code, from_geojson(geom)) for code, _, _, geom in rows])
-                    self._key = (county, stamp)
-                locator = self._locator
-        return locator.locate(lon, lat) if locator else None
+def stored_alert(case: Case) -> Alert | None:
+    """The alert the write path computed and stored with the case (at the write's own now)."""
+    if case.alert_level is None:
+        return None
+    return Alert(AlertLevel(case.alert_level), tuple(r for r in (case.alert_reasons or "").split(",") if r))
 
 
 def alert_out(alert: Alert | None, lang: str = "zh") -> AlertOut | None:
@@ -98,10 +64,9 @@ def alert_out(alert: Alert | None, lang: str = "zh") -> AlertOut | None:
     return AlertOut(level=alert.level, reasons=[ReasonOut(code=c, text=REASONS[c][lang]) for c in alert.reasons])
 
 
-def case_out(case: Case, *, now: datetime, rt: Runtime, with_events: bool = True) -> CaseOut:
+def case_out(case: Case, *, alert: Alert | None, with_events: bool = True) -> CaseOut:
     """The case as every reader sees it: personal data masked, in the fields and in the event notes
-    (revealing is a separate, audited act)."""
-    alert = case_alert(case_facts(case), now=now, rules=rt.rules)
+    (revealing is a separate, audited act); ``alert`` is its alert at the moment answered."""
     party = personal_data.party_of(case)
     return CaseOut(
         **party.masked().as_dict(),
@@ -109,17 +74,20 @@ def case_out(case: Case, *, now: datetime, rt: Runtime, with_events: bool = True
         tier=case.tier, county_code=case.county_code, township_code=case.township_code, village_code=case.village_code,
         grid_code=case.grid_code, people_involved=case.people_involved, received_at=case.received_at, due_at=case.due_at,
         resolved_at=case.resolved_at, resolved_tier=case.resolved_tier, satisfaction=case.satisfaction,
-        escalated=case.escalated, supervised=case.supervised, first_receiver=case.first_receiver, alert=alert_out(alert),
+        escalated=case.escalated, supervised=case.supervised, first_receiver=case.first_receiver,
+        alert=alert_out(alert),
         events=[EventOut(at=e.at, actor=e.actor, action=e.action, from_status=e.from_status, to_status=e.to_status,
                          note=mask_text(e.note, [party])) for e in case.events] if with_events else [],
     )
 
 
 def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter:
+    """The ingest routes; each request uses one database session (``request_session``)."""
     router = APIRouter(prefix="/api", responses=ERRORS)  # type: ignore[arg-type]
-    lookup = lookup or GridLookup(rt)
+    grids = lookup or GridLookup()
+    db_session = session_dependency(lambda: rt.sessions())
 
-    def client(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiClient:
+    def client(request: Request, session: Session = Depends(db_session), authorization: Annotated[str | None, Header()] = None) -> ApiClient:
         """The source system of the Bearer token: the access gate already found it; a router
         mounted without the gate looks it up here."""
         known = getattr(request.state, "api_client", None)
@@ -127,25 +95,25 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             return known
         if not authorization or not authorization.startswith("Bearer "):
             raise ApiError(401, "unauthenticated", "Authorization", "send 'Authorization: Bearer <token>'")
-        with rt.sessions() as session:
-            found = api_clients.find_active(session, token_hash(authorization.removeprefix("Bearer ").strip()))
+        found = api_clients.find_active(session, token_hash(authorization.removeprefix("Bearer ").strip()))
         if found is None:
             raise ApiError(401, "unauthenticated", "Authorization", "unknown or revoked token")
         return found
 
-    def reader(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiClient | None:
+    def reader(request: Request, session: Session = Depends(db_session), authorization: Annotated[str | None, Header()] = None,
+               ) -> ApiClient | None:
         """A source system's token, or a signed-in leader, duty officer or admin."""
         if authorization is None:
             user = current_user()
             if user is not None and user.role in READERS and user.role != Role.api_client:
                 return None
-        return client(request, authorization)
+        return client(request, session, authorization)
 
-    def draft_from(body: CaseIn, source: Source, county: str) -> CaseDraft:
+    def draft_from(session: Session, body: CaseIn, source: Source, county: str) -> CaseDraft:
         loc = body.location
         grid = loc.grid_code
         if loc.lon is not None and loc.lat is not None:
-            located = lookup.locate(county, loc.lon, loc.lat)
+            located = grids.locate(session, county, loc.lon, loc.lat)
             if located is None:
                 raise ApiError(422, "outside_county", "location", "the point lies outside every grid of the county")
             if grid is not None and grid != located:
@@ -159,104 +127,93 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             beyond_county_petition=body.beyond_county_petition, repeat_petition=body.repeat_petition,
         )
 
-    def check_place(center_id: int | None, department_id: int | None) -> None:
+    def check_place(session: Session, center_id: int | None, department_id: int | None) -> None:
         """A centre or department an event names must be this county's: an unknown id would fail
         the database's foreign key (a 500), another county's would send the case out of the county."""
         if center_id is None and department_id is None:
             return
         county = rt.cases.county_code
-        with rt.sessions() as session:
-            center = session.get(Center, center_id) if center_id is not None else None
-            if center_id is not None and (center is None or center.county_code != county):
-                raise ApiError(422, "invalid", "center_id", f"no centre {center_id} in county {county}")
-            department = session.get(Department, department_id) if department_id is not None else None
-            if department_id is not None and (department is None or department.center.county_code != county):
-                raise ApiError(422, "invalid", "department_id", f"no department {department_id} in county {county}")
+        center = session.get(Center, center_id) if center_id is not None else None
+        if center_id is not None and (center is None or center.county_code != county):
+            raise ApiError(422, "invalid", "center_id", f"no centre {center_id} in county {county}")
+        department = session.get(Department, department_id) if department_id is not None else None
+        if department_id is not None and (department is None or department.center.county_code != county):
+            raise ApiError(422, "invalid", "department_id", f"no department {department_id} in county {county}")
 
     @router.post("/cases", status_code=201, response_model=CaseOut)
-    def post_case(body: CaseIn, who: ApiClient = Depends(client)) -> JSONResponse:
+    def post_case(body: CaseIn, session: Session = Depends(db_session), who: ApiClient = Depends(client)) -> JSONResponse:
         """Record a case. A repeat of the same external_ref returns the first case (200) and counts nothing twice."""
-        now = datetime.now(UTC)
-        try:
-            draft = draft_from(body, Source(who.source), rt.cases.county_code)
-            party = personal_data.clean_party(body.party_name, body.party_phone, body.party_id_number, body.address)
-            case, created = personal_data.submit(rt, draft, party, actor=body.received_by, now=now)
-        except (CaseInputError, personal_data.PartyInputError) as error:
-            raise ApiError(422, "invalid", error.field, error.message) from None
-        with rt.sessions() as session:
-            stored = cases.get(session, case.id)
-            assert stored is not None
-            out = case_out(stored, now=now, rt=rt)
+        now = rt.clock()
+        draft = draft_from(session, body, Source(who.source), rt.cases.county_code)
+        party = personal_data.clean_party(body.party_name, body.party_phone, body.party_id_number, body.address)
+        case, created = personal_data.submit(rt, draft, party, actor=body.received_by, now=now, session=session)
+        out = case_out(case, alert=stored_alert(case) if created else alert_now(case, now, rt))
         return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
     @router.post("/cases/{case_id}/events", status_code=201, response_model=CaseOut)
-    def post_event(case_id: int, body: EventIn, request: Request, who: ApiClient = Depends(client)) -> CaseOut:
+    def post_event(case_id: int, body: EventIn, request: Request, session: Session = Depends(db_session),
+                   who: ApiClient = Depends(client)) -> CaseOut:
         """Move a case through the loop; an invalid transition is refused (409) and changes nothing.
 
         Acknowledging, dispatching, assigning and supervising are audited as on the duty console,
         in the transaction that writes the event.
         """
-        now = datetime.now(UTC)
+        now = rt.clock()
         ip = request.client.host if request.client else None
 
-        def audited(session: Session, event: CaseEvent) -> None:
+        def audited(db: Session, event: CaseEvent) -> None:
             detail = {"by": body.actor, "event": event.id,
                       **{k: v for k, v in (("center_id", body.center_id), ("department_id", body.department_id))
                          if v is not None}}
-            audit.record(session, actor=who.name, role=Role.api_client.value, action=body.action.value,
+            audit.record(db, actor=who.name, role=Role.api_client.value, action=body.action.value,
                          target=f"case:{case_id}", detail=detail, ip=ip, at=event.at)
 
-        check_place(body.center_id, body.department_id)
-        try:
-            rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note,
-                         also=audited if body.action in AUDITED_ACTIONS else None,
-                         **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
-                                              ("center_id", body.center_id), ("department_id", body.department_id))
-                            if v is not None})
-        except TransitionError as error:
-            raise ApiError(409, "invalid_transition", "action", str(error)) from None
-        except CaseInputError as error:
-            if error.field == "case_id":
-                raise ApiError(404, "not_found", "case_id", error.message) from None
-            raise ApiError(422, "invalid", error.field, error.message) from None
-        return get_case(case_id, who)
+        check_place(session, body.center_id, body.department_id)
+        rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note, session=session,
+                     also=audited if body.action in AUDITED_ACTIONS else None,
+                     **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
+                                          ("center_id", body.center_id), ("department_id", body.department_id))
+                        if v is not None})
+        return read_case(session, case_id)
+
+    def read_case(session: Session, case_id: int) -> CaseOut:
+        case = cases.get(session, case_id)
+        if case is None:
+            raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
+        return case_out(case, alert=alert_now(case, rt.clock(), rt))
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
-    def get_case(case_id: int, who: ApiClient | None = Depends(reader)) -> CaseOut:
+    def get_case(case_id: int, session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> CaseOut:
         """A case with its event log; personal data is masked."""
-        with rt.sessions() as session:
-            case = cases.get(session, case_id)
-            if case is None:
-                raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
-            return case_out(case, now=datetime.now(UTC), rt=rt)
+        return read_case(session, case_id)
 
     @router.get("/alerts", response_model=list[CaseOut])
-    def get_alerts(min_level: AlertLevel = AlertLevel.yellow, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    def get_alerts(session: Session = Depends(db_session), min_level: AlertLevel = AlertLevel.yellow,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                    who: ApiClient | None = Depends(reader)) -> list[CaseOut]:
         """Open cases at or above ``min_level``, worst level first, then oldest first."""
-        now = datetime.now(UTC)
-        with rt.sessions() as session:
-            rows = [case_out(c, now=now, rt=rt, with_events=False) for c in cases.open_cases(session, rt.cases.county_code)]
+        now = rt.clock()
+        rows = [case_out(c, alert=alert_now(c, now, rt), with_events=False)
+                for c in cases.open_cases(session, rt.cases.county_code)]
         rows = [r for r in rows if r.alert and r.alert.level.rank >= min_level.rank]
         rows.sort(key=lambda r: (-r.alert.level.rank, r.received_at))  # type: ignore[union-attr]
         return rows[:limit]
 
     @router.get("/figures")
     def get_figures(area: str, start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")],
-                    who: ApiClient | None = Depends(reader)) -> dict[str, object]:
+                    session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> dict[str, object]:
         """Every DESIGN.md figure for an area (county, township, village or grid code) and period of local days."""
         if end < start:
             raise ApiError(422, "invalid", "to", "the period ends before it starts")
         if (end - start).days > 366 * 3:
             raise ApiError(422, "invalid", "from", "periods are limited to three years")
-        with rt.sessions() as session:
-            if not areas.area_exists(session, rt.cases.county_code, area):
-                raise ApiError(404, "not_found", "area", f"no area {area!r} in county {rt.cases.county_code}")
-        now = datetime.now(UTC)
-        return area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=now, rules=rt.rules).as_json()
+        if not areas.area_exists(session, rt.cases.county_code, area):
+            raise ApiError(404, "not_found", "area", f"no area {area!r} in county {rt.cases.county_code}")
+        return area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=rt.clock(),
+                            rules=rt.rules).as_json()
 
     @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
-    def reveal_case(case_id: int, request: Request, body: RevealIn | None = None) -> RevealOut:
+    def reveal_case(case_id: int, request: Request, session: Session = Depends(db_session), body: RevealIn | None = None) -> RevealOut:
         """The unmasked personal data of one case, for a signed-in duty officer (``auth.REVEAL``).
 
         Needs the session's CSRF token in an ``X-CSRFToken`` (or ``X-CSRF-Token``) header; every
@@ -266,8 +223,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         if user is None or user.role not in REVEAL:
             raise ApiError(403, "forbidden", None, "only a duty officer may reveal personal data")
         ip = request.client.host if request.client else None
-        now = datetime.now(UTC)
-        with rt.sessions() as session, session.begin():
+        now = rt.clock()
+        with session.begin():
             case = cases.get(session, case_id)
             if case is None or (user.county is not None and case.county_code != user.county):
                 raise ApiError(404, "not_found", "case_id", f"no case {case_id}")

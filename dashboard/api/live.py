@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.live.live_hub import LiveHub, ScreenKey, Watched
-from dashboard.api.ingest import ApiError
+from dashboard.api.errors import ApiError
 from dashboard.domain.periods import local_date
 from dashboard.runtime import NoCountyError
 from dashboard.screens.wall_panels import ScreenPeriod
@@ -79,7 +78,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         is not one (or a span that ends after today)."""
         period = period or f"{days or 30}d"
         try:
-            ScreenPeriod.from_key(period).period(local_date(datetime.now(UTC)))
+            ScreenPeriod.from_key(period).period(local_date(hub.clock()))
         except ValueError as error:
             raise ApiError(422, "invalid", "period", str(error)) from None
         try:
@@ -89,7 +88,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         return (code, area or code, period, lang)
 
     def not_found(error: Exception) -> JSONResponse:
-        return JSONResponse({"errors": [{"code": "not_found", "field": "area", "message": str(error)}]}, 404)
+        return ApiError(404, "not_found", "area", str(error)).response()
 
     @router.get("/state")
     async def state(county: str | None = None, area: Area = None, period: PeriodKey | None = None, days: Days = None, lang: Lang = "zh") -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -150,9 +150,3 @@ class RevealOut(BaseModel):
     address: str | None
     revealed_by: str
     revealed_at: datetime
-
-
-class FiguresQuery(BaseModel):
-    area: str
-    start: date
-    end: date

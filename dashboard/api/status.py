@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from dashboard import __version__
 from dashboard.access.auth import current_user
+from dashboard.api.errors import ApiError
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.web.static_brotli import accepted_encodings
 from dashboard.api.web_geometry import GeometryCache
@@ -49,11 +50,10 @@ def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
         try:
             code = county or rt.county_code()
         except NoCountyError:
-            return JSONResponse({"errors": [{"code": "no_county", "field": "county", "message": "no county imported"}]}, 404)
+            return ApiError(404, "no_county", "county", "no county imported").response()
         payload = geometry.get(code, layer)
         if payload is None:
-            return JSONResponse({"errors": [{"code": "not_found", "field": "county",
-                                             "message": f"no layer {layer!r} for county {code!r}"}]}, 404)
+            return ApiError(404, "not_found", "county", f"no layer {layer!r} for county {code!r}").response()
         headers = {"ETag": payload.etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match") == payload.etag:
             return Response(status_code=304, headers=headers)

@@ -12,21 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
 import redis
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.cases.casework import CaseDraft, CaseInputError, act, new_case
-from dashboard.domain.contributions import contribution
+from dashboard.cases.apply import OUTAGE_ERRORS, apply_and_publish, contributions
+from dashboard.cases.casework import CaseDraft, act, new_case
+from dashboard.domain.clock import Clock, system_clock
+from dashboard.domain.errors import FieldError
 from dashboard.domain.masking import PartyDetails
 from dashboard.domain.rules import Rules
 from dashboard.domain.vocabulary import Action
 from data_access import aggregates, areas, cases
-from data_access import redis_keys as keys
 from data_access.areas import GridPlace
 from data_access.models import Case, CaseEvent
 
@@ -34,15 +36,31 @@ log = logging.getLogger(__name__)
 
 REPAIR_BATCH = 500
 """Owed cases re-applied per transaction (their rows stay locked while they are applied)."""
-OUTAGE_ERRORS = (redis.RedisError, OSError, SQLAlchemyError)
-"""What a push may meet after the commit; none of it may fail a write that is already stored."""
+__all__ = ["OUTAGE_ERRORS", "REPAIR_BATCH", "CaseService"]
+
+
+@contextmanager
+def _session(sessions: sessionmaker[Session], given: Session | None) -> Iterator[Session]:
+    """The caller's session if it has one (a request's), else a session of our own for this call."""
+    if given is not None:
+        yield given
+        return
+    with sessions() as session:
+        yield session
 
 
 class CaseService:
-    """Every writer's entry point; one instance per process is enough."""
+    """Every writer's entry point; one instance per process is enough.
+
+    Each public write takes an optional ``session``: a request that already holds one passes it,
+    so the request uses one session from start to end. The write is one transaction on that
+    session, committed here; the apply-and-publish (:mod:`dashboard.cases.apply`) runs after the
+    commit.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], client: redis.Redis, rules: Rules, county_code: str, *,
-                 ensure_built: Callable[[], None] | None = None, retry_seconds: float = 0.5) -> None:
+                 ensure_built: Callable[[], None] | None = None, retry_seconds: float = 0.5,
+                 clock: Clock = system_clock) -> None:
         self.sessions = sessions
         self.redis = client
         self.rules = rules
@@ -50,27 +68,41 @@ class CaseService:
         self.ensure_built = ensure_built
         """Rebuilds an empty Redis from SQL before owed cases are re-applied (``None``: apply as is)."""
         self.retry_seconds = retry_seconds
+        self.clock = clock
         self._places: dict[str, GridPlace] | None = None
         self._owed: set[int] = set()
         self._owed_lock = threading.Lock()
         self._repairer: threading.Thread | None = None
 
-    def places(self) -> dict[str, GridPlace]:
+    def places(self, session: Session | None = None) -> dict[str, GridPlace]:
+        """Every grid of the county with its village and township, read once per process."""
         if self._places is None:
-            with self.sessions() as session:
-                self._places = areas.grid_places(session, self.county_code)
+            with _session(self.sessions, session) as db:
+                self._places = areas.grid_places(db, self.county_code)
         return self._places
 
-    def place(self, grid_code: str) -> GridPlace:
+    def place(self, grid_code: str, session: Session | None = None) -> GridPlace:
         try:
-            return self.places()[grid_code]
+            return self.places(session)[grid_code]
         except KeyError:
-            raise CaseInputError("grid_code", f"no grid {grid_code!r} in county {self.county_code}") from None
+            raise FieldError("grid_code", f"no grid {grid_code!r} in county {self.county_code}") from None
 
-    def write(self, work: Callable[[Session], Iterable[Case]]) -> list[Case]:
-        """Run ``work`` in one transaction; after commit, push the touched cases to Redis."""
-        with self.sessions() as session, session.begin():
-            touched = list(work(session))
+    def write(self, work: Callable[[Session], Iterable[Case]], *, session: Session | None = None) -> list[Case]:
+        """Run ``work`` in one transaction and commit it; after the commit, push the touched cases.
+
+        A caller's session may hold a read transaction (a request that looked things up first):
+        it is ended before ``work`` runs, so the write is a transaction of its own, begun by its
+        own statements (SQLite cannot turn a stale read snapshot into a write).
+        """
+        with _session(self.sessions, session) as db:
+            if db.in_transaction():
+                db.commit()
+            try:
+                touched = list(work(db))
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
         self.push(touched)
         return touched
 
@@ -82,34 +114,12 @@ class CaseService:
         touched = list(touched)
         if self._owe_if_behind(case.id for case in touched):
             return None
-        version = None
         try:
-            for case in touched:
-                version = aggregates.apply_case(self.redis, self.county_code, case.id, contribution(case, self.rules))
-            if version is not None:
-                self.redis.publish(keys.changes_channel(self.county_code), str(version))
+            return apply_and_publish(self.redis, self.county_code, contributions(touched, self.rules))
         except OUTAGE_ERRORS:
             log.warning("Redis update failed after commit; %d case(s) owed until Redis answers", len(touched),
                         exc_info=True)
             self._owe(case.id for case in touched)
-            return None
-        return version
-
-    def push_new(self, created: Iterable[Case]) -> int | None:
-        """``push`` for a batch of cases created by one bulk transaction (imports)."""
-        created = list(created)
-        if self._owe_if_behind(case.id for case in created):
-            return None
-        try:
-            version = aggregates.apply_new_cases(
-                self.redis, self.county_code, ((case.id, contribution(case, self.rules)) for case in created)
-            )
-            self.redis.publish(keys.changes_channel(self.county_code), str(version))
-            return version
-        except OUTAGE_ERRORS:
-            log.warning("Redis update failed after commit; %d case(s) owed until Redis answers", len(created),
-                        exc_info=True)
-            self._owe(case.id for case in created)
             return None
 
     def owed(self) -> int:
@@ -164,62 +174,57 @@ class CaseService:
                 if not batch:
                     self._repairer = None
                     return True
-            version = None
             with self.sessions() as session, session.begin():
                 rows = session.scalars(select(Case).where(Case.id.in_(batch)).with_for_update()).all()
-                for case in rows:
-                    version = aggregates.apply_case(self.redis, self.county_code, case.id,
-                                                    contribution(case, self.rules))
-            if version is not None:
-                self.redis.publish(keys.changes_channel(self.county_code), str(version))
+                apply_and_publish(self.redis, self.county_code, contributions(rows, self.rules))
             with self._owed_lock:
                 self._owed.difference_update(batch)
 
     def submit(self, draft: CaseDraft, *, actor: str, now: datetime | None = None,
-               party: PartyDetails | None = None) -> tuple[Case, bool]:
+               party: PartyDetails | None = None, session: Session | None = None) -> tuple[Case, bool]:
         """Record a new case (with its parties' personal data, if any); a repeat of
         (source, external_ref) returns the first case unchanged."""
-        now = now or datetime.now(UTC)
-        place = self.place(draft.grid_code)
-        with self.sessions() as session:
-            existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
+        now = now or self.clock()
+        ref = draft.external_ref.strip()
+        with _session(self.sessions, session) as db:
+            place = self.place(draft.grid_code, db)
+            existing = cases.get_by_source_ref(db, draft.source.value, ref)
             if existing is not None:
                 return existing, False
-        try:
-            case, event = new_case(draft, place, actor=actor, now=now, rules=self.rules)
-            for field, value in (party.as_dict().items() if party else ()):
-                setattr(case, field, value)
-            self.write(lambda session: [cases.add(session, case, event)])
-            return case, True
-        except IntegrityError:
-            with self.sessions() as session:
-                existing = cases.get_by_source_ref(session, draft.source.value, draft.external_ref.strip())
-            if existing is None:
-                raise
-            return existing, False
+            try:
+                case, event = new_case(draft, place, actor=actor, now=now, rules=self.rules)
+                for field, value in (party.as_dict().items() if party else ()):
+                    setattr(case, field, value)
+                self.write(lambda s: [cases.add(s, case, event)], session=db)
+                return case, True
+            except IntegrityError:
+                existing = cases.get_by_source_ref(db, draft.source.value, ref)
+                if existing is None:
+                    raise
+                return existing, False
 
     def act(self, case_id: int, action: Action, *, actor: str, at: datetime | None = None,
             only_if: Callable[[Case], bool] | None = None, also: Callable[[Session, CaseEvent], object] | None = None,
-            **details: object) -> CaseEvent | None:
+            session: Session | None = None, **details: object) -> CaseEvent | None:
         """Apply one lifecycle action to a stored case, under a row lock.
 
         ``only_if`` is checked under that lock, so rule-driven actions (the scheduler's) stay
         idempotent when several processes race; it returns ``None`` when the check fails.
         ``also`` runs in the same transaction after the event is written (an audit entry).
         """
-        at = at or datetime.now(UTC)
+        at = at or self.clock()
         recorded: list[CaseEvent] = []
 
-        def work(session: Session) -> list[Case]:
-            case = cases.get(session, case_id, for_update=True)
+        def work(db: Session) -> list[Case]:
+            case = cases.get(db, case_id, for_update=True)
             if case is None:
-                raise CaseInputError("case_id", f"no case {case_id}")
+                raise FieldError("case_id", f"no case {case_id}", code="not_found")
             if only_if is not None and not only_if(case):
                 return []
-            recorded.append(cases.add_event(session, act(case, action, actor=actor, at=at, rules=self.rules, **details)))  # type: ignore[arg-type]
+            recorded.append(cases.add_event(db, act(case, action, actor=actor, at=at, rules=self.rules, **details)))  # type: ignore[arg-type]
             if also is not None:
-                also(session, recorded[-1])
+                also(db, recorded[-1])
             return [case]
 
-        self.write(work)
+        self.write(work, session=session)
         return recorded[0] if recorded else None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.access.auth import REVEAL
 from dashboard.cases.casework import CaseDraft
+from dashboard.domain.errors import FieldError
 from dashboard.domain.masking import PartyDetails
 from data_access import audit
 from data_access.models import Case
@@ -26,10 +27,8 @@ if TYPE_CHECKING:
 LIMITS = {"party_name": 64, "party_phone": 32, "party_id_number": 32, "address": 255}
 
 
-class PartyInputError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+PartyInputError = FieldError
+"""A party detail that cannot be stored (the one field-error type, under the name callers know)."""
 
 
 def clean_party(party_name: str | None = None, party_phone: str | None = None, party_id_number: str | None = None,
@@ -52,9 +51,9 @@ def party_of(case: Case) -> PartyDetails:
 
 
 def submit(rt: Runtime, draft: CaseDraft, party: PartyDetails, *, actor: str,
-           now: datetime | None = None) -> tuple[Case, bool]:
+           now: datetime | None = None, session: Session | None = None) -> tuple[Case, bool]:
     """``CaseService.submit`` with personal data: a repeat of (source, external_ref) returns the first case."""
-    return rt.cases.submit(draft, actor=actor, now=now, party=None if party.is_empty() else party)
+    return rt.cases.submit(draft, actor=actor, now=now, party=None if party.is_empty() else party, session=session)
 
 
 @dataclass(frozen=True)

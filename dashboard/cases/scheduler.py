@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import redis
 
@@ -50,7 +50,7 @@ def needs_escalation(case: Case, now: datetime, rules: Rules) -> bool:
 
 def tick(rt: Runtime, *, now: datetime | None = None) -> TickReport:
     """One pass over the open cases of the served county."""
-    now = now or datetime.now(UTC)
+    now = now or rt.clock()
     county = rt.cases.county_code
     lock = rt.redis.lock(keys.scheduler_lock(county), timeout=max(30.0, rt.rules.scheduler_interval_seconds * 2))
     if not lock.acquire(blocking=False):

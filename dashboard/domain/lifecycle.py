@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dashboard.domain.errors import TransitionError
 from dashboard.domain.rules import Rules
 from dashboard.domain.vocabulary import CLOSED_STATUSES, Action, Category, Source, Status, Tier
 
 OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES
+
+__all__ = ["OPEN_STATUSES", "TransitionError", "due_at", "next_status", "tier_above"]
 
 _NEXT: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.assess: (frozenset({Status.received}), Status.assessed),
@@ -25,10 +28,6 @@ _NEXT: dict[Action, tuple[frozenset[Status], Status | None]] = {
 reopens or alters a resolved case."""
 
 _TIER_ABOVE = {Tier.village: Tier.township, Tier.township: Tier.county}
-
-
-class TransitionError(ValueError):
-    """An action that the case's current state does not allow."""
 
 
 def next_status(current: Status, action: Action) -> Status:

@@ -6,8 +6,10 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
 from dashboard.cases import cache_ops
+from dashboard.cases.apply import apply_and_publish, contributions
 from dashboard.cases.casework import CaseInputError
 from dashboard.domain.contributions import FIGURES
 from dashboard.domain.figures import PeriodCounts
@@ -109,6 +111,31 @@ def test_repeat_submission_returns_the_same_case_and_counts_once(runtime: Runtim
     with runtime.sessions() as session:
         assert cases.count(session, county) == 1
         assert len(cases.get(session, first.id).events) == 1  # type: ignore[union-attr]
+
+
+def _published(pubsub: redis.client.PubSub) -> list[str]:
+    """Every change message received so far."""
+    out: list[str] = []
+    while (message := pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)) is not None:
+        out.append(message["data"].decode())
+    return out
+
+
+def test_each_write_applies_and_publishes_its_version_once(runtime: Runtime, county: str) -> None:
+    pubsub = runtime.redis.pubsub()
+    pubsub.subscribe(redis_keys.changes_channel(county))
+    assert pubsub.get_message(timeout=2)["type"] == "subscribe"  # type: ignore[index]
+    try:
+        case, _ = runtime.cases.submit(draft(11, NOW - hours(3)), actor="窗口", now=NOW)
+        first = aggregates.version(runtime.redis, county)
+        runtime.cases.act(case.id, Action.assess, actor="研判员", at=NOW - hours(2))
+        second = aggregates.version(runtime.redis, county)
+        assert _published(pubsub) == [str(first), str(second)] and second > first
+        batch = apply_and_publish(runtime.redis, county, contributions([case], runtime.rules), fresh=True)
+        assert _published(pubsub) == [str(batch)], "a batch is published once"
+        assert apply_and_publish(runtime.redis, county, []) is None and _published(pubsub) == []
+    finally:
+        pubsub.close()
 
 
 @pytest.mark.parametrize(

@@ -40,3 +40,18 @@ def test_a_point_on_a_shared_border_goes_to_the_first_grid_listed() -> None:
 
 def test_an_empty_locator_finds_nothing() -> None:
     assert GridLocator([]).locate(126.9, 44.4) is None
+
+
+def test_stored_grids_are_read_from_geojson_in_their_order() -> None:
+    left, right = box(0, 0, 1, 1), box(1, 0, 2, 1)
+    locator = GridLocator.from_geojson([("L", shapely.to_geojson(left)), ("R", shapely.to_geojson(right))])
+    assert (len(locator), locator.locate(0.5, 0.5), locator.locate(1.5, 0.5), locator.locate(1.0, 0.5)) == \
+        (2, "L", "R", "L")
+
+
+def test_each_inner_point_lies_in_its_own_grid(shulan: GeneratedCounty) -> None:
+    locator = GridLocator((g.code, g.geometry) for g in shulan.grids)
+    points = locator.inner_points()
+    assert list(points) == [g.code for g in shulan.grids]
+    assert [locator.locate(*points[g.code]) for g in shulan.grids] == [g.code for g in shulan.grids]
+    assert GridLocator([]).inner_points() == {}

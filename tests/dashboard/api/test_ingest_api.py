@@ -92,7 +92,7 @@ def test_case_moves_through_the_loop_and_refuses_a_skip(api: TestClient, runtime
     for action in ("assess", "dispatch", "mediate", "supervise"):
         assert api.post(f"/api/cases/{case_id}/events", json={"action": action, "actor": "值班员"}).status_code == 201
     done = api.post(f"/api/cases/{case_id}/events", json={"action": "resolve", "actor": "调解员", "outcome": "已支付"})
-    assert done.status_code == 201
+    assert done.status_code == 201 and done.json()["events"][-1]["action"] == "resolve"
     body = api.get(f"/api/cases/{case_id}").json()
     assert body["status"] == "resolved" and body["supervised"] and body["alert"] is None
     assert [e["action"] for e in body["events"]] == ["receive", "assess", "dispatch", "mediate", "supervise", "resolve"]
@@ -131,3 +131,38 @@ def test_figures_endpoint_equals_sql(api: TestClient, runtime: Runtime, county: 
     assert missing.status_code == 404
     backwards = api.get("/api/figures", params={"area": county, "from": date(2026, 2, 1).isoformat(), "to": "2026-01-01"})
     assert backwards.status_code == 422
+
+
+def test_one_post_uses_one_database_session_and_computes_the_alert_once(
+    runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route, its token look-up, the grid look-up, the write and the answer share the request's
+    session; the alert the write stored is the one answered. (Mounted without the access gate,
+    whose own token check is not the route's.)"""
+    from fastapi import FastAPI
+
+    from dashboard.api import ingest
+    from dashboard.cases import casework
+
+    server = FastAPI()
+    ingest.install_error_handlers(server)
+    server.include_router(ingest.build_ingest_api(runtime))
+    client = TestClient(server)
+    client.headers["Authorization"] = f"Bearer {new_source_token(runtime, '12345热线')}"
+    service, real, opened, alerts = runtime.cases, runtime.sessions, [], []
+
+    def counting() -> object:
+        opened.append(1)
+        return real()
+
+    for module in (ingest, casework):
+        monkeypatch.setattr(module, "case_alert",
+                            lambda *a, _f=module.case_alert, **k: alerts.append(1) or _f(*a, **k))
+    monkeypatch.setitem(runtime.__dict__, "sessions", counting)
+    monkeypatch.setattr(service, "sessions", counting)
+    response = client.post("/api/cases", json=_case("S-1", location={"lon": 127.05, "lat": 44.05}, people_involved=40))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["alert"]["level"] == "red" and [e["action"] for e in body["events"]] == ["receive"]
+    assert (len(opened), len(alerts)) == (1, 1)
+    assert _count(runtime, county) == 1

@@ -141,6 +141,24 @@ def test_json_body_with_a_grid_code_is_accepted(api: TestClient, token: str) -> 
     assert flat.status_code == 200 and flat.json() == posted.json()
 
 
+def test_one_post_and_one_read_each_use_one_database_session(
+    runtime: Runtime, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, service, real, opened = _server(runtime), runtime.cases, runtime.sessions, []
+
+    def counting() -> object:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setitem(runtime.__dict__, "sessions", counting)
+    monkeypatch.setattr(service, "sessions", counting)
+    posted = api.post(REQUESTS, data=_form(token))
+    assert posted.status_code == 201, posted.text
+    assert len(opened) == 1
+    read = api.get(f"/open311/v2/requests/{posted.json()[0]['service_request_id']}.json")
+    assert read.status_code == 200 and len(opened) == 2
+
+
 def test_missing_or_unknown_api_key_is_forbidden(api: TestClient, runtime: Runtime, county: str, token: str) -> None:
     form = _form(token)
     del form["api_key"]

@@ -1,0 +1,60 @@
+"""Open311's one error model: a refusal is a JSON array of ``{code, description}`` (code: the HTTP status).
+
+Open311 clients expect this shape, never our API's ``{"errors": [...]}``; so the Open311 routes
+answer every refusal, their own (:class:`Open311Error`) and the core's field errors, through
+:func:`open311_response` here. The body itself is built by ``dashboard.access.refusals.open311_error``,
+which the access gate answers with too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+from fastapi.responses import JSONResponse
+
+from dashboard.access.refusals import open311_error
+from dashboard.domain.errors import FieldError
+
+PARTY_FIELDS = {"party_name": "first_name and last_name", "party_phone": "phone", "address": "address_string"}
+"""Open311's names of the party details the core checks."""
+ATTRIBUTES = frozenset({"grid_code", "external_ref"})
+"""Case fields an Open311 client sends as ``attribute[...]``."""
+
+
+class Open311Error(Exception):
+    """A refusal in Open311's shape."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+    @classmethod
+    def of(cls, error: FieldError) -> Open311Error:
+        """A core field error in Open311's words: its field named as the client sent it."""
+        status = 404 if error.code == "not_found" else 400
+        if error.field in PARTY_FIELDS:
+            return cls(status, f"{PARTY_FIELDS[error.field]} {error.message}")
+        field = f"attribute[{error.field}]" if error.field in ATTRIBUTES else error.field
+        return cls(status, f"{field}: {error.message}" if field else error.message)
+
+    def response(self) -> JSONResponse:
+        return open311_error(self.status, self.description)
+
+
+def error_body(status: int, description: str) -> list[dict[str, object]]:
+    """Open311's error body as data (``dashboard.api.outage`` still builds its answers from it)."""
+    return orjson.loads(open311_error(status, description).body)
+
+
+def open311_response(error: Open311Error | FieldError) -> JSONResponse:
+    """The answer to a refusal met by an Open311 route."""
+    return (error if isinstance(error, Open311Error) else Open311Error.of(error)).response()
+
+
+def guarded(work: Callable[[], JSONResponse]) -> JSONResponse:
+    """Run a route's work, answering a refusal in Open311's shape."""
+    try:
+        return work()
+    except (Open311Error, FieldError) as error:
+        return open311_response(error)
