@@ -43,6 +43,7 @@ from dashboard.imports.case_import import COLUMNS, import_cases
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
 from data_access import aggregates, redis_keys
+from data_access.redis_connection import stop_embedded_redis
 from data_access.database import make_engine
 from data_access.migrate import upgrade
 from geo.generate import GeneratedArea, GeneratedCounty
@@ -242,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                 clear_county_keys(rt, county)
         finally:
             rt.close()
+            if args.sqlite:
+                stop_embedded_redis(Path(tmp))
             if not args.keep and not args.sqlite:
                 drop_schema(base_url, args.schema)
 
