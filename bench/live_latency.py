@@ -105,7 +105,7 @@ def _write(rt: Any, n: int) -> tuple[float, float]:
 
     grid = sorted(rt.cases.places())[n % 1000]
     started = time.time() * 1000
-    now = datetime.now(UTC)
+    now = rt.clock()
     rt.cases.submit(CaseDraft(source=Source.online, external_ref=f"bench-{time.time_ns()}", category=Category.debt,
                               received_at=now, grid_code=grid), actor="bench", now=now)
     return started, time.time() * 1000

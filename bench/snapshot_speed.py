@@ -1,13 +1,13 @@
 """What one wall refresh costs: our Redis snapshot against the SQL most Dash dashboards run per refresh.
 
 "ours" is ``SnapshotCache(rt).get(county, now)`` with a new cache object per run, so the
-in-process per-minute cache never answers; the aggregates are already in Redis, and the snapshot
-of this (version, minute) is already shared in Redis by the untimed first call, as it is for every
-screen after the first one asks. So each timed call is one Redis round trip (built, version and
-the shared snapshot: ≈ 130 KB of binary, a JSON header, the area codes and int32 columns; it was
-two round trips and ≈ 120–140 KB of JSON before format 4) and ``wall_snapshot.decode``. "compute"
-is the cold path that first call takes (``SnapshotCache.compute``: one MULTI over the packed
-counters and deadline sets, then ``build_snapshot``), which runs once per change. "naive" is the
+in-process copy of the ``wall-snapshot`` region never answers; the aggregates are already in
+Redis, and the snapshot of this (version, minute) is already shared in Redis by the untimed first
+call, as it is for every screen after the first one asks. So each timed call is one Redis round
+trip (built, version and the shared snapshot, JSON of about 100 KB for the demo county) and
+``wall_snapshot.decode``. "compute" is the cold path that first call takes
+(``SnapshotCache.compute``: one MULTI over the packed counters and deadline sets, then
+``build_snapshot``), which runs once per change. "naive" is the
 same KPI row and per-grid values straight from the case table with the product's own SQL
 (``figure_queries.period_counts`` for today and the 30 days, ``figure_queries.instant_counts``)
 plus one ``GROUP BY grid_code`` — and it still does less than the snapshot: no village or
@@ -20,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select
@@ -133,7 +133,7 @@ def ours_phases(env: BenchEnv, now: datetime, runs: int) -> dict[str, float]:
 
 def run(env: BenchEnv, *, ours_runs: int = 20, naive_runs: int = 5, now: datetime | None = None) -> dict[str, object]:
     """Time both ways at the current volume; the aggregates must already be in Redis."""
-    now = now or datetime.now(UTC)
+    now = now or env.rt.clock()
     cases = env.cases()
     load_before = machine_load()
     log(f"snapshot at {cases:,} cases: ours ×{ours_runs}, naive ×{naive_runs}")

@@ -66,7 +66,7 @@ class Runtime:
     @cached_property
     def cases(self) -> CaseService:
         county = self.county_code()
-        return CaseService(self.sessions, self.redis, self.rules, county,
+        return CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,
                            ensure_built=lambda: ensure_aggregates(self, county))
 
     def close(self) -> None:

@@ -33,6 +33,10 @@ class Settings:
     language: str = "zh"
     scheduler: bool = True
     """Run the deadline scheduler inside the app process (a Redis lock keeps it to one process)."""
+    redis_namespace: str | None = None
+    """Start of every Redis key (``MEDIATION_REDIS_NAMESPACE``), so several deployments or test runs
+    can share one Redis; the runtime hands it to ``data_access.redis_keys.use_namespace``. ``None``
+    leaves it to ``redis_keys``: the environment's value when the first key is built, else ``mc``."""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -63,4 +67,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rules_file=Path(rules) if rules else None,
         language=language,
         scheduler=env.get("MEDIATION_SCHEDULER", "on") != "off",
+        redis_namespace=_optional(env, "MEDIATION_REDIS_NAMESPACE"),
     )

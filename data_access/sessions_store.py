@@ -46,13 +46,3 @@ def load(client: redis.Redis, session_id: str) -> dict[str, object] | None:
 def delete(client: redis.Redis, session_id: str) -> None:
     client.delete(_key(session_id))
 
-
-def hit(client: redis.Redis, scope: str, who: str, *, window_seconds: int, now: float) -> tuple[int, int]:
-    """Count one request in a fixed window; returns (requests so far in this window, seconds left)."""
-    window = int(now // window_seconds)
-    key = redis_keys.rate_window(scope, who, window)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds + 1)
-        count, _ = pipe.execute()
-    return int(count), int((window + 1) * window_seconds - now) + 1

@@ -5,6 +5,9 @@ short ring of deltas, and wakes the streams. A clock tick recomputes too, becaus
 and overdue counts change with time alone. A recomputation that fails (Redis or the database
 away) leaves the last state in place and marks it stale since its last good refresh; every
 message to a screen says so, so a screen that still hears pings does not claim to be live.
+
+The states, their deltas and their encoded events are the ``screen-state`` cache region
+(``dashboard.screens.caches``): one entry per screen kind, replaced by the refresh that changes it.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import redis.asyncio as aioredis
 
 from dashboard.live.live_state import Delta, State, compose, screen_state, state_delta
-from dashboard.screens.panel_service import PanelService
-from dashboard.domain.periods import local_date
+from dashboard.domain.clock import Clock
+from dashboard.domain.periods import LOCAL_TZ, local_date
 from dashboard.runtime import Runtime
-from dashboard.domain.periods import LOCAL_TZ
+from dashboard.screens.caches import SCREEN_STATE, counters
+from dashboard.screens.panel_service import PanelService
 from dashboard.screens.wall_panels import ScreenPeriod
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import areas
@@ -43,11 +47,13 @@ share it share one state."""
 
 @dataclass
 class Watched:
+    """One screen kind's entry in the ``screen-state`` region."""
+
     latest: State
+    fresh_at: datetime
+    """When ``latest`` was last confirmed current: the last refresh that succeeded."""
     ring: deque[Delta] = field(default_factory=lambda: deque(maxlen=RING))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-    fresh_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    """When ``latest`` was last confirmed current: the last refresh that succeeded."""
     stale_since: datetime | None = None
     """``fresh_at`` as it was when refreshes began to fail; ``None`` while they succeed."""
     messages: dict[tuple[object, ...], bytes] = field(default_factory=dict)
@@ -74,8 +80,11 @@ class Watched:
 
 
 class LiveHub:
-    def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0) -> None:
+    def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0,
+                 clock: Clock | None = None) -> None:
+        """``clock`` defaults to the runtime's."""
         self.rt = rt
+        self.clock: Clock = clock or rt.clock
         self.snapshots = snapshots
         self.panels = PanelService(rt)
         self.build = build
@@ -86,6 +95,8 @@ class LiveHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._county: str | None = None
         self._known: set[str] = set()
+        self._computed: dict[ScreenKey, tuple[tuple[int, int], State]] = {}
+        """Each screen kind's last state and the (version, minute) it was computed at."""
 
     def default_county(self) -> str:
         """The county screens show by default, remembered: they keep being served while the database is away."""
@@ -122,7 +133,7 @@ class LiveHub:
             async with self._lock:
                 watched = self._watched.get(key)
                 if watched is None:
-                    watched = Watched(await self._compute(key))
+                    watched = Watched(await self._compute(key), fresh_at=self.clock())
                     self._watched[key] = watched
         return watched
 
@@ -158,7 +169,7 @@ class LiveHub:
                     watched.wake()
                 continue
             recovered = watched.stale_since is not None
-            watched.fresh_at = datetime.now(UTC)
+            watched.fresh_at = self.clock()
             watched.stale_since = None
             old = watched.latest
             if new["id"] == old["id"]:  # the id holds a digest of the content: nothing changed
@@ -174,12 +185,22 @@ class LiveHub:
         return await asyncio.to_thread(self._compute_now, key)
 
     def _compute_now(self, key: ScreenKey) -> State:
+        """The screen kind's state; recomputed only when its county's version or the minute moved
+        on (every write bumps the version; levels that change with time change by the minute), so
+        a clock tick with nothing new costs one version read."""
         county, area, period_key, lang = key
-        now = datetime.now(UTC)
+        now = self.clock()
         period = ScreenPeriod.from_key(period_key).period(local_date(now))
         snapshot = self.snapshots.get(county, now, period=period)
+        generation = (snapshot.version, int(now.timestamp() // 60))
+        known = self._computed.get(key)
+        counters(SCREEN_STATE).count(hit=known is not None and known[0] == generation)
+        if known is not None and known[0] == generation:
+            return known[1]
         panels = self.panels.get(snapshot, area=area, period=period, now=now)
-        return screen_state(snapshot, build=self.build, panels=panels, lang=lang)
+        state = screen_state(snapshot, build=self.build, panels=panels, lang=lang)
+        self._computed[key] = (generation, state)
+        return state
 
     async def _listen(self) -> None:
         """Follow every county's change channel; reconnect forever (Redis may restart)."""

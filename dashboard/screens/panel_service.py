@@ -1,13 +1,14 @@
-"""Fetch what the wall's side panels need, once per (screen kind, aggregate version, minute).
+"""Fetch what the wall's side panels need for one screen kind.
 
 Period figures come from the Redis day counters (the same counters as every other figure);
 open, overdue and area levels from the wall snapshot; red counts and the newest alerts from SQL
-over open cases, which an index keeps small.
+over open cases, which an index keeps small. Nothing here is cached: the live hub computes the
+panels once per refresh and screen kind and keeps the result in its ``screen-state`` region
+(``dashboard.screens.caches``).
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime
 
 from dashboard.screens.area_figures import PERIOD_FIELDS, period_counts, previous_period, same_period_last_year
@@ -33,25 +34,16 @@ def _breakdown(per_day: dict[str, dict[str, int]], day_keys: list[str], prefix: 
 
 
 class PanelService:
-    """Cached panel inputs; many screens of one kind share one computation."""
+    """The side panels' inputs from the aggregates, the wall snapshot and SQL over open cases."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self._lock = threading.Lock()
-        self._values: dict[tuple[str, str, Period, int, int], PanelInputs] = {}
 
     def get(self, snapshot: WallSnapshot, *, area: str, period: Period, now: datetime) -> PanelInputs:
-        key = (snapshot.county, area, period, snapshot.version, int(now.timestamp() // 60))
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-        inputs = self._compute(snapshot, area=area, period=period, now=now)
-        with self._lock:
-            self._values = {k: v for k, v in self._values.items() if k[3:] == key[3:]}
-            self._values[key] = inputs
-        return inputs
+        """The panels of ``area`` (the county or one of its townships) over ``period``.
 
-    def _compute(self, snapshot: WallSnapshot, *, area: str, period: Period, now: datetime) -> PanelInputs:
+        Raises ``LookupError`` for an area that is neither.
+        """
         county = snapshot.county
         today = local_date(now)
         in_window = period == Period.trailing(today, WINDOW_DAYS)

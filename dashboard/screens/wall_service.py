@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shapely import from_geojson
 
 from dashboard.cases.cache_ops import ensure_aggregates
 from dashboard.runtime import Runtime
+from dashboard.screens.caches import WALL_SNAPSHOT, GenerationStore
 from dashboard.screens.area_figures import PERIOD_FIELDS, period_counts
 from dashboard.domain.periods import Period, day_key, local_date
 from dashboard.screens.wall_snapshot import (
@@ -29,15 +29,19 @@ log = logging.getLogger(__name__)
 SHARED_TTL_SECONDS = 120
 """A shared snapshot is for one minute; it only needs to outlive that minute."""
 
+SnapshotKey = tuple[str, int, int, Period]
+"""(county, version, minute, period): the ``wall-snapshot`` region's key."""
+
 
 class SnapshotCache:
-    """One snapshot per (version, minute): computed once in O(areas) by whichever process asks
-    first, shared with every process through Redis, and kept per process for its screens."""
+    """The ``wall-snapshot`` cache region (``dashboard.screens.caches``): one snapshot per
+    (county, version, minute), computed once in O(areas) by whichever process asks first, shared
+    with every process through Redis, and kept per process for its screens."""
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self._lock = threading.Lock()
-        self._values: dict[tuple[str, int, int, Period], WallSnapshot] = {}
+        self._store: GenerationStore[SnapshotKey, WallSnapshot] = GenerationStore(
+            WALL_SNAPSHOT, scope=lambda key: key[0], generation=lambda key: key[1:3])
 
     def get(self, county: str, now: datetime | None = None, *, period_days: int = WINDOW_DAYS,
             period: Period | None = None) -> WallSnapshot:
@@ -47,10 +51,9 @@ class SnapshotCache:
         snapshot in one round trip; one with a copy reads only the version, and the shared
         snapshot after it only if the version moved on.
         """
-        now = now or datetime.now(UTC)
+        now = now or self.rt.clock()
         minute = int(now.timestamp() // 60)
-        with self._lock:
-            fetched = not any(k[0] == county and k[2] == minute for k in self._values)
+        fetched = not self._store.any(lambda k: k[0] == county and k[2] == minute)
         shared: bytes | None = None
         if fetched:
             built, version, shared = aggregates.read_built_version_and_snapshot(self.rt.redis, county)
@@ -63,11 +66,10 @@ class SnapshotCache:
         period = period or Period.trailing(local_date(now), period_days)
         window = Period.trailing(local_date(now), WINDOW_DAYS)
         key = (county, version, minute, period)
-        base_key = (county, version, minute, window)
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-            snapshot = self._values.get(base_key)
+        found = self._store.get(key)
+        if found is not None:
+            return found
+        snapshot = self._store.peek((county, version, minute, window))
         if snapshot is None:
             if not fetched:
                 shared = aggregates.read_shared_snapshot(self.rt.redis, county)
@@ -82,9 +84,7 @@ class SnapshotCache:
             figures = replace(snapshot.figures, period=period_counts(counters, county, period),
                               period_days=len(period.days()))
             snapshot = replace(snapshot, figures=figures)
-        with self._lock:
-            self._values = {k: v for k, v in self._values.items() if k[1:3] == key[1:3]}
-            self._values[key] = snapshot
+        self._store.put(key, snapshot)
         return snapshot
 
     def compute(self, county: str, now: datetime) -> WallSnapshot:

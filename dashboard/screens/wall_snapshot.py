@@ -8,19 +8,15 @@ worst clock level (deadline counts at ``now``); so no open case is looked at one
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from itertools import repeat
 
 import numpy as np
 import orjson
 
 from dashboard.domain.alerts import Alert, area_alert, combine_reasons, is_spike
 from dashboard.domain.contributions import FACT_CODES, FIGURES, epoch_us
-from dashboard.imports.cycle_collector import cycle_collection_paused
 from dashboard.domain.figures import InstantCounts, PeriodCounts, WallFigures
 from dashboard.domain.periods import Period, day_key, local_date
 from dashboard.domain.rules import Rules
@@ -31,55 +27,25 @@ WINDOW_DAYS = 30
 _RECEIVED = FIGURES.index("received")
 
 
-class AreaState(tuple):  # type: ignore[type-arg]
-    """One area's live values: what the map colours and the tooltip shows. Immutable.
+@dataclass(frozen=True, slots=True)
+class AreaState:
+    """One area's live values: what the map colours and the tooltip shows."""
 
-    A flat tuple (alert, open, overdue, then the 30-day counts in ``FIGURES`` order), and
-    ``last_30_days`` is built from the counts when asked for: a snapshot holds thousands of areas,
-    every process decodes the shared one (one object per area), and the map (``map_values``) only
-    needs received and closed.
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, alert: Alert | None, open: int, overdue: int, last_30_days: PeriodCounts) -> AreaState:  # noqa: A002
-        return tuple.__new__(cls, (alert, open, overdue, *(getattr(last_30_days, name) for name in FIGURES)))
+    alert: Alert | None
+    open: int
+    overdue: int
+    last_30_days: PeriodCounts
 
     @classmethod
     def from_counts(cls, alert: Alert | None, open: int, overdue: int, counts: Sequence[int]) -> AreaState:  # noqa: A002
-        """Without building ``PeriodCounts``: ``counts`` are the 30-day figures in ``FIGURES`` order."""
-        return tuple.__new__(cls, (alert, open, overdue, *counts))
-
-    @property
-    def alert(self) -> Alert | None:
-        return self[0]  # type: ignore[no-any-return]
-
-    @property
-    def open(self) -> int:
-        return self[1]  # type: ignore[no-any-return]
-
-    @property
-    def overdue(self) -> int:
-        return self[2]  # type: ignore[no-any-return]
-
-    @property
-    def last_30_days(self) -> PeriodCounts:
-        return PeriodCounts(*self[3:])
-
-    def count(self, figure: str) -> int:
-        """One 30-day figure without building ``last_30_days``."""
-        return self[3 + FIGURES.index(figure)]  # type: ignore[no-any-return]
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (AreaState.from_counts, (self[0], self[1], self[2], self[3:]))
-
-    def __repr__(self) -> str:
-        return (f"AreaState(alert={self.alert!r}, open={self.open!r}, overdue={self.overdue!r}, "
-                f"last_30_days={self.last_30_days!r})")
+        """``counts`` are the 30-day figures in ``FIGURES`` order."""
+        return cls(alert, open, overdue, PeriodCounts(*counts))
 
 
 @dataclass(frozen=True)
 class WallSnapshot:
+    """The wall's KPIs and every area that has cases, for one county at one aggregate version."""
+
     county: str
     version: int
     computed_at: datetime
@@ -149,8 +115,7 @@ def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rule
     alerts = {key: _area_alert(key, rules) for key in set(keys[shown].tolist())}
     sums_rows, opened, late, codes = sums.tolist(), state.open[:, 0].tolist(), overdue.tolist(), state.codes
     area_keys = keys.tolist()
-    make = AreaState.from_counts
-    areas = {codes[a]: make(alerts[area_keys[a]], opened[a], late[a], sums_rows[a]) for a in shown}
+    areas = {codes[a]: AreaState.from_counts(alerts[area_keys[a]], opened[a], late[a], sums_rows[a]) for a in shown}
     if county not in codes:
         figures = WallFigures(PeriodCounts(), PeriodCounts(), InstantCounts())
     else:
@@ -164,46 +129,28 @@ def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rule
     return WallSnapshot(county, state.version, now, figures, areas)
 
 
-_FORMAT = 4
-"""Bumped when ``encode`` changes: a process of the previous build then recomputes instead."""
-
-_MAGIC = b"wall-snapshot"
-_PREFIX = struct.Struct("<13sHII")
-"""Magic, format, then the lengths of the JSON header and of the area codes. Magic and format are
-checked before anything else is read, so a JSON blob of format 3 (it starts with ``{``) or any
-other bytes are refused at once."""
-_COLUMNS = 3 + len(FIGURES)
-"""Per area, as in ``AreaState``: alert number (-1: none), open, overdue, the 30-day counts."""
-_INT32 = np.iinfo(np.int32)
-_DTYPES: dict[str, np.dtype[np.int32] | np.dtype[np.int64]] = {"<i4": np.dtype("<i4"), "<i8": np.dtype("<i8")}
-"""The counters in Redis are int32 per day, so a 30-day sum could in principle pass 2^31: the values
-go as int32 when all of them fit (always, in practice: half the bytes) and as int64 otherwise, the
-dtype named in the header; both little-endian whatever the machine, and both read back exactly."""
+_FORMAT = 5
+"""Bumped when ``encode`` changes: a process of another build then recomputes instead of misreading."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ROW = 3 + len(FIGURES)
+"""Per area: alert number (-1: none), open, overdue, then the 30-day counts in ``FIGURES`` order."""
 
 
 def encode(snapshot: WallSnapshot, minute: int) -> bytes:
-    """The snapshot tagged with (format, version, minute), for every process to share.
+    """The snapshot as JSON tagged with (format, version, minute), for every process to share.
 
-    A small JSON header (county, version, minute, time, KPIs and the alert table, which areas
-    share), the area codes as one ``\\n``-joined string, then the per-area values column by column
-    (``_COLUMNS`` arrays of one integer per area): decoding those is one ``np.frombuffer`` and one
-    ``tolist`` instead of parsing some 25,000 JSON numbers.
+    Areas share a few dozen alerts: each alert is written once in a table and areas refer to it by
+    number.
     """
     alerts: dict[Alert, int] = {}
-    rows = [(-1 if state[0] is None else alerts.setdefault(state[0], len(alerts)), *state[1:])
-            for state in snapshot.areas.values()]
-    values = np.array(rows, dtype=np.int64).reshape(len(rows), _COLUMNS)
-    fits = not values.size or (values.min() >= _INT32.min and values.max() <= _INT32.max)
-    dtype = "<i4" if fits else "<i8"
+    areas = {code: [-1 if state.alert is None else alerts.setdefault(state.alert, len(alerts)),
+                    state.open, state.overdue, *_counts(state.last_30_days)]
+             for code, state in snapshot.areas.items()}
     f = snapshot.figures
-    header = orjson.dumps({"v": snapshot.version, "m": minute, "c": snapshot.county,
-                           "t": epoch_us(snapshot.computed_at),
-                           "f": [_counts(f.today), _counts(f.last_30_days), [f.now.open, f.now.overdue, f.now.red]],
-                           "l": [[a.level.value, a.reasons] for a in alerts], "n": len(rows), "d": dtype})
-    codes = "\n".join(snapshot.areas).encode()
-    return b"".join((_PREFIX.pack(_MAGIC, _FORMAT, len(header), len(codes)), header, codes,
-                     values.T.astype(_DTYPES[dtype], order="C").tobytes()))
+    return orjson.dumps({"k": _FORMAT, "v": snapshot.version, "m": minute, "c": snapshot.county,
+                         "t": epoch_us(snapshot.computed_at),
+                         "f": [_counts(f.today), _counts(f.last_30_days), [f.now.open, f.now.overdue, f.now.red]],
+                         "l": [[a.level.value, a.reasons] for a in alerts], "a": areas})
 
 
 def _counts(counts: PeriodCounts) -> list[int]:
@@ -216,59 +163,23 @@ def decode(raw: bytes, *, version: int, minute: int) -> WallSnapshot | None:
     Also ``None`` for anything this build cannot read whole (a blob of another build, cut short or
     garbled): another process wrote it, and recomputing is always right where misreading is not.
     """
-    if len(raw) < _PREFIX.size:
-        return None
-    magic, form, header_size, codes_size = _PREFIX.unpack_from(raw)
-    if magic != _MAGIC or form != _FORMAT:
-        return None
-    view = memoryview(raw)
-    codes_at = _PREFIX.size + header_size
-    values_at = codes_at + codes_size
     try:
-        header = orjson.loads(view[_PREFIX.size : codes_at])
-        if not isinstance(header, dict) or header.get("v") != version or header.get("m") != minute:
+        doc = orjson.loads(raw)
+        if not isinstance(doc, dict) or doc.get("k") != _FORMAT or doc.get("v") != version or doc.get("m") != minute:
             return None
-        n = header["n"]
-        codes = _codes(bytes(view[codes_at:values_at])) if n else ()
-        alerts = [_alert(level, tuple(reasons)) for level, reasons in header["l"]]
-        areas = _areas(codes, n, _DTYPES[header["d"]], view[values_at:], alerts)
-        today, window, now = header["f"]
+        table: list[Alert | None] = [Alert(AlertLevel(level), tuple(reasons)) for level, reasons in doc["l"]]
+        table.append(None)  # number -1
+        areas = {}
+        for code, row in doc["a"].items():
+            number, opened, overdue, *counts = row
+            if len(row) != _ROW or not -1 <= number < len(table) - 1:
+                return None
+            areas[code] = AreaState(table[number], opened, overdue, PeriodCounts(*counts))
+        today, window, now = doc["f"]
         figures = WallFigures(PeriodCounts(*today), PeriodCounts(*window), InstantCounts(*now))
-        computed_at = _EPOCH + timedelta(microseconds=header["t"])
-        return None if areas is None else WallSnapshot(header["c"], version, computed_at, figures, areas)
+        return WallSnapshot(doc["c"], version, _EPOCH + timedelta(microseconds=doc["t"]), figures, areas)
     except (ValueError, KeyError, TypeError):
         return None
-
-
-@lru_cache(maxsize=1024)
-def _alert(level: str, reasons: tuple[str, ...]) -> Alert:
-    """Areas share a few dozen alerts, the same ones minute after minute."""
-    return Alert(AlertLevel(level), reasons)
-
-
-@lru_cache(maxsize=8)
-def _codes(joined: bytes) -> tuple[str, ...]:
-    """The area codes change only when areas do: each minute's snapshot reuses the strings (and
-    their hashes) of the last one instead of decoding, splitting and hashing 2,000 new ones."""
-    return tuple(joined.decode().split("\n"))
-
-
-def _areas(codes: tuple[str, ...], n: int, dtype: np.dtype[np.int32] | np.dtype[np.int64], body: memoryview,
-           alerts: list[Alert]) -> dict[str, AreaState] | None:
-    """The areas from their codes and value columns; ``None`` unless both are whole and every alert
-    number is in the table."""
-    if len(codes) != n or len(body) != n * _COLUMNS * dtype.itemsize:
-        return None
-    values = np.frombuffer(body, dtype=dtype).reshape(_COLUMNS, n)
-    if n and not -1 <= values[0].min() <= values[0].max() < len(alerts):
-        return None
-    numbers, *columns = values.tolist()
-    table: list[Alert | None] = [*alerts, None]
-    # AreaState.from_counts without a Python call per area: zip makes each area's row in C and
-    # tuple.__new__ turns it into an AreaState.
-    rows = zip(map(table.__getitem__, numbers), *columns)
-    with cycle_collection_paused():
-        return dict(zip(codes, map(tuple.__new__, repeat(AreaState), rows)))
 
 
 def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[object]]:
@@ -282,8 +193,8 @@ def map_values(snapshot: WallSnapshot, codes: list[str]) -> dict[str, list[objec
         if state is None:
             continue
         alert = state.alert
-        out[code] = [alert.level.value if alert else None, state.open, state.overdue, state.count("received"),
-                     state.count("closed"), list(alert.reasons) if alert else []]
+        out[code] = [alert.level.value if alert else None, state.open, state.overdue,
+                     state.last_30_days.received, state.last_30_days.closed, list(alert.reasons) if alert else []]
     return out
 
 

@@ -50,10 +50,11 @@ NAME_SOURCES = (PROJECT_ROOT / "geo" / "generate.py", PROJECT_ROOT / "dashboard"
 NOT_WALL_LAYOUTS = ("labels.py", "tablet.py", "duty.py")
 """The catalogue (read per label by ``catalogue_text``) and the other screens' layouts."""
 SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "tour.js", ASSETS / "wall.css",
-                  PROJECT_ROOT / "dashboard" / "screens" / "wall_panels.py", PROJECT_ROOT / "callbacks" / "wall.py",
+                  PROJECT_ROOT / "dashboard" / "screens" / "wall_panels.py",
+                  PROJECT_ROOT / "dashboard" / "domain" / "figure_text.py", PROJECT_ROOT / "callbacks" / "wall.py",
                   *sorted(p for p in (PROJECT_ROOT / "layouts").glob("*.py") if p.name not in NOT_WALL_LAYOUTS))
 """Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
-the badge's ``content: "● "`` in wall.css and the KPI change arrows (``↑``) of dashboard/screens/wall_panels.py."""
+the badge's ``content: "● "`` in wall.css and the KPI change arrows (``↑``) of dashboard/domain/figure_text.py."""
 OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fig.")
 """Label prefixes only the tablet and the duty console show: their characters come from the
 fallback slices there, and leaving them out keeps the wall's first load about 20 KB smaller."""

@@ -131,3 +131,34 @@ def test_a_change_while_a_stream_is_sending_reaches_it_without_waiting_for_the_n
         await messages.aclose()  # type: ignore[attr-defined]
 
     asyncio.run(run())
+
+
+def test_a_tick_with_nothing_new_reuses_the_state_and_a_new_version_or_minute_recomputes_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from dashboard.live import live_hub
+
+    now = [GOOD]
+    version = [1]
+    computed: list[tuple[int, datetime]] = []
+
+    class Snapshots:
+        def get(self, county: str, at: datetime, *, period: object) -> SimpleNamespace:
+            return SimpleNamespace(version=version[0], county=county)
+
+    class Panels:
+        def get(self, snapshot: SimpleNamespace, *, area: str, period: object, now: datetime) -> str:
+            computed.append((snapshot.version, now))
+            return "panels"
+
+    monkeypatch.setattr(live_hub, "screen_state", lambda snapshot, **_: _state(snapshot.version, len(computed)))
+    hub = LiveHub(None, Snapshots(), build="b1", clock=lambda: now[0])  # type: ignore[arg-type]
+    hub.panels = Panels()  # type: ignore[assignment]
+    first = hub._compute_now(KEY)
+    now[0] = GOOD.replace(second=40)
+    assert hub._compute_now(KEY) is first and len(computed) == 1, "same version, same minute: nothing recomputed"
+    version[0] = 2
+    assert hub._compute_now(KEY)["id"] == "2-1" and len(computed) == 2, "a write bumped the version"
+    now[0] = GOOD.replace(minute=1)
+    hub._compute_now(KEY)
+    assert len(computed) == 3, "levels change with time: a new minute recomputes"

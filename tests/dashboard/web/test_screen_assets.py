@@ -1,23 +1,23 @@
-"""What a first page load pulls: the wall's index leaves out the other screens' scripts, and static
-scripts, styles and geometry come brotli-compressed once at quality 11."""
+"""What a first page load pulls: the wall's index leaves out the other screens' scripts; static
+scripts, styles and geometry come compressed once at the highest setting, every other reply
+through the same one compression layer."""
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import brotli
 import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
-from starlette_compress import CompressMiddleware
 
 from dashboard.access.auth import Role
 from dashboard.web import screen_index
 from dashboard.runtime import Runtime
-from dashboard.web.callback_json import CallbackJsonMiddleware
+from dashboard.web.compression import ResponseCompression, accepted_encodings
 from dashboard.web.screen_index import deferred, is_wall, without
 from app import create_app
-from dashboard.web.static_brotli import accepted_encodings
 from tests.dashboard.auth_support import as_role
 
 NOT_FOR_WALL = ("/dash/dcc/", "/dash/dash_table/", "/deps/polyfill@", "/assets/duty.", "/assets/tablet.")
@@ -79,14 +79,21 @@ def test_untyped_callback_replies_are_typed_json_and_brotli_compressed() -> None
     def other() -> Response:
         return Response(content="y" * 2000)
 
-    inner.add_middleware(CallbackJsonMiddleware)
-    inner.add_middleware(CompressMiddleware, zstd=False, gzip=False)
+    @inner.get("/api/live/stream")
+    def stream() -> Response:
+        return Response(content="data: " + "z" * 2000 + "\n\n", media_type="text/event-stream")
+
+    inner.add_middleware(ResponseCompression)
     client = TestClient(inner)
     reply = client.post("/_dash-update-component", headers={"Accept-Encoding": "br"})
     assert reply.headers["content-type"] == "application/json" and reply.headers["content-encoding"] == "br"
     assert reply.json() == {"response": "x" * 2000}
+    zipped = client.post("/_dash-update-component", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.json() == {"response": "x" * 2000}
     untouched = client.post("/other", headers={"Accept-Encoding": "br"})
     assert "content-type" not in untouched.headers and "content-encoding" not in untouched.headers
+    events = client.get("/api/live/stream", headers={"Accept-Encoding": "gzip, br"})
+    assert "content-encoding" not in events.headers, "event streams stay plain"
 
 
 def test_wall_paths_and_tag_filter() -> None:
@@ -108,6 +115,10 @@ def test_static_scripts_are_brotli_at_quality_11_and_plain_for_others(runtime: R
     raw = client.get(script, headers={"Accept-Encoding": "br"})
     assert raw.headers["content-type"].startswith(("application/javascript", "text/javascript"))
     assert len(brotli.compress(plain.content, quality=11)) == int(raw.headers["content-length"])
+    for _ in range(2):  # a client without brotli (plain-HTTP intranet address): gzip at level 9, also kept
+        zipped = client.get(script, headers={"Accept-Encoding": "gzip, deflate"})
+        assert zipped.headers["content-encoding"] == "gzip" and zipped.content == plain.content
+        assert len(gzip.compress(plain.content, 9, mtime=0)) == int(zipped.headers["content-length"])
 
 
 def test_geometry_is_brotli_where_accepted(runtime: Runtime, county: str) -> None:
