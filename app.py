@@ -94,7 +94,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     server.include_router(build_login_router(rt, security))
     server.include_router(build_audit_router(rt))
     server.include_router(build_api(rt, GeometryCache(rt)))
-    lookup = GridLookup(rt)  # grid polygons are loaded once per process, for both APIs
+    lookup = GridLookup()  # grid polygons are loaded once per process, for both APIs
     server.include_router(build_ingest_api(rt, lookup))
     server.include_router(build_open311_api(rt, lookup=lookup))
     server.include_router(build_live_api(hub))
@@ -111,7 +111,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
         update_title=None,
     )
     app.layout = wall.shell()
-    wall_callbacks.register(app, rt, build=build)
+    wall_callbacks.register(app, rt, snapshots, build=build)
     # Dash collects its assets and scripts on the first request to "/" or "/_dash-*"; a server
     # whose first page is /duty or /screen would otherwise send a page without CSS and JS.
     app._setup_server()  # noqa: SLF001 - no public hook does this eagerly

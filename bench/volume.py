@@ -39,7 +39,7 @@ from bench.schema import fresh_schema
 from geo import sources
 from geo.generate import GeneratedArea, GeneratedCounty
 
-if not redis_keys.PREFIX.startswith("bench:"):
+if not redis_keys.prefix().startswith("bench:"):
     raise RuntimeError("import bench.volume before any project module: the Redis namespace is read at import")
 
 SCHEMA = "bench"

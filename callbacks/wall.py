@@ -83,10 +83,10 @@ ADDRESS_JS = "function (_) { return window.location.pathname + window.location.s
 """Reads the page's address in the browser: the wall has no ``dcc.Location`` to report it."""
 
 
-def register(app: Dash, rt: Runtime, *, build: str) -> None:
+def register(app: Dash, rt: Runtime, snapshots: SnapshotCache, *, build: str) -> None:
     """One callback builds the page for its address: the wall (``/``, ``/screen``), the tablet or the
-    duty console; each screen registers its own callbacks."""
-    snapshots = SnapshotCache(rt)
+    duty console; each screen registers its own callbacks. ``snapshots`` is the process's one
+    wall-snapshot cache, shared with the live hub."""
     tablet.register(app, rt, snapshots)
     duty.register(app, rt)
 

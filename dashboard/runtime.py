@@ -14,7 +14,7 @@ from dashboard.cases.case_service import CaseService
 from dashboard.domain.clock import Clock, system_clock
 from dashboard.domain.rules import Rules, load_rules
 from dashboard.settings import Settings
-from data_access import areas
+from data_access import areas, redis_keys
 from data_access.database import make_engine, make_session_factory
 from data_access.redis_connection import connect, start_embedded_redis
 
@@ -28,6 +28,10 @@ class Runtime:
     settings: Settings
     clock: Clock = field(default=system_clock)
     """Every "now" of the process comes from here; tests pass a pinned clock."""
+
+    def __post_init__(self) -> None:
+        if self.settings.redis_namespace:
+            redis_keys.use_namespace(self.settings.redis_namespace)
 
     @cached_property
     def engine(self) -> Engine:

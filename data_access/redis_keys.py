@@ -137,11 +137,3 @@ def scheduler_lock(county: str) -> str:
 def auth_session(session_digest: str) -> str:
     """String: a signed-in session's JSON, under the SHA-256 of its id (the id itself is never stored)."""
     return f"{prefix()}:auth:session:{session_digest}"
-
-
-
-def __getattr__(name: str) -> str:
-    """``PREFIX`` for callers that still read it as a constant (``bench.volume``); prefer ``prefix()``."""
-    if name == "PREFIX":
-        return prefix()
-    raise AttributeError(name)

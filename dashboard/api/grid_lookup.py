@@ -29,8 +29,7 @@ class _CountyGrids:
 class GridLookup:
     """A per-county cache of grid locators, checked against the county's import stamp on each use."""
 
-    def __init__(self, _runtime: object | None = None) -> None:
-        """(The runtime argument is accepted for callers that still pass one; the cache needs none.)"""
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counties: dict[str, _CountyGrids] = {}
 

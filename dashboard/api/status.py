@@ -10,7 +10,7 @@ from dashboard import __version__
 from dashboard.access.auth import current_user
 from dashboard.api.errors import ApiError
 from dashboard.runtime import NoCountyError, Runtime
-from dashboard.web.static_brotli import accepted_encodings
+from dashboard.web.compression import accepted_encodings
 from dashboard.api.web_geometry import GeometryCache
 from data_access import areas, cases
 
