@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import NoReturn, TypeVar
 
 import numpy as np
@@ -30,6 +29,7 @@ from data_access.models import Case
 from tests.conftest import clear_namespace
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -325,10 +325,7 @@ def test_a_case_written_while_a_rebuild_runs_is_not_wiped_by_it(
         stored = session.scalar(select(func.count()).select_from(Case).where(Case.county_code == county))
     assert len(written) == 1 and report.cases == stored - 1, "the rebuild read SQL before the case was written"
     assert not runtime.redis.exists(redis_keys.rebuild_fence(county)), "the rebuild's own write lowers its fence"
-    deadline = time.monotonic() + 30
-    while runtime.cases.owed() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert runtime.cases.owed() == 0
+    wait_until(lambda: runtime.cases.owed() == 0, 30, message="the owed case re-applied after the rebuild")
     with runtime.sessions() as session:
         assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
 
@@ -345,7 +342,6 @@ def test_a_failed_rebuild_lowers_its_fence(runtime: Runtime, county: str, monkey
     assert runtime.cases.owed() == 0, "with no rebuild under way, writes go straight to Redis"
 
 
-
 def test_applying_is_refused_while_a_rebuild_is_under_way_and_changes_nothing(runtime: Runtime, county: str) -> None:
     """A write meanwhile is stored and owed; Redis stays as it was until the fence is down."""
     _history(runtime)
@@ -358,8 +354,6 @@ def test_applying_is_refused_while_a_rebuild_is_under_way_and_changes_nothing(ru
         aggregates.apply_case(runtime.redis, county, case.id, stored)
     assert runtime.cases.owed() == 1 and _state(runtime, county) == before
     aggregates.lower_fence(runtime.redis, county, fence)
-    deadline = time.monotonic() + 30
-    while runtime.cases.owed() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: runtime.cases.owed() == 0, 30, message="the owed case re-applied once the fence is down")
     with runtime.sessions() as session:
         assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
