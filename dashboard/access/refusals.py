@@ -8,6 +8,8 @@ gate in front of every route runs before any router.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.responses import HTMLResponse, JSONResponse
@@ -21,14 +23,26 @@ DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeoutError)
 """What SQLAlchemy raises when the database cannot be reached (refused, dropped, pool exhausted)."""
 
 
+def error_item(code: str, message: str, field_name: str | None = None) -> dict[str, object]:
+    """One refusal in the API's error body: ``{code, field, message}``."""
+    return {"code": code, "field": field_name, "message": message}
+
+
+def errors_json(status: int, items: Sequence[Mapping[str, object]],
+                headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The API's error body ``{"errors": [{code, field, message}, …]}`` with one item or several
+    (pydantic names every invalid field at once); its schema is ``dashboard.api.schemas.ErrorBody``.
+    Every ``{"errors": …}`` answer is built here."""
+    return JSONResponse({"errors": [dict(item) for item in items]}, status_code=status, headers=headers)
+
+
 def error_json(status: int, code: str, message: str, field_name: str | None = None,
-               headers: dict[str, str] | None = None) -> JSONResponse:
-    """The API's error shape ``{"errors": [{code, field, message}]}``."""
-    return JSONResponse({"errors": [{"code": code, "field": field_name, "message": message}]}, status_code=status,
-                        headers=headers)
+               headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The API's error body with a single refusal."""
+    return errors_json(status, [error_item(code, message, field_name)], headers=headers)
 
 
-def open311_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def open311_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """Open311's error shape, a list of ``{code, description}``: an Open311 client never sees ours."""
     return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
 

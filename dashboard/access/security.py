@@ -2,6 +2,9 @@
 
 A pure ASGI middleware (not Starlette's ``BaseHTTPMiddleware``) so event streams pass through
 unbuffered and the principal set in :func:`dashboard.access.auth.current_user` reaches Dash callbacks.
+It owns the request's one database session (:class:`~dashboard.access.identify.RequestSession`):
+opened only when something reads the database, left on ``request.state`` for the route, and closed
+when the response is finished, failed or abandoned by the client.
 Its parts live beside it: :mod:`~dashboard.access.identify` (who), :mod:`~dashboard.access.headers`,
 :mod:`~dashboard.access.csrf`, :mod:`~dashboard.access.rate_limits`,
 :mod:`~dashboard.access.county_binding` and :mod:`~dashboard.access.callback_gate`.
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlparse
 
+import anyio
 import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -24,7 +28,7 @@ from dashboard.access.cookies import DISPLAY_COOKIE, SESSION_COOKIE
 from dashboard.access.county_binding import COUNTY_DEFAULTED, bind_address, bind_query, counties_named, screen_county
 from dashboard.access.csrf import CSRF_COOKIE, header_token, same_token
 from dashboard.access.headers import security_headers
-from dashboard.access.identify import Identifier
+from dashboard.access.identify import Identifier, RequestSession
 from dashboard.access.incoming import Incoming, Verdict
 from dashboard.access.rate_limits import Limit, RateLimiter, Seconds
 from dashboard.access.refusals import DATABASE_AWAY, error_json, forbidden_page, open311_error, unavailable
@@ -75,10 +79,20 @@ class AccessMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        db = RequestSession(lambda: self.rt.sessions())
+        try:
+            await self.serve(scope, receive, send, db)
+        finally:
+            if db.is_open:
+                with anyio.CancelScope(shield=True):  # a client that went away still gets its session closed
+                    await run_in_threadpool(db.close)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, db: RequestSession) -> None:
+        """Decide, then answer or pass the request on with its principal and its database session."""
         incoming = Incoming.of(scope)
         rule = rule_for(incoming.method, incoming.path)
         try:
-            verdict = await run_in_threadpool(self.decide, incoming, rule)
+            verdict = await run_in_threadpool(self.decide, incoming, rule, db)
         except redis.RedisError:
             verdict = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly"))
         except DATABASE_AWAY:
@@ -118,20 +132,22 @@ class AccessMiddleware:
             receive = replaying(gated, receive)
         state = scope.setdefault("state", {})
         state["api_client"] = verdict.api_client
+        state[RequestSession.STATE_KEY] = db
         session = verdict.session
-        state["still_signed_in"] = (lambda: self.identifier.still_active(session)) if session is not None else None
+        state["still_signed_in"] = (lambda: self.identifier.still_active(session, db)) if session is not None else None
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 
-    def decide(self, req: Incoming, rule: Rule) -> Verdict:
-        """Runs in a worker thread: it may query the database and Redis."""
+    def decide(self, req: Incoming, rule: Rule, db: RequestSession) -> Verdict:
+        """Runs in a worker thread: it may query the database (in ``db``) and Redis."""
         if req.websocket and not self._same_origin(req):
             return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused"))
-        verdict = Verdict() if rule.kind == "public" and not rule.identify else self.identifier.identify(req, rule)
+        verdict = Verdict() if rule.kind == "public" and not rule.identify else self.identifier.identify(req, rule, db)
         limited = self._rate_limited(req, verdict.principal)
         if limited is not None:
             return Verdict(response=limited)
-        if rule.identify and screen_county(verdict.principal) not in (None, self._default_county()):
+        bound = screen_county(verdict.principal)
+        if rule.identify and bound is not None and bound != self._default_county(db):
             verdict.principal = verdict.session = None  # it would be told the default county's counts
         if verdict.response is not None or rule.kind == "public":
             return verdict
@@ -159,12 +175,12 @@ class AccessMiddleware:
                 verdict.response = error_json(403, "csrf", "missing or wrong X-CSRFToken header", "X-CSRFToken")
         return verdict
 
-    def _default_county(self) -> str | None:
+    def _default_county(self, db: RequestSession) -> str | None:
         """The county a route serves when none is named (``Runtime.county_code``); ``None`` while
         there is none or the database is away. Read here rather than through ``Runtime.county_code``,
         whose ``NoCountyError`` would make the access layer import the runtime that imports it."""
         try:
-            with self.rt.sessions() as session:
+            with db.transaction() as session:
                 county = areas.get_county(session, self.rt.settings.county_code)
         except DATABASE_AWAY:
             return None

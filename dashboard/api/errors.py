@@ -3,20 +3,18 @@
 Routes raise :class:`ApiError` for refusals only the API knows (authentication, a point outside
 the county), and let the core's :class:`~dashboard.domain.errors.FieldError` and
 :class:`~dashboard.domain.errors.TransitionError` through; the handlers installed here turn each
-of them, and pydantic's validation errors, into that one body. A single refusal's body is built
-by ``dashboard.access.refusals.error_json``, which the access gate answers with too (the gate
-runs before any router, so the shape lives on its side).
+of them, and pydantic's validation errors, into that one body. The body, with one item or several,
+is built by ``dashboard.access.refusals.errors_json``, which the access gate answers with too (the
+gate runs before any router, so the shape lives on its side).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from dashboard.access.refusals import error_json
+from dashboard.access.refusals import error_item, error_json, errors_json
 from dashboard.domain.errors import FieldError, TransitionError
 
 
@@ -42,15 +40,9 @@ class ApiError(Exception):
         return error_json(self.status, self.code, self.message, self.field)
 
 
-def error_item(code: str, field: str | None, message: str) -> dict[str, object]:
-    return {"code": code, "field": field, "message": message}
-
-
-def error_response(status: int, items: list[dict[str, object]], *,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """Our error body with several items (pydantic names every invalid field at once); its schema
-    is ``dashboard.api.schemas.ErrorBody``."""
-    return JSONResponse({"errors": items}, status_code=status, headers=headers)
+error_response = errors_json
+"""The old name of ``dashboard.access.refusals.errors_json``, kept while ``dashboard.api.ingest``
+still re-exports it; nothing calls it."""
 
 
 def install_error_handlers(server: FastAPI) -> None:
@@ -67,9 +59,8 @@ def install_error_handlers(server: FastAPI) -> None:
 
     @server.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        items = [
-            error_item(str(e.get("type", "invalid")), ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
-                       str(e.get("msg", "invalid")))
+        return errors_json(422, [
+            error_item(str(e.get("type", "invalid")), str(e.get("msg", "invalid")),
+                       ".".join(str(p) for p in e.get("loc", ())[1:]) or None)
             for e in error.errors()
-        ]
-        return error_response(422, items)
+        ])

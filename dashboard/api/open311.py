@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.access.tokens import token_hash
 from dashboard.api.grid_lookup import GridLookup
-from dashboard.api.open311_errors import Open311Error, error_body, guarded, open311_response
+from dashboard.api.open311_errors import Open311Error, guarded, open311_response
 from dashboard.api.open311_format import (
     CHANGESET,
     CONTACT,
@@ -54,7 +54,7 @@ from dashboard.runtime import Runtime
 from data_access import api_clients, cases
 from data_access.models import ApiClient, Case
 
-__all__ = ["PREFIX", "Open311Error", "build_open311_api", "category_of", "derived_ref", "error_body",
+__all__ = ["PREFIX", "Open311Error", "build_open311_api", "category_of", "derived_ref",
            "parse_submission", "parse_w3c", "request_out", "request_query", "services_out"]
 
 PREFIX = "/open311/v2"

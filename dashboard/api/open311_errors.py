@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import orjson
 from fastapi.responses import JSONResponse
 
 from dashboard.access.refusals import open311_error
@@ -40,11 +39,6 @@ class Open311Error(Exception):
 
     def response(self) -> JSONResponse:
         return open311_error(self.status, self.description)
-
-
-def error_body(status: int, description: str) -> list[dict[str, object]]:
-    """Open311's error body as data (``dashboard.api.outage`` still builds its answers from it)."""
-    return orjson.loads(open311_error(status, description).body)
 
 
 def open311_response(error: Open311Error | FieldError) -> JSONResponse:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
@@ -19,8 +18,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dashboard.access.refusals import DATABASE_AWAY, unavailable
-from dashboard.api.open311 import error_body as open311_error_body
+from dashboard.access.refusals import DATABASE_AWAY, error_json, open311_error, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +43,7 @@ def install(server: FastAPI) -> None:
 
     @server.exception_handler(DataError)
     async def _refused_value(_request: Request, error: DataError) -> JSONResponse:
-        return JSONResponse({"errors": [{"code": "invalid", "field": None,
-                                         "message": f"the database refused a value: {str(error.orig).strip()}"}]},
-                            status_code=422)
+        return error_json(422, "invalid", f"the database refused a value: {str(error.orig).strip()}")
 
     @server.exception_handler(DBAPIError)
     async def _dbapi(_request: Request, error: DBAPIError) -> JSONResponse:
@@ -60,8 +56,7 @@ def install(server: FastAPI) -> None:
         if not request.url.path.startswith("/api/"):
             return await http_exception_handler(request, error)
         code = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse({"errors": [{"code": code, "field": None, "message": str(error.detail)}]},
-                            status_code=error.status_code, headers=error.headers)
+        return error_json(error.status_code, code, str(error.detail), headers=error.headers)
 
     server.add_middleware(BodyLimit)
 
@@ -80,7 +75,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send, scope["path"])
+            await self._refuse(scope, receive, send)
             return
         body = bytearray()
         while True:
@@ -89,7 +84,7 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             if len(body) > self.limit:
-                await self._refuse(send, scope["path"])
+                await self._refuse(scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -104,12 +99,11 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, path: str) -> None:
-        """413 in the error shape the caller's API speaks: Open311's list, or ours."""
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """413 in the error shape the caller's API speaks: Open311's list, or ours; the connection
+        is closed, as the rest of the body is not read."""
         message = f"request bodies are limited to {self.limit} bytes"
-        payload = orjson.dumps(open311_error_body(413, message) if path.startswith("/open311/")
-                               else {"errors": [{"code": "too_large", "field": None, "message": message}]})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": payload})
+        headers = {"Connection": "close"}
+        refusal = open311_error(413, message, headers=headers) if scope["path"].startswith("/open311/") \
+            else error_json(413, "too_large", message, headers=headers)
+        await refusal(scope, receive, send)

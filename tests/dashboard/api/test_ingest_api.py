@@ -137,8 +137,9 @@ def test_one_post_uses_one_database_session_and_computes_the_alert_once(
     runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The route, its token look-up, the grid look-up, the write and the answer share the request's
-    session; the alert the write stored is the one answered. (Mounted without the access gate,
-    whose own token check is not the route's.)"""
+    session; the alert the write stored is the one answered. (Mounted without the access gate, so
+    the route looks the token up itself; ``test_request_session`` counts the same post through the
+    whole app, gate included.)"""
     from fastapi import FastAPI
 
     from dashboard.api import ingest
