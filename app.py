@@ -93,7 +93,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     outage.install(server)
     server.include_router(build_login_router(rt, security))
     server.include_router(build_audit_router(rt))
-    server.include_router(build_api(rt, GeometryCache(rt)))
+    server.include_router(build_api(rt, GeometryCache()))
     lookup = GridLookup()  # grid polygons are loaded once per process, for both APIs
     server.include_router(build_ingest_api(rt, lookup))
     server.include_router(build_open311_api(rt, lookup=lookup))

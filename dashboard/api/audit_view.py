@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from sqlalchemy.orm import Session
 
+from dashboard.api.request_session import session_dependency
 from dashboard.runtime import Runtime
 from dashboard.domain.periods import LOCAL_TZ
 from data_access import audit
@@ -42,24 +44,25 @@ def audit_page(entries: list[AuditEntry], *, page: int, pages: int, total: int, 
 
 def build_audit_router(rt: Runtime) -> APIRouter:
     router = APIRouter()
+    db_session = session_dependency(rt.sessions)
 
     @router.get("/admin/audit", include_in_schema=False)
     def admin_audit(page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-                    action: Annotated[str | None, Query(max_length=32)] = None) -> HTMLResponse:
-        with rt.sessions() as session:
-            total = audit.count(session, action=action)
-            entries = audit.page(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, action=action)
+                    action: Annotated[str | None, Query(max_length=32)] = None,
+                    session: Session = Depends(db_session)) -> HTMLResponse:
+        total = audit.count(session, action=action)
+        entries = audit.page(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, action=action)
         pages = max(1, -(-total // PAGE_SIZE))
         return HTMLResponse(audit_page(entries, page=page, pages=pages, total=total, action=action),
                             headers={"Cache-Control": "no-store"})
 
     @router.get("/api/audit")
     def api_audit(offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
-                  action: Annotated[str | None, Query(max_length=32)] = None) -> JSONResponse:
+                  action: Annotated[str | None, Query(max_length=32)] = None,
+                  session: Session = Depends(db_session)) -> JSONResponse:
         """The audit log, newest first (admins only)."""
-        with rt.sessions() as session:
-            total = audit.count(session, action=action)
-            entries = [entry_json(e) for e in audit.page(session, offset=offset, limit=limit, action=action)]
+        total = audit.count(session, action=action)
+        entries = [entry_json(e) for e in audit.page(session, offset=offset, limit=limit, action=action)]
         return JSONResponse({"total": total, "offset": offset, "entries": entries}, headers={"Cache-Control": "no-store"})
 
     return router

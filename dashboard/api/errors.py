@@ -40,11 +40,6 @@ class ApiError(Exception):
         return error_json(self.status, self.code, self.message, self.field)
 
 
-error_response = errors_json
-"""The old name of ``dashboard.access.refusals.errors_json``, kept while ``dashboard.api.ingest``
-still re-exports it; nothing calls it."""
-
-
 def install_error_handlers(server: FastAPI) -> None:
     """Our error shape for our errors, the core's refusals and pydantic's validation errors."""
 

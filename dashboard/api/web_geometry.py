@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import brotli
 import orjson
 from shapely import from_geojson
+from sqlalchemy.orm import Session
 
-from dashboard.runtime import Runtime
 from data_access import areas
 from geo.web import WebArea, web_geojson
 
@@ -43,31 +43,30 @@ def _payload(doc: dict) -> GeoPayload:  # type: ignore[type-arg]
 class GeometryCache:
     """Geometry changes only on a county import, so each process builds each layer once."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, str], GeoPayload] = {}
 
-    def get(self, county: str, layer: str) -> GeoPayload | None:
+    def get(self, session: Session, county: str, layer: str) -> GeoPayload | None:
+        """The layer's payload, built on the first ask after the county's (re-)import."""
         if layer not in LAYERS:
             return None
-        with self.rt.sessions() as session:
-            record = areas.get_county(session, county)
-            if record is None:
-                return None
-            stamp = record.imported_at.isoformat()
-            key = (county, layer, stamp)
-            with self._lock:
-                if key in self._cache:
-                    return self._cache[key]
-            doc = self._build(session, county, layer)
+        record = areas.get_county(session, county)
+        if record is None:
+            return None
+        stamp = record.imported_at.isoformat()
+        key = (county, layer, stamp)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        doc = self._build(session, county, layer)
         payload = _payload(doc)
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k[:2] != (county, layer)}
             self._cache[key] = payload
         return payload
 
-    def _build(self, session, county: str, layer: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    def _build(self, session: Session, county: str, layer: str) -> dict[str, object]:
         if layer == "centers":
             return {
                 "type": "FeatureCollection",

@@ -109,3 +109,19 @@ def test_a_signed_in_read_shares_the_session_the_gate_checked_it_in(
     response = client.get("/api/alerts")
     assert response.status_code == 200, response.text
     assert len(opened) == 1 and opened.all_closed()
+
+
+@pytest.mark.parametrize(("role", "path"), [
+    (Role.leader, "/api/status"),
+    (Role.screen, "/api/geo/grids.geojson"),
+    (Role.admin, "/api/audit"),
+    (Role.admin, "/admin/audit"),
+])
+def test_status_geometry_and_audit_reads_share_the_gates_session(
+    client: TestClient, runtime: Runtime, county: str, opened: Opened, role: Role, path: str
+) -> None:
+    as_role(client, runtime, role, county=county)
+    opened.clear()
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert len(opened) == 1 and opened.all_closed()
