@@ -53,9 +53,9 @@ def build_id() -> str:
 def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
     """Background work that lives as long as the server: the live hub and the deadline scheduler.
 
-    Once the app is built its ~170 k objects live as long as the process, yet every full
-    collection walked them: 70–190 ms with the event loop stopped, the tail of a live update's
-    latency. ``gc.freeze`` moves them out of the collector's sight; later garbage is collected as
+    The built app's objects live as long as the process; ``gc.freeze`` moves them out of the
+    cyclic collector's sight, so a full collection never stops the event loop to walk them while
+    a live update is on its way (figures in docs/benchmarks.md). Later garbage is collected as
     before.
     """
 
