@@ -26,10 +26,6 @@ from data_access.areas import GridPlace
 from data_access.models import Case, CaseEvent
 
 
-CaseInputError = FieldError
-"""A draft or action that cannot be accepted (the one field-error type, under the name callers know)."""
-
-
 @dataclass(frozen=True, slots=True)
 class CaseDraft:
     """A new case as a source system reports it."""
@@ -51,11 +47,11 @@ class CaseDraft:
 
     def __post_init__(self) -> None:
         if not self.external_ref.strip() or len(self.external_ref) > 64:
-            raise CaseInputError("external_ref", "must be 1–64 characters")
+            raise FieldError("external_ref", "must be 1–64 characters")
         if not 1 <= self.people_involved <= 100_000:
-            raise CaseInputError("people_involved", "must be between 1 and 100000")
+            raise FieldError("people_involved", "must be between 1 and 100000")
         if self.received_at.tzinfo is None:
-            raise CaseInputError("received_at", "needs a UTC offset, e.g. 2026-11-22T09:30:00+08:00")
+            raise FieldError("received_at", "needs a UTC offset, e.g. 2026-11-22T09:30:00+08:00")
 
 
 class CaseFields(Protocol):
@@ -158,11 +154,11 @@ def draft_columns(draft: CaseDraft, place: GridPlace) -> dict[str, object]:
 def opening_columns(draft: CaseDraft, place: GridPlace, *, actor: str, now: datetime, rules: Rules) -> dict[str, object]:
     """Every column a case starts with when it is received (受理), but its alert.
 
-    Raises ``CaseInputError`` for a receipt after ``now``.
+    Raises ``FieldError`` for a receipt after ``now``.
     """
     received = as_utc(draft.received_at)
     if received > as_utc(now):
-        raise CaseInputError("received_at", "lies in the future")
+        raise FieldError("received_at", "lies in the future")
     return {
         **draft_columns(draft, place),
         "status": Status.received.value,
@@ -201,16 +197,16 @@ def advance(
 ) -> tuple[Status, Status]:
     """Apply ``action`` to ``case`` in place, all but its alert; returns (state before, state after).
 
-    ``at`` is UTC. Raises ``CaseInputError`` or ``lifecycle.TransitionError`` for a change the case
+    ``at`` is UTC. Raises ``FieldError`` or ``lifecycle.TransitionError`` for a change the case
     does not allow, before changing anything.
     """
     if at < case.updated_at:
-        raise CaseInputError("at", "an event cannot predate the case's last change")
+        raise FieldError("at", "an event cannot predate the case's last change")
     before = Status(case.status)
     after = next_status(before, action)
     if action in (Action.dispatch, Action.assign):
         if action is Action.assign and center_id is None and department_id is None:
-            raise CaseInputError("center_id", "an assignment names a centre or a department")
+            raise FieldError("center_id", "an assignment names a centre or a department")
         case.center_id = center_id if center_id is not None else case.center_id
         case.department_id = department_id if department_id is not None else case.department_id
     elif action is Action.escalate:
@@ -227,7 +223,7 @@ def advance(
         case.outcome = outcome or note
     elif action is Action.follow_up:
         if satisfaction is None:
-            raise CaseInputError("satisfaction", "a follow-up records satisfaction")
+            raise FieldError("satisfaction", "a follow-up records satisfaction")
         case.followed_up_at = at
         case.satisfaction = satisfaction.value
     elif action is Action.reopen:
@@ -305,11 +301,11 @@ def replayed_case(draft: CaseDraft, place: GridPlace, *, status: Status, resolve
     """The case received from ``draft`` and moved through the main loop to ``status``, with its alert at ``now``.
 
     Each step is the write path's own ``advance``, timed by :func:`lifecycle_steps`; a closed
-    status needs ``resolved_at``, ``followed_up`` a satisfaction. Raises ``CaseInputError`` or
+    status needs ``resolved_at``, ``followed_up`` a satisfaction. Raises ``FieldError`` or
     ``lifecycle.TransitionError`` for a case the write path would refuse.
     """
     if status in CLOSED_STATUSES and resolved_at is None:
-        raise CaseInputError("resolved_at", f"required when status is {status.value}")
+        raise FieldError("resolved_at", f"required when status is {status.value}")
     case = CaseState(**opening_columns(draft, place, actor=actor, now=now, rules=rules))  # type: ignore[arg-type]
     end = as_utc(resolved_at) if resolved_at is not None else None
     for action, at in lifecycle_steps(status, case.received_at, end):

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from dashboard.cases import personal_data
-from dashboard.cases.casework import CaseInputError
+from dashboard.domain.errors import FieldError
 from dashboard.cases.personal_data import Actor, party_of
 from dashboard.domain.duty_console import Assignee, CaseDetail, DutyQueue, HandoverNote
-from dashboard.domain.errors import FieldError
 from dashboard.domain.lifecycle import TransitionError
 from dashboard.domain.masking import PartyDetails, mask_text
 from dashboard.domain.vocabulary import Action
@@ -124,7 +123,7 @@ def _act(rt: Runtime, case_id: int, action: Action, *, who: Actor, note: str = "
                              also=_audited(who, action.value, case_id, audit_detail or {}), **details)
     except TransitionError as error:
         raise DutyActionError("not_allowed", str(error)) from error
-    except CaseInputError as error:
+    except FieldError as error:
         raise DutyActionError("bad_input", error.message) from error
     return event is not None
 

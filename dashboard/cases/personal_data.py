@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 LIMITS = {"party_name": 64, "party_phone": 32, "party_id_number": 32, "address": 255}
 
 
-PartyInputError = FieldError
-"""A party detail that cannot be stored (the one field-error type, under the name callers know)."""
-
-
 def clean_party(party_name: str | None = None, party_phone: str | None = None, party_id_number: str | None = None,
                 address: str | None = None) -> PartyDetails:
     """Trimmed details, empty strings as ``None``; a value over its column's length is refused."""
@@ -40,7 +36,7 @@ def clean_party(party_name: str | None = None, party_phone: str | None = None, p
     for field, value in values.items():
         text = (value or "").strip() or None
         if text is not None and len(text) > LIMITS[field]:
-            raise PartyInputError(field, f"is limited to {LIMITS[field]} characters")
+            raise FieldError(field, f"is limited to {LIMITS[field]} characters")
         cleaned[field] = text
     return PartyDetails(**cleaned)
 

@@ -28,9 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard.cases.apply import apply_and_publish
-from dashboard.cases.casework import CaseInputError, CaseState, replayed_case
+from dashboard.cases.casework import CaseState, replayed_case
 from dashboard.domain.contributions import Contribution, contribution
-from dashboard.domain.errors import TransitionError
+from dashboard.domain.errors import FieldError, TransitionError
 from dashboard.domain.periods import as_utc
 from dashboard.domain.rules import Rules
 from dashboard.domain.vocabulary import Action, Status
@@ -209,8 +209,8 @@ def _cases(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules
         try:
             state = replayed_case(row.draft, row.place, status=row.status, resolved_at=row.resolved_at,
                                   satisfaction=row.satisfaction, actor=actor, now=now, rules=rules)
-        except (CaseInputError, TransitionError) as error:
-            column = (error.field or "") if isinstance(error, CaseInputError) else "status"
+        except (FieldError, TransitionError) as error:
+            column = (error.field or "") if isinstance(error, FieldError) else "status"
             errors.append(RowError(row.number, column, "", str(error)))
             continue
         events.append((len(states), *import_event(row.status, actor=actor, now=now, note=f"{file_name}:{row.number}")))

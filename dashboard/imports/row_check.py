@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from dashboard.cases.casework import CaseDraft, CaseInputError
+from dashboard.cases.casework import CaseDraft
+from dashboard.domain.errors import FieldError
 from dashboard.domain.vocabulary import CLOSED_STATUSES, Category, Satisfaction, Source, Status, Tier
 from dashboard.imports.case_file import RawRow
 from data_access.areas import GridPlace
@@ -266,7 +267,7 @@ def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
             p.grid_code = given
 
 
-def _draft(p: _Parsed) -> CaseDraft | CaseInputError:
+def _draft(p: _Parsed) -> CaseDraft | FieldError:
     """The draft, through ``CaseDraft``'s own checks."""
     assert p.source and p.category and p.received_at and p.tier and p.people and p.grid_code
     try:
@@ -275,5 +276,5 @@ def _draft(p: _Parsed) -> CaseDraft | CaseInputError:
             grid_code=p.grid_code, tier=p.tier, people_involved=p.people, description=p.row.text("description"),
             lon=p.lon, lat=p.lat,
         )
-    except CaseInputError as error:
+    except FieldError as error:
         return error

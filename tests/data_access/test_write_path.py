@@ -10,7 +10,7 @@ import redis
 
 from dashboard.cases import cache_ops
 from dashboard.cases.apply import apply_and_publish, contributions
-from dashboard.cases.casework import CaseInputError
+from dashboard.domain.errors import FieldError
 from dashboard.domain.contributions import FIGURES
 from dashboard.domain.figures import PeriodCounts
 from dashboard.domain.lifecycle import TransitionError
@@ -143,7 +143,7 @@ def test_each_write_applies_and_publishes_its_version_once(runtime: Runtime, cou
     [({"grid_code": "000000000000000"}, "grid_code"), ({"received_at": NOW + hours(1)}, "received_at")],
 )
 def test_refused_case_leaves_no_trace(runtime: Runtime, county: str, change: dict, field: str) -> None:
-    with pytest.raises(CaseInputError) as error:
+    with pytest.raises(FieldError) as error:
         runtime.cases.submit(draft(5, **{"received_at": NOW - hours(1), **change}), actor="窗口", now=NOW)
     assert error.value.field == field
     with runtime.sessions() as session:
