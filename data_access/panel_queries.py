@@ -11,6 +11,8 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard.domain.areas import CHILD_LEVEL, AreaRef
+from dashboard.domain.tablet_view import CaseLine
 from data_access import aggregates
 from data_access.figure_queries import AREA_COLUMNS
 from data_access.models import Case, County, Grid, Township, Village
@@ -51,17 +53,6 @@ def red_by_area(session: Session, county: str, level: str, *, within: tuple[str,
     return dict(session.execute(stmt).all())
 
 
-@dataclass(frozen=True)
-class AreaRef:
-    code: str
-    name: str
-    level: str
-    """county, township, village or grid."""
-
-
-CHILD_LEVEL = {"county": "township", "township": "village", "village": "grid"}
-
-
 def area_path(session: Session, county: str, code: str) -> list[AreaRef]:
     """County → … → ``code``, for the breadcrumb; empty when ``code`` is not in ``county``."""
     county_row = session.get(County, county)
@@ -97,26 +88,6 @@ def children(session: Session, area: AreaRef) -> list[AreaRef]:
         return []
     level = CHILD_LEVEL[area.level]
     return [AreaRef(code, name, level) for code, name in session.execute(stmt.order_by(stmt.selected_columns[0]))]
-
-
-@dataclass(frozen=True)
-class CaseLine:
-    """One case as a list shows it: no personal fields are selected."""
-
-    id: int
-    received_at: datetime
-    category: str
-    source: str
-    status: str
-    tier: str
-    alert_level: str | None
-    alert_reasons: str
-    grid_code: str
-    due_at: datetime
-    resolved_at: datetime | None
-    supervised: bool
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
 
 
 def cases_in(

@@ -7,34 +7,21 @@ without reading anything themselves.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 
 from dashboard.domain.areas import AreaRef, AreaRow
 from dashboard.domain.periods import Period, day_key
-from dashboard.domain.tablet_view import CaseLine, PeriodComparison, TabletView
+from dashboard.domain.tablet_view import PeriodComparison, TabletView
 from dashboard.runtime import Runtime
 from dashboard.screens.area_figures import PERIOD_FIELDS, area_figures, period_counts
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import panel_queries
 
-_CASE_LINE_FIELDS = tuple(f.name for f in fields(CaseLine))
-
-
-def _area(ref: panel_queries.AreaRef) -> AreaRef:
-    return AreaRef(ref.code, ref.name, ref.level)
-
-
-def _case_line(line: panel_queries.CaseLine) -> CaseLine:
-    """The list line as the domain names it (the query's own line has the same fields)."""
-    return CaseLine(**{name: getattr(line, name) for name in _CASE_LINE_FIELDS})
-
-
 def townships(rt: Runtime, county: str) -> list[AreaRef]:
     """The county's townships, for the comparison picker."""
     with rt.sessions() as session:
         path = panel_queries.area_path(session, county, county)
-        return [_area(ref) for ref in panel_queries.children(session, path[0])] if path else []
+        return panel_queries.children(session, path[0]) if path else []
 
 
 def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str, period: Period, now: datetime,
@@ -60,4 +47,4 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
                             state.overdue if state else 0, red.get(kid.code, 0),
                             state.alert.level if state and state.alert else None))
     comparison = PeriodComparison(figures.current, figures.previous, figures.last_year, figures.now)
-    return TabletView([_area(ref) for ref in path], period, comparison, rows, total, [_case_line(line) for line in lines])
+    return TabletView(path, period, comparison, rows, total, lines)
