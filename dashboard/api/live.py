@@ -20,7 +20,7 @@ from dashboard.live.live_hub import LiveHub, ScreenKey, Watched
 from dashboard.api.errors import ApiError
 from dashboard.domain.periods import local_date
 from dashboard.runtime import NoCountyError
-from dashboard.screens.wall_panels import ScreenPeriod
+from dashboard.domain.screen_period import ScreenPeriod
 
 RECHECK_SECONDS = 30.0
 """An open stream checks this often that its session still stands (screen not revoked, user

@@ -27,7 +27,7 @@ from dashboard.domain.periods import LOCAL_TZ, local_date
 from dashboard.runtime import Runtime
 from dashboard.screens.caches import SCREEN_STATE, counters
 from dashboard.screens.panel_service import PanelService
-from dashboard.screens.wall_panels import ScreenPeriod
+from dashboard.domain.screen_period import ScreenPeriod
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import areas
 from data_access import redis_keys as keys

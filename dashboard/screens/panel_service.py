@@ -16,7 +16,9 @@ from dashboard.domain.figures import PeriodCounts
 from dashboard.domain.periods import Period, day_key, local_date
 from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import AlertLevel, Category, Source
-from dashboard.screens.wall_panels import TREND_DAYS, PanelInputs, TickerItem, AreaRow
+from dashboard.domain.areas import AreaRow
+from dashboard.domain.wall_values import TREND_DAYS
+from dashboard.screens.wall_panels import PanelInputs, TickerItem
 from dashboard.screens.wall_snapshot import WINDOW_DAYS, WallSnapshot
 from data_access import panel_queries
 

@@ -21,10 +21,6 @@ from dashboard.domain.periods import LOCAL_TZ, Period
 from dashboard.domain.vocabulary import AlertLevel, Category, Source, Tier
 from dashboard.domain.wall_values import TICKER_ROWS, TREND_BARS, TREND_DAYS
 
-# Re-exported for the callers that still import them from here (dashboard.api.live, dashboard.live.live_hub);
-# they live in dashboard.domain.screen_period.
-from dashboard.domain.screen_period import WALL_RANGES as WALL_RANGES, ScreenPeriod as ScreenPeriod
-
 Cells = dict[str, dict[str, object]]
 
 TOUR_STOPS = 3
