@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 import redis
@@ -71,6 +72,7 @@ class Runtime:
     def cases(self) -> CaseService:
         county = self.county_code()
         return CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,
+                           max_skew=timedelta(seconds=self.settings.clock_skew_seconds),
                            ensure_built=lambda: ensure_aggregates(self, county))
 
     def close(self) -> None:

@@ -31,6 +31,8 @@ class Settings:
     refresh_seconds: float = 3.0
     rules_file: Path | None = None
     language: str = "zh"
+    clock_skew_seconds: float = 300.0
+    """How far into the future a source system's event time may lie (its clock may run ahead)."""
     scheduler: bool = True
     """Run the deadline scheduler inside the app process (a Redis lock keeps it to one process)."""
     redis_namespace: str | None = None
@@ -66,6 +68,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         refresh_seconds=float(env.get("REFRESH_SECONDS", "3")),
         rules_file=Path(rules) if rules else None,
         language=language,
+        clock_skew_seconds=float(env.get("MEDIATION_CLOCK_SKEW_SECONDS", "300")),
         scheduler=env.get("MEDIATION_SCHEDULER", "on") != "off",
         redis_namespace=_optional(env, "MEDIATION_REDIS_NAMESPACE"),
     )

@@ -26,7 +26,7 @@ from dashboard.domain.alerts import Alert, case_alert
 from dashboard.domain.contributions import case_facts
 from dashboard.domain.labels import REASONS
 from dashboard.domain.masking import mask_text
-from dashboard.domain.periods import Period
+from dashboard.domain.periods import FIRST_DAY, LAST_DAY, Period
 from dashboard.domain.vocabulary import Action, AlertLevel, Source
 from dashboard.runtime import Runtime
 from dashboard.screens.area_figures import area_figures
@@ -200,7 +200,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         return rows[:limit]
 
     @router.get("/figures")
-    def get_figures(area: str, start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")],
+    def get_figures(area: str, start: Annotated[date, Query(alias="from", ge=FIRST_DAY, le=LAST_DAY)],
+                    end: Annotated[date, Query(alias="to", ge=FIRST_DAY, le=LAST_DAY)],
                     session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> dict[str, object]:
         """Every DESIGN.md figure for an area (county, township, village or grid code) and period of local days."""
         if end < start:

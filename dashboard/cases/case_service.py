@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboard.cases.apply import OUTAGE_ERRORS, apply_and_publish, contributions
 from dashboard.cases.casework import CaseDraft, act, new_case
 from dashboard.domain.clock import Clock, system_clock
+from dashboard.domain.periods import as_utc
 from dashboard.domain.errors import FieldError
 from dashboard.domain.masking import PartyDetails
 from dashboard.domain.rules import Rules
@@ -60,7 +61,7 @@ class CaseService:
 
     def __init__(self, sessions: sessionmaker[Session], client: redis.Redis, rules: Rules, county_code: str, *,
                  ensure_built: Callable[[], None] | None = None, retry_seconds: float = 0.5,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, max_skew: timedelta = timedelta(minutes=5)) -> None:
         self.sessions = sessions
         self.redis = client
         self.rules = rules
@@ -69,6 +70,8 @@ class CaseService:
         """Rebuilds an empty Redis from SQL before owed cases are re-applied (``None``: apply as is)."""
         self.retry_seconds = retry_seconds
         self.clock = clock
+        self.max_skew = max_skew
+        """How far ahead of this process's clock an action's time may lie; later is refused."""
         self._places: dict[str, GridPlace] | None = None
         self._owed: set[int] = set()
         self._owed_lock = threading.Lock()
@@ -213,6 +216,8 @@ class CaseService:
         ``also`` runs in the same transaction after the event is written (an audit entry).
         """
         at = at or self.clock()
+        if as_utc(at) > self.clock() + self.max_skew:
+            raise FieldError("at", "lies in the future")
         recorded: list[CaseEvent] = []
 
         def work(db: Session) -> list[Case]:

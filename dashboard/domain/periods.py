@@ -9,6 +9,10 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 """Every calendar day in the product is a day in this zone."""
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+"""The days the product accepts in a period: a period, its previous one and last year's stay within
+what dates can hold, and nothing a county keeps lies outside."""
 
 
 def as_utc(moment: datetime) -> datetime:

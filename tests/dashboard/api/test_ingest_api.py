@@ -167,3 +167,31 @@ def test_one_post_uses_one_database_session_and_computes_the_alert_once(
     assert body["alert"]["level"] == "red" and [e["action"] for e in body["events"]] == ["receive"]
     assert (len(opened), len(alerts)) == (1, 1)
     assert _count(runtime, county) == 1
+
+
+def test_an_event_dated_in_the_future_is_refused_and_leaves_the_case_movable(
+    api: TestClient, runtime: Runtime, county: str
+) -> None:
+    """A source's clock may run a little ahead; a date like 9999-01-01 would freeze the case, since
+    no later action may predate it."""
+    case_id = api.post("/api/cases", json=_case("T-1")).json()["id"]
+    far = api.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "研判员", "at": "9999-01-01T00:00:00+08:00"})
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "at", far.text
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert api.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "研判员", "at": ahead}).status_code == 422
+    skewed = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    assert api.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "研判员", "at": skewed}).status_code == 201
+    before = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    refused = api.post(f"/api/cases/{case_id}/events", json={"action": "dispatch", "actor": "调度", "at": before})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "at", refused.text
+    with runtime.sessions() as session:
+        assert [e.action for e in cases.get(session, case_id).events] == ["receive", "assess"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("start", "end"), [("0001-01-01", "0001-12-31"), ("9999-01-01", "9999-12-31"),
+                                            ("1999-12-31", "2000-01-30")])
+def test_figures_for_dates_outside_the_supported_range_are_refused(api: TestClient, county: str, start: str,
+                                                                  end: str) -> None:
+    response = api.get("/api/figures", params={"area": county, "from": start, "to": end})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] in ("from", "to")
