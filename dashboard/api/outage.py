@@ -27,8 +27,9 @@ __all__ = ["DATABASE_AWAY", "MAX_BODY_BYTES", "BodyLimit", "install"]
 
 MAX_BODY_BYTES = 256 * 1024
 """Far above any real case or event (a description is at most 4,000 characters)."""
-LIMITED_PREFIXES = ("/api/", "/open311/")
-"""The integrators' routes; the screens' own callback traffic is Dash's business."""
+UNLIMITED_PATHS = ("/_dash-update-component",)
+"""Dash's callback route keeps its own, larger limit (``access.callback_gate.MAX_CALLBACK_BYTES``),
+checked by the gate before the body reaches Dash; every other body is limited here."""
 
 
 def install(server: FastAPI) -> None:
@@ -70,7 +71,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") \
-                or not scope["path"].startswith(LIMITED_PREFIXES):
+                or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

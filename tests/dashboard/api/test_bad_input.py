@@ -16,7 +16,7 @@ from dashboard.runtime import Runtime
 from dashboard.access.security import MAX_CALLBACK_BYTES
 from app import create_app
 from data_access import areas, cases
-from data_access.models import Case
+from data_access.models import AuditEntry, Case
 from tests.dashboard.auth_support import as_role, new_source_token
 from tests.factories import GRID_CODES
 
@@ -68,6 +68,26 @@ def test_oversized_bodies_are_refused_before_they_are_read(api: TestClient, runt
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert open311.status_code == 413 and open311.json() == [
         {"code": 413, "description": f"request bodies are limited to {MAX_BODY_BYTES} bytes"}], "Open311's own shape"
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+def test_sign_in_and_out_refuse_oversized_bodies_before_reading_them(runtime: Runtime, county: str, path: str) -> None:
+    """Anyone can post to these, signed in or not: a large body is refused before it is read,
+    declared or streamed, and the audit log stays empty."""
+    client = TestClient(create_app(runtime).server)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    declared = client.post(path, content=b"name=x&password=" + b"p" * MAX_BODY_BYTES, headers=form)
+    assert _clear_error(declared, 413)["code"] == "too_large"
+
+    def chunks():
+        yield b"name=x&password="
+        for _ in range(MAX_BODY_BYTES // 1024 + 1):
+            yield b"p" * 1024
+
+    streamed = client.post(path, content=chunks(), headers=form)
+    assert _clear_error(streamed, 413)["code"] == "too_large"
+    with runtime.sessions() as session:
+        assert session.scalar(select(AuditEntry.id).limit(1)) is None
 
 
 def test_long_arrays_and_many_fields_are_refused(api: TestClient, runtime: Runtime, county: str) -> None:
