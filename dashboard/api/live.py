@@ -76,11 +76,12 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         """An unknown county is refused before it can start a rebuild or take a slot in the hub;
         an unknown township is refused when its panels are first computed; so is a period that
         is not one (or a span that ends after today)."""
-        period = period or f"{days or 30}d"
         try:
-            ScreenPeriod.from_key(period).period(local_date(hub.clock()))
+            screen_period = ScreenPeriod.from_key(period or f"{days or 30}d")
+            screen_period.period(local_date(hub.clock()))
         except ValueError as error:
             raise ApiError(422, "invalid", "period", str(error)) from None
+        period = screen_period.key  # one spelling per period: "01d" and "1d" are one screen state
         try:
             code = hub.screen_county(county)
         except (NoCountyError, LookupError) as error:

@@ -87,5 +87,7 @@ def named_period(name: str, today: date, *, first: date | None = None, last: dat
     if name == "custom" and first is not None and last is not None:
         if last > today or (last - first).days > 3 * 366:
             raise ValueError("a custom range ends by today and spans at most three years")
+        if first < FIRST_DAY:
+            raise ValueError(f"a custom range starts on {FIRST_DAY.isoformat()} or later")
         return Period(first, last)
     raise ValueError(f"unknown range {name!r}")

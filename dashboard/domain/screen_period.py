@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.domain.labels import label
-from dashboard.domain.periods import Period, named_period
+from dashboard.domain.periods import FIRST_DAY, LAST_DAY, Period, named_period
 
 MAX_DAYS = 366 * 3
 """The longest period a wall may follow."""
@@ -44,7 +44,7 @@ class ScreenPeriod:
         found = _SPAN.fullmatch(key)
         if found:
             first, last = date.fromisoformat(found.group(1)), date.fromisoformat(found.group(2))
-            if first <= last and (last - first).days <= MAX_DAYS:
+            if FIRST_DAY <= first <= last <= LAST_DAY and (last - first).days <= MAX_DAYS:
                 return cls(span=(first, last))
         raise ValueError(f"not a screen period: {key!r}")
 

@@ -25,3 +25,9 @@ def test_custom_period_falls_back_when_malformed() -> None:
 def test_duty_params() -> None:
     assert duty_params("?case=12&queue=high&lang=en", "zh") == {"lang": "en", "queue": "high", "case": "12"}
     assert duty_params("?case=1 OR 1=1&queue=x", "zh") == {"lang": "zh"}
+
+
+def test_a_custom_period_before_the_supported_days_falls_back() -> None:
+    """Year 1 would overflow last year's period when the figures are compared (a 500 before)."""
+    today = date(2026, 11, 23)
+    assert period_of({"range": "custom", "from": "0001-01-01", "to": "0001-12-31"}, today) == Period.trailing(today, 30)

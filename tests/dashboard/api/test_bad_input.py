@@ -212,3 +212,12 @@ def test_an_event_naming_an_unknown_centre_or_department_is_refused(api: TestCli
         center = areas.centers(session, county)[0]
     moved = api.post(f"/api/cases/{posted['id']}/events", json={"action": "assign", "actor": "x", "center_id": center.id})
     assert moved.status_code == 201, moved.text
+
+
+@pytest.mark.parametrize("query", ["period=0001-01-01_0001-12-31", "period=9999-01-01_9999-12-31", "period=0d"])
+def test_live_periods_outside_the_supported_days_are_refused(runtime: Runtime, county: str, query: str) -> None:
+    """A wall's period of year 1 overflowed last year's period (a 500); it is a 422 now."""
+    client = TestClient(create_app(runtime).server)
+    as_role(client, runtime, Role.screen, county=county)
+    for route in ("state", "poll"):
+        assert _clear_error(client.get(f"/api/live/{route}?{query}"), 422)["field"] == "period"
