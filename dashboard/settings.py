@@ -33,6 +33,8 @@ class Settings:
     language: str = "zh"
     clock_skew_seconds: float = 300.0
     """How far into the future a source system's event time may lie (its clock may run ahead)."""
+    sources_act_on_any_case: bool = False
+    """Whether a source system may move cases another source reported (default: only its own)."""
     scheduler: bool = True
     """Run the deadline scheduler inside the app process (a Redis lock keeps it to one process)."""
     redis_namespace: str | None = None
@@ -69,6 +71,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rules_file=Path(rules) if rules else None,
         language=language,
         clock_skew_seconds=float(env.get("MEDIATION_CLOCK_SKEW_SECONDS", "300")),
+        sources_act_on_any_case=env.get("MEDIATION_SOURCES_ACT_ON_ANY_CASE", "off") == "on",
         scheduler=env.get("MEDIATION_SCHEDULER", "on") != "off",
         redis_namespace=_optional(env, "MEDIATION_REDIS_NAMESPACE"),
     )

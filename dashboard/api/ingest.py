@@ -169,6 +169,11 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
                          target=f"case:{case_id}", detail=detail, ip=ip, at=event.at)
 
         check_place(session, body.center_id, body.department_id)
+        case = cases.get(session, case_id)
+        if case is None or case.county_code != rt.cases.county_code:
+            raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
+        if case.source != who.source and not rt.settings.sources_act_on_any_case:
+            raise ApiError(403, "forbidden", "case_id", "a source system moves only the cases it reported")
         rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note, session=session,
                      also=audited if body.action in AUDITED_ACTIONS else None,
                      **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),

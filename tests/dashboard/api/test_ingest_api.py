@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -195,3 +196,21 @@ def test_figures_for_dates_outside_the_supported_range_are_refused(api: TestClie
     response = api.get("/api/figures", params={"area": county, "from": start, "to": end})
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] in ("from", "to")
+
+
+@pytest.mark.parametrize("any_case", [False, True])
+def test_a_source_moves_only_the_cases_it_reported_unless_configured(
+    runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch, any_case: bool
+) -> None:
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, sources_act_on_any_case=any_case))
+    hotline, app_ = (TestClient(create_app(runtime).server) for _ in range(2))
+    hotline.headers["Authorization"] = f"Bearer {new_source_token(runtime, '12345热线')}"
+    app_.headers["Authorization"] = f"Bearer {new_source_token(runtime, '市民APP', 'online')}"
+    case_id = hotline.post("/api/cases", json=_case("S-1")).json()["id"]
+    moved = app_.post(f"/api/cases/{case_id}/events", json={"action": "assess", "actor": "别人"})
+    assert moved.status_code == (201 if any_case else 403), moved.text
+    with runtime.sessions() as session:
+        events = [e.action for e in cases.get(session, case_id).events]  # type: ignore[union-attr]
+    assert events == (["receive", "assess"] if any_case else ["receive"])
+    assert hotline.post(f"/api/cases/{case_id}/events", json={"action": "dispatch" if any_case else "assess",
+                                                             "actor": "自己"}).status_code == 201
