@@ -84,14 +84,25 @@ def default_report_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.errors.csv")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell beginning with one of these is a formula to a spreadsheet program."""
+
+
+def inert(cell: object) -> str:
+    """The cell as text a spreadsheet shows and never evaluates: a leading quote before a formula start."""
+    text = str(cell)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_report(path: Path, errors: Iterable[RowError]) -> None:
-    """A CSV of every row error; UTF-8 with BOM so spreadsheet programs show Chinese values."""
+    """A CSV of every row error; UTF-8 with BOM so spreadsheet programs show Chinese values. The
+    file's own values come back in it, so every cell is made inert (``inert``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_COLUMNS)
         for e in sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1)):
-            writer.writerow((e.row, e.column, e.value, e.message))
+            writer.writerow((e.row, inert(e.column), inert(e.value), inert(e.message)))
 
 
 def grid_locator(rt: Runtime, county: str) -> GridLocator:

@@ -22,7 +22,7 @@ from dashboard.domain.periods import Period
 from dashboard.imports import case_import
 from dashboard.imports.case_file import COLUMNS, CaseImportError, read_rows
 from dashboard.imports.case_import import ImportResult, import_cases
-from dashboard.imports.row_check import CheckContext, check_rows
+from dashboard.imports.row_check import CheckContext, RowError, check_rows
 from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import Status
 from dashboard.screens.wall_service import SnapshotCache
@@ -426,3 +426,16 @@ def test_an_import_waits_for_a_rebuild_under_way_before_updating_redis(
     assert result.imported == 2 and not result.aggregates_behind
     assert lowered and aggregates.read_open_counts(runtime.redis, county)[county][0] == 2
     assert _reconcile(runtime, county) == []
+
+
+def test_the_error_report_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
+    """The report quotes the file's own bad values back; opened in Excel or WPS, none may run."""
+    hostile = ["=HYPERLINK(\"http://evil\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "普通值"]
+    errors = [RowError(n + 2, "people_involved", value, f"not a number: {value}") for n, value in enumerate(hostile)]
+    path = tmp_path / "cases.errors.csv"
+    case_import.write_report(path, errors)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    for row, value in zip(rows, hostile, strict=True):
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+        assert row[2] == (value if value == "普通值" else f"'{value}")
