@@ -64,12 +64,13 @@ def alert_out(alert: Alert | None, lang: str = "zh") -> AlertOut | None:
     return AlertOut(level=alert.level, reasons=[ReasonOut(code=c, text=REASONS[c][lang]) for c in alert.reasons])
 
 
-def case_out(case: Case, *, alert: Alert | None, with_events: bool = True) -> CaseOut:
-    """The case as every reader sees it: personal data masked, in the fields and in the event notes
-    (revealing is a separate, audited act); ``alert`` is its alert at the moment answered."""
+def case_out(case: Case, *, alert: Alert | None, with_events: bool = True, personal: bool = True) -> CaseOut:
+    """The case as a reader sees it: personal data masked, in the fields and in the event notes
+    (revealing is a separate, audited act), or with ``personal=False`` (a leader) none at all, not
+    even masked: no party fields and no free-text notes. ``alert`` is its alert at the moment answered."""
     party = personal_data.party_of(case)
     return CaseOut(
-        **party.masked().as_dict(),
+        **(party.masked().as_dict() if personal else {}),
         id=case.id, source=case.source, external_ref=case.external_ref, category=case.category, status=case.status,
         tier=case.tier, county_code=case.county_code, township_code=case.township_code, village_code=case.village_code,
         grid_code=case.grid_code, people_involved=case.people_involved, received_at=case.received_at, due_at=case.due_at,
@@ -77,7 +78,8 @@ def case_out(case: Case, *, alert: Alert | None, with_events: bool = True) -> Ca
         escalated=case.escalated, supervised=case.supervised, first_receiver=case.first_receiver,
         alert=alert_out(alert),
         events=[EventOut(at=e.at, actor=e.actor, action=e.action, from_status=e.from_status, to_status=e.to_status,
-                         note=mask_text(e.note, [party])) for e in case.events] if with_events else [],
+                         note=mask_text(e.note, [party]) if personal else "") for e in case.events]
+        if with_events else [],
     )
 
 
@@ -108,6 +110,11 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             if user is not None and user.role in READERS and user.role != Role.api_client:
                 return None
         return client(request, session, authorization)
+
+    def personal_for_reader() -> bool:
+        """Masked personal data for source systems, duty officers and admins; none for a leader."""
+        user = current_user()
+        return user is None or user.role != Role.leader
 
     def draft_from(session: Session, body: CaseIn, source: Source, county: str) -> CaseDraft:
         loc = body.location
@@ -181,16 +188,16 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
                         if v is not None})
         return read_case(session, case_id)
 
-    def read_case(session: Session, case_id: int) -> CaseOut:
+    def read_case(session: Session, case_id: int, *, personal: bool = True) -> CaseOut:
         case = cases.get(session, case_id)
         if case is None:
             raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
-        return case_out(case, alert=alert_now(case, rt.clock(), rt))
+        return case_out(case, alert=alert_now(case, rt.clock(), rt), personal=personal)
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
     def get_case(case_id: int, session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> CaseOut:
-        """A case with its event log; personal data is masked."""
-        return read_case(session, case_id)
+        """A case with its event log; personal data is masked (a leader gets none)."""
+        return read_case(session, case_id, personal=personal_for_reader())
 
     @router.get("/alerts", response_model=list[CaseOut])
     def get_alerts(session: Session = Depends(db_session), min_level: AlertLevel = AlertLevel.yellow,
@@ -198,7 +205,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
                    who: ApiClient | None = Depends(reader)) -> list[CaseOut]:
         """Open cases at or above ``min_level``, worst level first, then oldest first."""
         now = rt.clock()
-        rows = [case_out(c, alert=alert_now(c, now, rt), with_events=False)
+        personal = personal_for_reader()
+        rows = [case_out(c, alert=alert_now(c, now, rt), with_events=False, personal=personal)
                 for c in cases.open_cases(session, rt.cases.county_code)]
         rows = [r for r in rows if r.alert and r.alert.level.rank >= min_level.rank]
         rows.sort(key=lambda r: (-r.alert.level.rank, r.received_at))  # type: ignore[union-attr]
