@@ -34,7 +34,9 @@ from dashboard.access.security import AccessMiddleware, SecurityConfig
 from dashboard.web.compression import ResponseCompression
 from dashboard.api.live import build_live_api
 from dashboard.live.live_hub import LiveHub
-from dashboard.api.ingest import GridLookup, build_ingest_api, install_error_handlers
+from dashboard.api.errors import install_error_handlers
+from dashboard.api.grid_lookup import GridLookup
+from dashboard.api.ingest import build_ingest_api
 from dashboard.api.open311 import build_open311_api
 from layouts import wall
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.access.auth import READERS, REVEAL, Role, current_user
 from dashboard.access.tokens import token_hash
-from dashboard.api.errors import ApiError, install_error_handlers
+from dashboard.api.errors import ApiError
 from dashboard.api.grid_lookup import GridLookup
 from dashboard.api.request_session import session_dependency
 from dashboard.api.schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
@@ -32,10 +32,6 @@ from dashboard.runtime import Runtime
 from dashboard.screens.area_figures import area_figures
 from data_access import api_clients, areas, audit, cases
 from data_access.models import ApiClient, Case, CaseEvent, Center, Department
-
-__all__ = ["ApiError", "GridLookup", "build_ingest_api", "case_out", "install_error_handlers"]
-"""``ApiError``, ``GridLookup`` and the handlers live in their own modules; the entry layer still
-imports them from here."""
 
 AUDITED_ACTIONS = frozenset({Action.acknowledge, Action.dispatch, Action.assign, Action.supervise})
 """Source-system actions written to the audit log, as the duty console's are: who took a case on,

@@ -22,8 +22,6 @@ from dashboard.access.refusals import DATABASE_AWAY, error_json, open311_error, 
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DATABASE_AWAY", "MAX_BODY_BYTES", "BodyLimit", "install"]
-"""``DATABASE_AWAY`` lives in ``dashboard.access.refusals``; the CLI still imports it from here."""
 
 MAX_BODY_BYTES = 256 * 1024
 """Far above any real case or event (a description is at most 4,000 characters)."""

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from dashboard.api.outage import DATABASE_AWAY
+from dashboard.access.refusals import DATABASE_AWAY
 from dashboard.cli.accounts import DEMO_ADMIN, demo_access
 from dashboard.cli.context import CLI_ROLE, actor, base_url, runtime
 from dashboard.domain.rules import DEFAULT_RULES_FILE

@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dashboard.api.ingest import build_ingest_api, install_error_handlers
+from dashboard.api.errors import install_error_handlers
+from dashboard.api.ingest import build_ingest_api
 from dashboard.api.open311 import (
     Open311Error,
     build_open311_api,
