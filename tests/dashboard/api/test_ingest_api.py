@@ -143,11 +143,11 @@ def test_one_post_uses_one_database_session_and_computes_the_alert_once(
     whole app, gate included.)"""
     from fastapi import FastAPI
 
-    from dashboard.api import ingest
+    from dashboard.api import errors, ingest
     from dashboard.cases import casework
 
     server = FastAPI()
-    ingest.install_error_handlers(server)
+    errors.install_error_handlers(server)
     server.include_router(ingest.build_ingest_api(runtime))
     client = TestClient(server)
     client.headers["Authorization"] = f"Bearer {new_source_token(runtime, '12345热线')}"
