@@ -15,6 +15,7 @@ from dashboard.domain.areas import CHILD_LEVEL, AreaRef
 from dashboard.domain.tablet_view import CaseLine
 from data_access import aggregates
 from data_access.figure_queries import AREA_COLUMNS
+from data_access.matters import not_led
 from data_access.models import Case, County, Grid, Township, Village
 
 ALERT_LEVELS_ON_TICKER = ("red", "orange")
@@ -41,11 +42,12 @@ def village_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 
 def red_by_area(session: Session, county: str, level: str, *, within: tuple[str, str] | None = None) -> dict[str, int]:
     """Open red cases per area of ``level``. Red comes only from a case's facts (people, risks,
-    petitions), never from the clock, so the level stored at the last change is exact."""
+    petitions), never from the clock, so the level stored at the last change is exact. A matter
+    counts once: only its leading case (``matters.not_led``)."""
     column = AREA_COLUMNS[level]
     stmt = (
         select(column, func.count(Case.id))
-        .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level == "red")
+        .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level == "red", not_led())
         .group_by(column)
     )
     if within is not None:
@@ -90,6 +92,18 @@ def children(session: Session, area: AreaRef) -> list[AreaRef]:
     return [AreaRef(code, name, level) for code, name in session.execute(stmt.order_by(stmt.selected_columns[0]))]
 
 
+def kinds_of(session: Session, areas: list[AreaRef]) -> dict[str, str]:
+    """The onboarded kind of each township or village among ``areas`` (街道/镇/乡/other;
+    社区/村/other), by code; counties and grids have none."""
+    kinds: dict[str, str] = {}
+    for level, model in (("township", Township), ("village", Village)):
+        codes = [a.code for a in areas if a.level == level]
+        for start in range(0, len(codes), 1000):
+            chunk = codes[start : start + 1000]
+            kinds.update((code, kind) for code, kind in session.execute(select(model.code, model.kind).where(model.code.in_(chunk))))
+    return kinds
+
+
 def cases_in(
     session: Session, county: str, area: AreaRef, *, start: datetime, end: datetime, limit: int = 50
 ) -> tuple[int, list[CaseLine]]:
@@ -126,7 +140,8 @@ def newest_alerts(session: Session, county: str, *, township: str | None = None,
     stmt = (
         select(Case.id, Case.updated_at, Case.alert_level, Case.alert_reasons, Case.township_code, Case.village_code,
                Case.category, Case.people_involved)
-        .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level.in_(ALERT_LEVELS_ON_TICKER))
+        .where(Case.county_code == county, Case.resolved_at.is_(None), Case.alert_level.in_(ALERT_LEVELS_ON_TICKER),
+               not_led())
         .order_by((Case.alert_level == "red").desc(), Case.updated_at.desc(), Case.id.desc())
         .limit(limit)
     )

@@ -33,6 +33,16 @@ from geo.records import TownshipRecord, VillageRecord
 COMMUNITY_AREA_SHARE = 0.05
 COMMUNITY_GRID_DENSITY = 20.0
 MAX_GRIDS_PER_VILLAGE = 999  # the grid code ends in a 3-digit sequence
+# Shulan's real ratio: 1,860 grid workers for 248 village-level units. A county onboarded without
+# its own grid count gets the same density, so the number of grids follows the county's size.
+SHULAN_GRIDS, SHULAN_VILLAGES = 1860, 248
+GRIDS_PER_VILLAGE = SHULAN_GRIDS / SHULAN_VILLAGES
+
+# Kind `other` (开发区, 工业园区, 农场, 林场 …) is placed by what it holds. A unit whose
+# village-level units are all communities (社区/居委会: a development zone or industrial park
+# with residents) is urban: small, dense and gathered round the seat like a city subdistrict (left
+# among rural townships, a cell that small would be squeezed out of the fit). Otherwise (a farm, a
+# forest farm, a zone of villages) it is rural like a town: its land follows its villages.
 
 _SAMPLES_IN_SMALLEST = 80  # lattice points in the smallest township (village) while fitting
 _SAMPLES_PER_GRID = 30
@@ -118,16 +128,19 @@ def generate_county(
     villages: list[VillageRecord],
     *,
     seat: Point | None = None,
-    grid_target: int = 1860,
+    grid_target: int | None = None,
 ) -> GeneratedCounty:
     """Township, village and grid areas partitioning `outline` (WGS84).
 
     City subdistricts are small and gathered round the seat (default: a point inside the
     outline); other townships get land in proportion to their villages (a community counts
-    `COMMUNITY_AREA_SHARE` of a village); about `grid_target` grids are shared out by village
-    area, `COMMUNITY_GRID_DENSITY` times denser in communities, at least one per village.
+    `COMMUNITY_AREA_SHARE` of a village); about `grid_target` grids (default
+    `grid_target_for(len(villages))`) are shared out by village area, `COMMUNITY_GRID_DENSITY`
+    times denser in communities, at least one per village.
     """
     members = _members(townships, villages)
+    if grid_target is None:
+        grid_target = grid_target_for(len(villages))
     if grid_target < 1:
         raise ValueError(f"grid_target must be at least 1, not {grid_target}")
     seat = seat if seat is not None else outline.representative_point()
@@ -165,6 +178,14 @@ def generate_county(
     return _assemble(projection, faces, labels, hierarchy, townships, villages, seat)
 
 
+def grid_target_for(village_count: int) -> int:
+    """How many grids a county of `village_count` village-level units gets when no count is
+    given: Shulan's real density (1,860 for 248, so Shulan keeps 1,860), at least one each."""
+    if village_count < 1:
+        raise ValueError(f"a county needs at least one village, not {village_count}")
+    return max(village_count, round(village_count * GRIDS_PER_VILLAGE))
+
+
 def _members(townships: list[TownshipRecord], villages: list[VillageRecord]) -> list[list[int]]:
     """Village indices of each township, in input order; rejects lists that cannot be generated."""
     index = {t.code: i for i, t in enumerate(townships)}
@@ -200,6 +221,13 @@ def _pinned(dense: np.ndarray) -> np.ndarray:
     return dense if dense.any() and not dense.all() else np.zeros_like(dense)
 
 
+def _urban(township: TownshipRecord, share: float) -> bool:
+    """Whether a township is gathered round the seat: a subdistrict (街道), or a unit of kind
+    `other` made only of communities (its land share, see `COMMUNITY_AREA_SHARE`, is below one
+    village's, since any village or `other` unit alone counts a whole one)."""
+    return township.kind == "subdistrict" or (township.kind == "other" and share < 1.0)
+
+
 def _fit_townships(
     region: Polygon | MultiPolygon,
     townships: list[TownshipRecord],
@@ -212,7 +240,7 @@ def _fit_townships(
     x, y = pd.lattice(region.bounds, spacing)
     inside = shapely.contains_xy(region, x, y)
     x, y = x[inside], y[inside]
-    dense = np.array([t.kind == "subdistrict" for t in townships])
+    dense = np.array([_urban(t, share[i]) for i, t in enumerate(townships)])
     sites = pd.initial_sites(x, y, share, dense=dense, anchor=seat, sample_area=spacing**2, rng=rng)
     cells = pd.fit(x, y, share, sites, sample_area=spacing**2, pinned=_pinned(dense))
     return _Level(cells, x, y, cells.label(x, y), spacing)
@@ -237,7 +265,7 @@ def _fit_villages(
     keep = shapely.contains_xy(region, x, y)
     keep[keep] = top.cells.label(x[keep], y[keep]) == t
     x, y = x[keep], y[keep]
-    toward = seat if township.kind == "subdistrict" else (top.cells.sites[t, 0], top.cells.sites[t, 1])
+    toward = seat if _urban(township, float(share.sum())) else (top.cells.sites[t, 0], top.cells.sites[t, 1])
     nearest = int(np.argmin(np.hypot(x - toward[0], y - toward[1])))
     dense = np.array([v.kind == "community" for v in villages])
     anchor = (float(x[nearest]), float(y[nearest]))

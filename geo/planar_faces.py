@@ -68,15 +68,17 @@ def merge_fragments(
     """Relabel every piece of an area that is cut off from the area's largest piece, giving it to
     the neighbour (with the same parent) it shares the longest edge with. Clipping a convex cell
     to a ragged county border leaves such pieces. A piece stays where it is when it has no such
-    neighbour (an island) or when it holds all that is left of one of `children` (moving it
-    would take a whole village out of its township)."""
+    neighbour (an island) or when it holds the largest part of one of `children` that has no
+    part in the area's largest piece (moving it would take a whole village out of its township;
+    a small city district can leave a village split over two cut-off pieces)."""
     labels = labels.copy()
     a, b, length = edges
+    home = _home_labels(labels, children, areas) if children is not None else {}
     for _ in range(_FRAGMENT_ROUNDS):
         component = _components(labels, a, b)
         fragments = _fragments(labels, component, areas)
         if children is not None:
-            fragments -= _holding_a_whole_child(component, children)
+            fragments -= _holding_a_stranded_child(labels, component, children, home, areas, fragments)
         if not fragments:
             break
         shared: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
@@ -128,8 +130,30 @@ def _fragments(labels: np.ndarray, component: list[int], areas: np.ndarray) -> s
     return {c for c in area_of if main[int(labels[c])] != c}
 
 
-def _holding_a_whole_child(component: list[int], children: np.ndarray) -> set[int]:
-    pieces: dict[int, set[int]] = defaultdict(set)
-    for child, c in zip(children.tolist(), component):
-        pieces[child].add(c)
-    return {next(iter(cs)) for cs in pieces.values() if len(cs) == 1}
+def _home_labels(labels: np.ndarray, children: np.ndarray, areas: np.ndarray) -> dict[int, int]:
+    """Each child's label before any move: the one holding most of its area."""
+    area_in: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for child, label, area in zip(children.tolist(), labels.tolist(), areas.tolist()):
+        area_in[child][label] += area
+    return {child: max(sorted(by_label.items()), key=lambda item: item[1])[0] for child, by_label in area_in.items()}
+
+
+def _holding_a_stranded_child(
+    labels: np.ndarray,
+    component: list[int],
+    children: np.ndarray,
+    home: dict[int, int],
+    areas: np.ndarray,
+    fragments: set[int],
+) -> set[int]:
+    """For each child whose land under its home label lies only in cut-off pieces, the piece
+    holding most of it, which must stay so that the child keeps land in its own parent."""
+    area_in: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for child, label, c, area in zip(children.tolist(), labels.tolist(), component, areas.tolist()):
+        if label == home[child]:
+            area_in[child][c] += area
+    keep: set[int] = set()
+    for pieces in area_in.values():
+        if all(c in fragments for c in pieces):
+            keep.add(max(sorted(pieces.items()), key=lambda item: item[1])[0])
+    return keep

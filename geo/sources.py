@@ -37,25 +37,50 @@ __all__ = [
 TOWNSHIP_KINDS: dict[str, str] = {
     "subdistrict": "subdistrict",
     "街道": "subdistrict",
+    "街道办事处": "subdistrict",
     "town": "town",
     "镇": "town",
     "township": "township",
     "乡": "township",
     "民族乡": "township",
     "苏木": "township",
+    "民族苏木": "township",
+    "other": "other",
+    "其他": "other",
 }
+"""Type texts of township-level units; any other text (开发区, 农场, a county's own word) is `other`."""
 VILLAGE_KINDS: dict[str, str] = {
     "community": "community",
     "社区": "community",
     "居委会": "community",
+    "居民委员会": "community",
+    "社区居委会": "community",
     "社区/居委会": "community",
     "village": "village",
     "村": "village",
+    "行政村": "village",
     "村委会": "village",
+    "村民委员会": "village",
     "嘎查": "village",
+    "other": "other",
+    "其他": "other",
 }
-DEFAULT_TOWNSHIP_KIND = "town"
-DEFAULT_VILLAGE_KIND = "village"
+"""Type texts of village-level units; any other text (牧场, 农场分场, 生活区 …) is `other`."""
+OTHER_KIND = "other"
+"""A township- or village-level unit of a kind the lists above do not name: kept, and a township
+(or village) on every screen, figure and league like any other."""
+
+TOWNSHIP_NAME_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("街道办事处", "subdistrict"), ("街道", "subdistrict"), ("民族乡", "township"), ("苏木", "township"),
+    ("镇", "town"), ("乡", "township"),
+)
+"""When a list has no type (or leaves it empty), the kind is read from the name's ending, as the
+National Bureau of Statistics names them; a name with none of these endings (开发区, 工业园区,
+农场, 林场 …) is `other`."""
+VILLAGE_NAME_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("社区居委会", "community"), ("居民委员会", "community"), ("居委会", "community"), ("社区", "community"),
+    ("村民委员会", "village"), ("村委会", "village"), ("村委", "village"), ("嘎查", "village"), ("村", "village"),
+)
 
 _NUMBER_LIKE_CODE = re.compile(r"^\d+(\.\d*)?[eE][+-]?\d+$|^\d+\.\d*$")
 
@@ -108,7 +133,7 @@ def read_townships(path: str | Path) -> list[TownshipRecord]:
     for row in rows:
         code = _code(path, row, "code", seen)
         name = _name(path, row)
-        kind = _kind(path, row, columns, TOWNSHIP_KINDS, DEFAULT_TOWNSHIP_KIND)
+        kind = _kind(row, columns, name, TOWNSHIP_KINDS, TOWNSHIP_NAME_ENDINGS)
         townships.append(TownshipRecord(code=code, name=name, kind=kind))
     return townships
 
@@ -130,7 +155,7 @@ def read_villages(path: str | Path, townships: list[TownshipRecord]) -> list[Vil
             raise CountyInputError(
                 f"{path}, line {row.line}, column parent_code: the parent township code {what}."
             )
-        kind = _kind(path, row, columns, VILLAGE_KINDS, DEFAULT_VILLAGE_KIND)
+        kind = _kind(row, columns, name, VILLAGE_KINDS, VILLAGE_NAME_ENDINGS)
         villages.append(VillageRecord(code=code, name=name, township_code=parent, kind=kind))
     with_villages = {v.township_code for v in villages}
     empty = [f"{t.code} {t.name}" for t in townships if t.code not in with_villages]
@@ -253,18 +278,27 @@ def _name(path: Path, row: _Row) -> str:
     return name
 
 
-def _kind(path: Path, row: _Row, columns: list[str], kinds: dict[str, str], default: str) -> str:
-    """Accepts "town(镇)", "town", "镇" and the like; an empty or absent type means the default."""
-    if "type" not in columns or not row.cells["type"]:
-        return default
-    value = row.cells["type"]
+def _kind(row: _Row, columns: list[str], name: str, kinds: dict[str, str],
+          endings: tuple[tuple[str, str], ...]) -> str:
+    """The unit's kind from its type ("town(镇)", "town", "镇", "社区/居委会" …); a type the table
+    does not know is `other`, never an error, because official lists hold many kinds of unit
+    (开发区, 农场, 林场, 牧场 …) and every one of them must onboard. Without a type, the kind is
+    read from the name's ending (`other` when the ending says nothing)."""
+    value = row.cells.get("type", "") if "type" in columns else ""
+    if not value:
+        return kind_from_name(name, endings)
     for candidate in (value.split("(")[0].split("（")[0].strip().lower(), _inside_brackets(value)):
         if candidate in kinds:
             return kinds[candidate]
-    allowed = ", ".join(sorted({k for k in kinds.values()}))
-    raise CountyInputError(
-        f"{path}, line {row.line}, column type: unknown type {value!r}; expected one of {allowed}."
-    )
+    return OTHER_KIND
+
+
+def kind_from_name(name: str, endings: tuple[tuple[str, str], ...]) -> str:
+    """The kind a unit's name ends with (see `TOWNSHIP_NAME_ENDINGS`), or `other`."""
+    for ending, kind in endings:
+        if name.endswith(ending):
+            return kind
+    return OTHER_KIND
 
 
 def _inside_brackets(value: str) -> str:

@@ -3,6 +3,7 @@ from an outline and two lists; re-importing updates in place, a bad file changes
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +16,8 @@ from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import PROJECT_ROOT
 from data_access import audit
 from geo import sources
+from geo.generate import GeneratedCounty
+from geo.sources import OTHER_KIND
 
 app = typer.Typer(help="County boundaries and centres.", no_args_is_help=True)
 
@@ -38,7 +41,9 @@ def import_county(
     crs: Annotated[Datum, typer.Option(help="datum of the outline and seat files")] = "wgs84",
     seat: Annotated[Path | None, typer.Option(help="point file with the county government seat")] = None,
     name: Annotated[str | None, typer.Option(help="county name (default: the outline's 'name' property)")] = None,
-    grids: Annotated[int, typer.Option(help="about how many grids to generate")] = 1860,
+    grids: Annotated[int | None, typer.Option(
+        min=1, help="about how many grids to generate (default: 7.5 per village-level unit, "
+                    "Shulan's real 1,860 for 248)", show_default=False)] = None,
 ) -> None:
     """Onboard a county from outline + township and village lists."""
     save_county(runtime(ctx), outline=outline, townships=townships, villages=villages, crs=crs, seat=seat,
@@ -52,13 +57,13 @@ def ensure_demo(ctx: typer.Context) -> None:
     try:
         rt.county_code()
     except NoCountyError:
-        save_county(rt, crs="wgs84", name=None, grids=1860, **DEMO_FILES)
+        save_county(rt, crs="wgs84", name=None, grids=None, **DEMO_FILES)
         return
     print("a county is already imported")
 
 
 def save_county(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs: str, seat: Path | None,
-                name: str | None, grids: int) -> None:
+                name: str | None, grids: int | None) -> None:
     """Read, check and generate everything first, then store it in one audited transaction."""
     generated = onboarding.load_county_files(outline=outline, townships=townships, villages=villages, crs=crs,
                                              seat=seat, grid_target=grids)
@@ -74,3 +79,17 @@ def save_county(rt: Runtime, *, outline: Path, townships: Path, villages: Path, 
                              "removed_grids": report.removed_grids, "crs": crs})
     print(f"county {report.county_code} {county_name}: {report.townships} townships, {report.villages} villages, "
           f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed")
+    print(kinds_summary(generated))
+
+
+def kinds_summary(generated: GeneratedCounty) -> str:
+    """How many units of each kind were read, naming the `other` ones: a type the lists do not
+    know is kept as `other`, never refused, so the operator sees here what became `other`."""
+    lines = []
+    for level, units in (("townships", generated.townships), ("villages", generated.villages)):
+        counts = Counter(u.kind for u in units)
+        text = ", ".join(f"{counts[k]} {k}" for k in sorted(counts))
+        others = [u.name for u in units if u.kind == OTHER_KIND]
+        shown = "、".join(others[:10]) + (f" … (+{len(others) - 10})" if len(others) > 10 else "")
+        lines.append(f"{level} by kind: {text}" + (f"; other: {shown}" if others else ""))
+    return "\n".join(lines)

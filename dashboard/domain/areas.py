@@ -31,3 +31,6 @@ class AreaRow:
     overdue: int
     red: int
     alert: AlertLevel | None
+    kind: str | None = None
+    """The unit's kind as onboarded (subdistrict, town, township, other; community, village,
+    other); None for a grid. Named for the screen by `area_kinds.kind_name`."""

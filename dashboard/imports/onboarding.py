@@ -56,9 +56,11 @@ class ImportReport:
 
 
 def load_county_files(
-    *, outline: Path, townships: Path, villages: Path, crs: str = "wgs84", seat: Path | None = None, grid_target: int = 1860
+    *, outline: Path, townships: Path, villages: Path, crs: str = "wgs84", seat: Path | None = None,
+    grid_target: int | None = None,
 ) -> GeneratedCounty:
-    """Read and generate; no database involved, so errors here cannot leave a trace."""
+    """Read and generate; no database involved, so errors here cannot leave a trace. Without a
+    `grid_target` the grid count follows the county's size (`geo.generate.grid_target_for`)."""
     outline_shape = sources.read_outline(outline, crs=crs)
     township_rows = sources.read_townships(townships)
     village_rows = sources.read_villages(villages, township_rows)

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from geo.crs import local_projection_for
-from geo.generate import COMMUNITY_AREA_SHARE, GeneratedArea, GeneratedCounty, generate_county
+from geo.generate import COMMUNITY_AREA_SHARE, GeneratedArea, GeneratedCounty, generate_county, grid_target_for
 from geo.sources import TownshipRecord, VillageRecord
 
 from tests.geo.shulan_data import CountyInputs
@@ -227,3 +227,29 @@ def test_inputs_that_cannot_be_generated(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         generate_county(SMALL_OUTLINE, townships, villages, **kwargs)
+
+
+# --- size and kinds -------------------------------------------------------------------------
+
+
+def test_grid_count_follows_the_county_size() -> None:
+    """Shulan's real 1,860 grids for 248 villages, the same density elsewhere, one per village at least."""
+    assert grid_target_for(248) == 1860
+    assert grid_target_for(93) == 698
+    assert grid_target_for(1) == 8
+    small = generate_county(SMALL_OUTLINE, SMALL_TOWNSHIPS, SMALL_VILLAGES)
+    assert len(small.grids) == grid_target_for(len(SMALL_VILLAGES)) == 38
+
+
+def test_units_of_kind_other_are_placed_by_what_they_hold() -> None:
+    """A development zone of communities is small like a city subdistrict; a farm of villages is
+    rural land like a town. (That such a zone is not squeezed out among big rural townships is
+    shown by 昌邑区 in tests/dashboard/cli/test_county_jilin_city.py.)"""
+    townships = [*SMALL_TOWNSHIPS, TownshipRecord("3", "幸福开发区", "other"), TownshipRecord("4", "红旗农场", "other")]
+    villages = [*SMALL_VILLAGES, VillageRecord("31", "幸福社区", "3", "community"),
+                VillageRecord("41", "一分场", "4", "other"), VillageRecord("42", "二分场", "4", "other")]
+    county = generate_county(SMALL_OUTLINE, townships, villages, grid_target=30)
+    km2 = dict(zip("1234", _km2(county.townships, SMALL_OUTLINE)))
+    assert km2["3"] < km2["1"] and km2["3"] < 0.05 * km2["4"]
+    assert 0.5 < km2["4"] / km2["2"] * 3 / 2 < 2, "a farm's land follows its villages, like a town's"
+    assert [t.kind for t in county.townships] == ["subdistrict", "town", "other", "other"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point
 
 from geo.errors import CountyInputError
+from tests.geo.shulan_data import SHULAN_DIR
 from geo.sources import (
     TownshipRecord,
     VillageRecord,
@@ -54,6 +56,26 @@ def test_gcj02_outline_reads_as_the_wgs84_one(shulan_dir: Path) -> None:
     assert shapely.symmetric_difference(wgs, gcj).area < 1e-5 * wgs.area  # the file has 6 decimals
 
 
+JILIN_CITY = SHULAN_DIR.parent / "jilin-city"
+JILIN_CODES = ["220202", "220203", "220204", "220211", "220221", "220281", "220282", "220283", "220284"]
+
+
+@pytest.mark.parametrize("code", JILIN_CODES)
+def test_every_jilin_city_list_reads(code: str) -> None:
+    """The nine official lists of 吉林市, 开发区 and 工业区 included, read as their counts say."""
+    expected = {row["code"]: row for row in csv.DictReader((JILIN_CITY / "counties.csv").open(encoding="utf-8"))}
+    townships = read_townships(JILIN_CITY / f"{code}_townships.csv")
+    villages = read_villages(JILIN_CITY / f"{code}_villages.csv", townships)
+    assert (len(townships), len(villages)) == (int(expected[code]["townships"]), int(expected[code]["villages"]))
+
+
+def test_jilin_city_other_units_keep_their_kind() -> None:
+    others = [(t.code, t.name) for code in JILIN_CODES
+              for t in read_townships(JILIN_CITY / f"{code}_townships.csv") if t.kind == "other"]
+    assert others == [("220202401", "幸福开发区"), ("220202402", "哈达湾经济开发区"), ("220203400", "龙潭经济开发区"),
+                      ("220203401", "金珠工业区"), ("220204400", "吉林船营经济开发区")]
+
+
 def test_shulan_seat(shulan_dir: Path) -> None:
     seat = read_seat(shulan_dir / "shulan_220283_seat_wgs84.geojson")
     assert seat == Point(126.941952, 44.408965)
@@ -85,6 +107,43 @@ def test_type_column_is_optional_and_accepts_chinese(tmp_path: Path) -> None:
     assert townships == [TownshipRecord("101", "甲镇", "town")]
     path = _write(tmp_path / "v.csv", "code,name,parent_code,type\n1,甲社区,101,社区\n2,乙村,101,\n")
     assert [v.kind for v in read_villages(path, townships)] == ["community", "village"]
+
+
+# --- kinds: every township- and village-level unit of an official list ----------------------
+
+
+def test_any_township_level_unit_is_kept_with_its_kind(tmp_path: Path) -> None:
+    """Development zones, farms, a county's own word: none is refused; unknown types are `other`."""
+    path = _write(tmp_path / "t.csv", "code,name,type\n101,幸福开发区,other\n102,红旗农场,农场\n"
+                                      "103,金珠工业区,industrial_zone\n104,甲镇,镇\n105,乙乡,township(乡)\n"
+                                      "106,丙街道,街道办事处\n107,丁苏木,苏木\n")
+    assert [t.kind for t in read_townships(path)] == [
+        "other", "other", "other", "town", "township", "subdistrict", "township"]
+
+
+def test_any_village_level_unit_is_kept_with_its_kind(tmp_path: Path) -> None:
+    path = _write(tmp_path / "v.csv", "code,name,parent_code,type\n1,红光牧场,101,牧场\n2,一分场,101,农场分场\n"
+                                      "3,甲村,101,村民委员会\n4,乙社区,102,居民委员会\n5,丙生活区,102,other\n")
+    assert [v.kind for v in read_villages(path, TOWNSHIPS)] == ["other", "other", "village", "community", "other"]
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("兴华街道", "subdistrict"), ("北城街道办事处", "subdistrict"), ("法特镇", "town"), ("亮甲山乡", "township"),
+    ("两家子满族乡", "township"), ("幸福开发区", "other"), ("金珠工业区", "other"), ("红旗农场", "other"),
+    ("青山林场", "other"), ("吉林船营经济开发区", "other"),
+])
+def test_township_kind_from_the_name_when_the_type_is_absent(tmp_path: Path, name: str, kind: str) -> None:
+    assert read_townships(_write(tmp_path / "t.csv", f"code,name\n101,{name}\n"))[0].kind == kind
+    assert read_townships(_write(tmp_path / "e.csv", f"code,name,type\n101,{name},\n"))[0].kind == kind
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("育才社区", "community"), ("东厂宅居委会", "community"), ("前进居民委员会", "community"), ("乙村", "village"),
+    ("驿马村委", "village"), ("红旗村民委员会", "village"), ("白音嘎查", "village"), ("红光牧场", "other"),
+])
+def test_village_kind_from_the_name_when_the_type_is_absent(tmp_path: Path, name: str, kind: str) -> None:
+    path = _write(tmp_path / "v.csv", f"code,name,parent_code\n1,{name},101\n2,乙社区,102\n")
+    assert read_villages(path, TOWNSHIPS)[0].kind == kind
 
 
 def test_utf8_bom_from_excel_is_fine(tmp_path: Path) -> None:
@@ -153,9 +212,6 @@ def test_code_mangled_by_a_spreadsheet(tmp_path: Path) -> None:
     assert "line 2, column code" in message and "text" in message
 
 
-def test_unknown_type(tmp_path: Path) -> None:
-    message = _error(read_townships, _write(tmp_path / "townships.csv", "code,name,type\n101,甲镇,city\n"))
-    assert "line 2, column type" in message and "subdistrict, town, township" in message
 
 
 def test_not_utf8(tmp_path: Path) -> None:
