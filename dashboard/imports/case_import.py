@@ -1,5 +1,9 @@
 """Bulk case import from CSV or XLSX: read the file, check every row, write all cases in one transaction.
 
+Ledgers (台账) come as counties keep them: Chinese headers and values, title rows, GBK CSV, places
+by township and village name, local times (docs/ledgers.md). ``preview`` is the dry run: the same
+reading and checking, every case built in memory as the import would build it, nothing written.
+
 A county moving onto the command centre brings its history as a spreadsheet. The file is read by
 :mod:`dashboard.imports.case_file` and every row checked by :mod:`dashboard.imports.row_check`;
 each good row becomes a case through the write path's own lifecycle
@@ -15,9 +19,10 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -31,20 +36,28 @@ from dashboard.cases.apply import apply_and_publish
 from dashboard.cases.casework import CaseState, replayed_case
 from dashboard.domain.contributions import Contribution, contribution
 from dashboard.domain.errors import FieldError, TransitionError
-from dashboard.domain.periods import as_utc
+from dashboard.domain.ledger_times import TimeTextError, ledger_time
+from dashboard.domain.ledger_words import CHOICE_FIELDS, FIELDS, PERSONAL_FIELDS, LedgerWords, WordsFileError, \
+    builtin_words, county_words
+from dashboard.domain.periods import as_utc, local_date
 from dashboard.domain.rules import Rules
 from dashboard.domain.vocabulary import Action, Status
-from dashboard.imports.case_file import COLUMNS, CaseImportError, RawRow, read_rows
+from dashboard.imports.case_file import COLUMNS, CaseImportError, FileCaps, LedgerFile, RawRow, read_ledger
+from dashboard.imports.place_match import PlaceIndex
 from dashboard.imports.row_check import CheckContext, CheckResult, ImportRow, RowError, check_rows, file_repeats
 from dashboard.runtime import Runtime
-from data_access import aggregates, areas, bulk_cases, redis_keys
+from dashboard.settings import Settings
+from data_access import aggregates, areas, bulk_cases, place_names, redis_keys
 from geo.assign import GridLocator
 
-__all__ = ["COLUMNS", "CaseImportError", "ImportResult", "Progress", "import_cases", "push_contributions"]
+__all__ = ["COLUMNS", "CaseImportError", "ImportResult", "Preview", "Progress", "import_cases", "load_words",
+           "preview", "push_contributions"]
 
 REPORT_COLUMNS = ("row", "column", "value", "message")
 STATE_COLUMNS: tuple[str, ...] = tuple(name for name in bulk_cases.CASE_COLUMNS if name in CaseState.__dataclass_fields__)
-"""The case columns an import sets; the others (personal data, say) keep their column default."""
+"""The case columns a case's replay sets; the others keep their column default."""
+PARTY_COLUMNS: tuple[str, ...] = ("party_name", "party_phone", "party_id_number", "address")
+"""The personal data a ledger row may give, stored on the case as the write path stores it."""
 _VALUES = attrgetter(*STATE_COLUMNS)
 
 Progress = Callable[[int, int], None]
@@ -68,6 +81,8 @@ class ImportResult:
     seconds: float
     errors: tuple[RowError, ...] = field(default=(), repr=False)
     aggregates_behind: bool = False
+    ledger: LedgerFile | None = field(default=None, repr=False)
+    """What was read: the format, the detected encoding, the header row, the columns used and ignored."""
     """The cases are stored but Redis did not take their aggregates in time: the screens miss them
     until ``cache rebuild`` (or a server's rebuild after a Redis restart)."""
 
@@ -77,6 +92,31 @@ class ImportResult:
         if self.aggregates_behind:
             return 3
         return 0 if self.rejected == 0 else 1
+
+
+def load_words(settings: Settings, path: Path | None = None) -> LedgerWords:
+    """The built-in ledger words plus the county's own: ``path`` (``--words``), else the setting
+    ``ledger_words_file``, else ``var_dir/ledger_words.toml`` when it exists."""
+    chosen = path or settings.ledger_words_file
+    if chosen is None:
+        default = settings.var_dir / "ledger_words.toml"
+        chosen = default if default.is_file() else None
+    if chosen is None:
+        return builtin_words()
+    try:
+        text = chosen.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseImportError(f"{chosen}: cannot read the words file ({error})") from None
+    try:
+        return county_words(text, origin=str(chosen))
+    except WordsFileError as error:
+        raise CaseImportError(str(error)) from None
+
+
+def file_caps(settings: Settings) -> FileCaps:
+    """The size caps of a case list, from the settings."""
+    return FileCaps(max_rows=settings.import_max_rows, max_columns=settings.import_max_columns,
+                    max_unpacked_bytes=settings.import_max_unpacked_mb * 1024 * 1024)
 
 
 def default_report_path(path: Path) -> Path:
@@ -101,7 +141,7 @@ def write_report(path: Path, errors: Iterable[RowError]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_COLUMNS)
-        for e in sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1)):
+        for e in sorted(errors, key=lambda e: (e.row, FIELDS.index(e.column) if e.column in FIELDS else -1)):
             writer.writerow((e.row, inert(e.column), inert(e.value), inert(e.message)))
 
 
@@ -123,6 +163,7 @@ def import_cases(
     now: datetime | None = None,
     redis_wait_seconds: float = 60.0,
     audit: Callable[[Session, dict[str, int]], None] | None = None,
+    words: LedgerWords | None = None,
 ) -> ImportResult:
     """Import a CSV/XLSX case list in one transaction, then update the Redis aggregates.
 
@@ -133,17 +174,15 @@ def import_cases(
     result says ``aggregates_behind`` (exit code 3) and ``cache rebuild`` brings the screens level.
     ``audit`` is called in the import's own transaction, just before it commits, with the counts
     (rows, imported, duplicates, rejected), so the audit entry lands exactly when the cases do.
-    ``progress`` is told (rows checked, rows in the file) as the import goes.
+    ``progress`` is told (rows checked, rows in the file) as the import goes. ``words`` are the
+    ledger's words (default: :func:`load_words` from the settings).
     Raises ``CaseImportError`` when the file itself cannot be read.
     """
     started = time.perf_counter()
     now = as_utc(now or rt.clock())
-    raw = read_rows(path)
+    ledger, checked = _read_and_check(rt, path, now=now, words=words, progress=progress)
+    raw = ledger.rows
     service = rt.cases
-    needs_locator = any(r.values.get("lon") or r.values.get("lat") for r in raw)
-    locator = grid_locator(rt, service.county_code) if needs_locator else None
-    context = CheckContext(service.places(), now, locator.locate_many if locator else None)
-    checked = _checked(raw, context, progress or None)
     errors = list(checked.errors)
 
     def finish(imported: int, duplicates: int, behind: bool = False) -> ImportResult:
@@ -153,7 +192,7 @@ def import_cases(
             written = report_path or default_report_path(path)
             write_report(written, ordered)
         return ImportResult(len(raw), imported, duplicates, len({e.row for e in ordered}), written,
-                            time.perf_counter() - started, ordered, behind)
+                            time.perf_counter() - started, ordered, behind, ledger)
 
     if errors and all_or_nothing:
         return finish(0, 0)
@@ -163,11 +202,17 @@ def import_cases(
                 keys = [(row.draft.source.value, row.draft.external_ref) for row in checked.valid]
                 stored = bulk_cases.existing_refs(session, keys)
                 fresh = [row for row, key in zip(checked.valid, keys, strict=True) if key not in stored]
+                kept: list[ImportRow] = []
                 states, events = _cases(fresh, actor=actor, now=now, rules=rt.rules, errors=errors,
-                                        file_name=path.name)
+                                        file_name=path.name, kept=kept)
                 if errors and all_or_nothing:
                     raise _Refused
-                ids = bulk_cases.insert_cases(session, [_VALUES(state) for state in states], events, STATE_COLUMNS)
+                if any(not row.party.is_empty() for row in kept):
+                    values = [(*_VALUES(state), *_party_values(row)) for state, row in zip(states, kept, strict=True)]
+                    ids = bulk_cases.insert_cases(session, values, events, STATE_COLUMNS + PARTY_COLUMNS)
+                else:
+                    ids = bulk_cases.insert_cases(session, [_VALUES(state) for state in states], events,
+                                                  STATE_COLUMNS)
                 if audit is not None:
                     audit(session, {"rows": len(raw), "imported": len(ids), "duplicates": len(stored),
                                     "rejected": len({e.row for e in errors})})
@@ -184,7 +229,103 @@ def import_cases(
     behind = bool(items) and push_contributions(
         rt.redis, service.county_code, items, ensure_built=service.ensure_built,
         wait_seconds=redis_wait_seconds) is None
+    if behind:  # the outbox keeps them: any app process's drain applies them once Redis answers
+        service.owe(ids)
     return finish(len(ids), len(stored), behind)
+
+
+def _party_values(row: ImportRow) -> tuple[str | None, ...]:
+    details = row.party.as_dict()
+    return tuple(details[name] for name in PARTY_COLUMNS)
+
+
+def _read_and_check(rt: Runtime, path: Path, *, now: datetime, words: LedgerWords | None,
+                    progress: Progress | None) -> tuple[LedgerFile, CheckResult]:
+    """Read the file (caps from the settings) and check every row against the county."""
+    words = words or load_words(rt.settings)
+    ledger = read_ledger(path, words, file_caps(rt.settings))
+    raw = ledger.rows
+    service = rt.cases
+    needs_locator = any(r.values.get("lon") or r.values.get("lat") for r in raw)
+    locator = grid_locator(rt, service.county_code) if needs_locator else None
+    names = None
+    if any(r.values.get("township") or r.values.get("village") for r in raw):
+        with rt.sessions() as session:
+            names = PlaceIndex(place_names.county_places(session, service.county_code))
+    context = CheckContext(service.places(), now, locator.locate_many if locator else None, words, names)
+    return ledger, _checked(raw, context, progress or None)
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """One distinct value of a choice column: what it maps to (``None``: unmapped) and how often."""
+
+    text: str
+    code: str | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``cases import --dry-run`` shows; computed exactly as the import would, nothing written."""
+
+    ledger: LedgerFile
+    values: dict[str, list[ValueCount]]
+    """Per choice field (source, category, status, tier, satisfaction): each distinct value."""
+    errors: tuple[RowError, ...]
+    """Every row that would fail, with its reasons (the write path's refusals included)."""
+    would_import: int
+    already_stored: int
+    township_only: int
+    """Rows placed by a township name alone, at the township's centre."""
+    first_day: date | None
+    last_day: date | None
+    """The Asia/Shanghai days of the earliest and latest receipt among the rows that parse."""
+    personal_columns: tuple[str, ...]
+    """Fields of personal data the file gives: stored with the case, never shown here."""
+
+    @property
+    def rejected(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+def preview(rt: Runtime, path: Path, *, words: LedgerWords | None = None, now: datetime | None = None,
+            progress: Progress | None = None) -> Preview:
+    """The dry run: read and check the file, build every case in memory, look up which are stored
+    already (a read), and write nothing at all (no case, no report file, no audit entry)."""
+    now = as_utc(now or rt.clock())
+    words = words or load_words(rt.settings)
+    ledger, checked = _read_and_check(rt, path, now=now, words=words, progress=progress)
+    errors = list(checked.errors)
+    with rt.cases.sessions() as session:
+        keys = [(row.draft.source.value, row.draft.external_ref) for row in checked.valid]
+        stored = bulk_cases.existing_refs(session, keys)
+    fresh = [row for row, key in zip(checked.valid, keys, strict=True) if key not in stored]
+    states, _ = _cases(fresh, actor="dry-run", now=now, rules=rt.rules, errors=errors, file_name=path.name)
+    values: dict[str, list[ValueCount]] = {}
+    for name in CHOICE_FIELDS:
+        if name not in ledger.fields:
+            continue
+        counts = Counter(row.values.get(name, "") for row in ledger.rows)
+        values[name] = [ValueCount(text, words.code_of(name, text), n)
+                        for text, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if text]
+    days = [local_date(row.draft.received_at) for row in checked.valid]
+    days += _parsed_receipts(ledger.rows, {e.row for e in errors})
+    return Preview(ledger, values, tuple(sorted(errors, key=lambda e: e.row)), len(states), len(stored),
+                   sum(1 for row in checked.valid if row.township_only), min(days, default=None),
+                   max(days, default=None), tuple(sorted(ledger.fields & PERSONAL_FIELDS)))
+
+
+def _parsed_receipts(rows: Sequence[RawRow], failing: set[int]) -> list[date]:
+    """The receipt days of failing rows whose receipt itself reads, so the period covers the whole file."""
+    days = []
+    for row in rows:
+        if row.number in failing and (text := row.values.get("received_at")):
+            try:
+                days.append(local_date(ledger_time(text)))
+            except TimeTextError:
+                continue
+    return days
 
 
 class _Refused(Exception):
@@ -199,7 +340,7 @@ def _checked(raw: Sequence[RawRow], context: CheckContext, report: Progress | No
     """``check_rows`` over the whole file, a slice at a time when someone watches the progress."""
     if report is None:
         return check_rows(raw, context)
-    repeats = file_repeats(raw)
+    repeats = file_repeats(raw, context.words)
     valid: list[ImportRow] = []
     errors: list[RowError] = []
     for start in range(0, len(raw), _PROGRESS_ROWS):
@@ -211,9 +352,10 @@ def _checked(raw: Sequence[RawRow], context: CheckContext, report: Progress | No
 
 
 def _cases(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules, errors: list[RowError],
-           file_name: str) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
+           file_name: str, kept: list[ImportRow] | None = None) -> tuple[list[CaseState], list[tuple[Any, ...]]]:
     """Every row's case at the end of its replayed life, and its import event (led by the case's
-    index, noting the file row); a case the write path refuses becomes a row error."""
+    index, noting the file row); a case the write path refuses becomes a row error. ``kept``, when
+    given, receives the rows whose case was built, in the order of the states."""
     states: list[CaseState] = []
     events: list[tuple[Any, ...]] = []
     for row in rows:
@@ -226,6 +368,8 @@ def _cases(rows: Sequence[ImportRow], *, actor: str, now: datetime, rules: Rules
             continue
         events.append((len(states), *import_event(row.status, actor=actor, now=now, note=f"{file_name}:{row.number}")))
         states.append(state)
+        if kept is not None:
+            kept.append(row)
     return states, events
 
 

@@ -1,8 +1,15 @@
 """Checking a case list's rows: every value of every row, with one clear error per row and column.
 
 ``check_rows`` is the one validator: each message names the spreadsheet row, the column and the
-value, and says what would be accepted. It does no I/O: the county's grids, the clock and the
-point-in-grid lookup come in a :class:`CheckContext`.
+value, and says what would be accepted. It does no I/O: the county's grids, the clock, the
+point-in-grid lookup, the ledger's words and the place names come in a :class:`CheckContext`.
+
+Values are read as ledgers write them: a choice by its code name, its screen label or a synonym
+(``dashboard.domain.ledger_words``, plus the county's own words); a time in the shapes of
+``dashboard.domain.ledger_times`` (Asia/Shanghai when it has no offset; a date alone is 00:00 for
+receipt, 23:59 for resolution); a place by grid code, by lon/lat, or by township and village name
+(``dashboard.imports.place_match``). Personal data (party name, phone, ID number, address) is
+checked for length and travels with the row to be stored on the case, as the write path stores it.
 """
 
 from __future__ import annotations
@@ -10,18 +17,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from dashboard.cases.casework import CaseDraft
+from dashboard.cases.personal_data import clean_party
 from dashboard.domain.errors import FieldError
+from dashboard.domain.ledger_times import TimeTextError, ledger_time
+from dashboard.domain.ledger_words import LedgerWords, builtin_words, choice_hint
+from dashboard.domain.masking import PartyDetails
 from dashboard.domain.vocabulary import CLOSED_STATUSES, Category, Satisfaction, Source, Status, Tier
 from dashboard.imports.case_file import RawRow
+from dashboard.imports.place_match import PlaceIndex, Placed
 from data_access.areas import GridPlace
 
 _Choice = TypeVar("_Choice", Source, Category, Tier, Status, Satisfaction)
-_TIME_EXAMPLE = "e.g. 2026-03-05T09:30:00+08:00"
-_SOURCES = frozenset(m.value for m in Source)
+_BUILTIN = builtin_words()
+_PARTY_FIELDS = ("party_name", "party_phone", "party_id_number", "address")
+_NO_PARTY = PartyDetails()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,10 @@ class ImportRow:
     status: Status
     resolved_at: datetime | None
     satisfaction: Satisfaction | None
+    party: PartyDetails = PartyDetails()
+    """Personal data from the row, stored on the case (masked in every view, never printed)."""
+    township_only: bool = False
+    """Placed by a township name alone: at the township centre's grid."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,10 @@ class CheckContext:
     now: datetime
     locate_many: Callable[[Sequence[float], Sequence[float]], list[str | None]] | None = None
     """Grid code (or None) for each point; only needed when some row gives lon/lat."""
+    words: LedgerWords = _BUILTIN
+    """Header and value words: the built-in ones and the county's own."""
+    place_names: PlaceIndex | None = None
+    """The county's townships and villages by name; only needed when some row names its place."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +89,10 @@ def check_rows(rows: Sequence[RawRow], context: CheckContext,
     cannot say which of two versions of a case is right. ``repeats`` (from :func:`file_repeats`
     over the whole file) is given when a file is checked a part at a time.
     """
-    parsed = [_parse(raw, context.now) for raw in rows]
+    codes: dict[tuple[str, str], str | None] = {}
+    parsed = [_parse(raw, context, codes) for raw in rows]
     _assign_grids(parsed, context)
-    repeats = file_repeats(rows) if repeats is None else repeats
+    repeats = file_repeats(rows, context.words) if repeats is None else repeats
     valid: list[ImportRow] = []
     errors: list[RowError] = []
     for p in parsed:
@@ -82,24 +104,29 @@ def check_rows(rows: Sequence[RawRow], context: CheckContext,
             if isinstance(draft, CaseDraft):
                 assert p.status is not None and p.grid_code is not None
                 valid.append(ImportRow(p.row.raw.number, draft, context.places[p.grid_code], p.status,
-                                       p.resolved_at, p.satisfaction))
+                                       p.resolved_at, p.satisfaction, p.party, p.township_only))
             else:
                 p.row.fail(draft.field or "", draft.message)
         errors.extend(p.row.errors)
     return CheckResult(valid, errors)
 
 
-def file_repeats(rows: Iterable[RawRow]) -> dict[int, int]:
+def file_repeats(rows: Iterable[RawRow], words: LedgerWords = _BUILTIN) -> dict[int, int]:
     """Row number → the earlier row with the same source and external_ref, for every repeat.
 
-    Only rows whose source is a known one and whose ref is not empty count, as only they could
-    become cases.
+    Only rows whose source is a known one (by code, label or synonym: 12345 and hotline_12345
+    are one source) and whose ref is not empty count, as only they could become cases.
     """
     first_seen: dict[tuple[str, str], int] = {}
     repeats: dict[int, int] = {}
+    sources: dict[str, str | None] = {}
     for row in rows:
-        key = (row.values.get("source", ""), row.values.get("external_ref", ""))
-        if key[0] not in _SOURCES or not key[1]:
+        text = row.values.get("source", "")
+        if text not in sources:
+            sources[text] = words.code_of("source", text) if text else None
+        source = sources[text]
+        key = (source or "", row.values.get("external_ref", ""))
+        if source is None or not key[1]:
             continue
         first = first_seen.setdefault(key, row.number)
         if first != row.number:
@@ -110,11 +137,13 @@ def file_repeats(rows: Iterable[RawRow]) -> dict[int, int]:
 class _Row:
     """Collects one row's parsed values and errors while it is being checked."""
 
-    __slots__ = ("raw", "errors")
+    __slots__ = ("raw", "errors", "words", "codes")
 
-    def __init__(self, raw: RawRow) -> None:
+    def __init__(self, raw: RawRow, words: LedgerWords, codes: dict[tuple[str, str], str | None]) -> None:
         self.raw = raw
         self.errors: list[RowError] = []
+        self.words = words
+        self.codes = codes
 
     def text(self, column: str) -> str:
         return self.raw.values.get(column, "")
@@ -128,25 +157,25 @@ class _Row:
             if default is None:
                 self.fail(column, "required")
             return default
-        try:
-            return kind(value)
-        except ValueError:
-            self.fail(column, f"must be one of {', '.join(m.value for m in kind)}")
+        key = (column, value)
+        if key not in self.codes:
+            self.codes[key] = self.words.code_of(column, value)
+        code = self.codes[key]
+        if code is None:
+            self.fail(column, f"unknown {column}: must be one of {choice_hint(column)}, a synonym, "
+                              "or a word of the county's words file")
             return None
+        return kind(code)
 
-    def moment(self, column: str) -> datetime | None:
+    def moment(self, column: str, *, end_of_day: bool = False) -> datetime | None:
         value = self.text(column)
         if not value:
             return None
         try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(column, f"not an ISO 8601 time ({_TIME_EXAMPLE})")
+            return ledger_time(value, end_of_day=end_of_day)
+        except TimeTextError as error:
+            self.fail(column, str(error))
             return None
-        if parsed.tzinfo is None:
-            self.fail(column, f"needs a UTC offset ({_TIME_EXAMPLE})")
-            return None
-        return parsed.astimezone(UTC)
 
     def number(self, column: str, low: float, high: float) -> float | None:
         value = self.text(column)
@@ -179,12 +208,15 @@ class _Parsed:
     status: Status | None
     resolved_at: datetime | None
     satisfaction: Satisfaction | None
+    party: PartyDetails = PartyDetails()
     grid_code: str | None = None
+    township_only: bool = False
 
 
-def _parse(raw: RawRow, now: datetime) -> _Parsed:
-    """Every check that needs only the row itself and the clock."""
-    row = _Row(raw)
+def _parse(raw: RawRow, context: CheckContext, codes: dict[tuple[str, str], str | None]) -> _Parsed:
+    """Every check that needs only the row itself, the clock and the words."""
+    now = context.now
+    row = _Row(raw, context.words, codes)
     if raw.extra_cells:
         row.fail("", "more cells than the header has columns")
     external_ref = row.text("external_ref")
@@ -216,7 +248,7 @@ def _parse(raw: RawRow, now: datetime) -> _Parsed:
         row.fail("received_at", "lies in the future")
         received_at = None
 
-    resolved_at = row.moment("resolved_at")
+    resolved_at = row.moment("resolved_at", end_of_day=True)
     closed = status in CLOSED_STATUSES
     if status is not None and closed and not row.text("resolved_at"):
         row.fail("resolved_at", f"required when status is {status.value}")
@@ -237,10 +269,19 @@ def _parse(raw: RawRow, now: datetime) -> _Parsed:
     lat = row.number("lat", -90, 90)
     if bool(row.text("lon")) != bool(row.text("lat")):
         row.fail("lat" if row.text("lon") else "lon", "give both lon and lat, or neither")
-    if not row.text("lon") and not row.text("lat") and not row.text("grid_code"):
-        row.fail("grid_code", "give lon and lat, or grid_code")
+    named = row.text("township") or row.text("village")
+    if not row.text("lon") and not row.text("lat") and not row.text("grid_code") and not named:
+        row.fail("village" if "village" in raw.values else "grid_code",
+                 "give the township and village, grid_code, or lon and lat")
+    party = _NO_PARTY
+    try:
+        texts = [row.text(name) for name in _PARTY_FIELDS]
+        if any(texts):
+            party = clean_party(*texts)
+    except FieldError as error:
+        row.errors.append(RowError(raw.number, error.field or "", "(personal data, not shown)", error.message))
     return _Parsed(row, source, external_ref, category, received_at, lon, lat, people, tier, status, resolved_at,
-                   satisfaction)
+                   satisfaction, party)
 
 
 def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
@@ -252,6 +293,9 @@ def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
     point_grid = {id(p): grid for p, grid in zip(located, grids, strict=True)}
     for p in parsed:
         given = p.row.text("grid_code")
+        if not given and id(p) not in point_grid and (p.row.text("township") or p.row.text("village")):
+            _place_by_name(p, context)
+            continue
         if given and given not in context.places:
             p.row.fail("grid_code", "no such grid in this county")
             continue
@@ -265,6 +309,21 @@ def _assign_grids(parsed: list[_Parsed], context: CheckContext) -> None:
                 p.grid_code = found
         elif given:
             p.grid_code = given
+
+
+def _place_by_name(p: _Parsed, context: CheckContext) -> None:
+    """Place a row by its township and village names (``place_match``)."""
+    if context.place_names is None:
+        raise ValueError("rows name their place but the check context has no place names")
+    found = context.place_names.find(p.row.text("township"), p.row.text("village"))
+    if isinstance(found, Placed):
+        if found.grid_code not in context.places:
+            p.row.fail("village", "the place's grid is not one of this county's grids")
+            return
+        p.grid_code = found.grid_code
+        p.township_only = found.township_only
+    else:
+        p.row.fail(found.column, found.message)
 
 
 def _draft(p: _Parsed) -> CaseDraft | FieldError:
