@@ -1,13 +1,21 @@
-"""What Open311 clients read: the discovery constants, one service per category, and a case as a
-GeoReport v2 service request (public: no personal data, positions rounded)."""
+"""What Open311 clients read: discovery, one service per category and its definition, and a case as a
+GeoReport v2 service request, as plain values that ``open311`` answers in JSON and ``open311_xml`` in XML.
+
+Open311 reads are public. Without an api_key a request carries no free text at all (no
+description, no status notes) and a rounded position; a reader with a valid api_key (a source
+system of ours) gets the description masked (``masking.mask_text``: the case's own party, the
+parties of every case in the same answer, and the shapes of phones and ID numbers). Names,
+phones, ID numbers and addresses are never part of a request either way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from dashboard.cases import personal_data
-from dashboard.domain.masking import mask_text
+from dashboard.domain.masking import KnownNames, mask_text
 from dashboard.domain.periods import LOCAL_TZ
 from dashboard.domain.vocabulary import CLOSED_STATUSES, Category, Status
 from data_access.models import Case
@@ -22,6 +30,13 @@ AGENCY = "矛调中心"
 GROUP = "矛盾纠纷"
 PUBLIC_DECIMALS = 3
 """Decimals of the public lat/long: 0.001° is about 110 m north-south and 80 m east-west here."""
+SENSITIVE_DECIMALS = 2
+"""Decimals of the lat/long of a family or medical dispute read without an api_key (about 1 km):
+in a village, 100 m can name the household."""
+SENSITIVE = frozenset({Category.marriage_family, Category.medical})
+"""Categories whose public position is coarser (``SENSITIVE_DECIMALS``)."""
+FORMATS_LISTED = ["text/xml", "application/json"]
+"""What discovery lists: XML, which GeoReport v2 requires, and JSON."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +75,28 @@ def w3c(moment: datetime | None) -> str | None:
 
 
 def service_out(category: Category) -> dict[str, object]:
+    """``metadata`` is true: every service has the optional attributes of :func:`definition_out`."""
     info = SERVICES[category]
     return {
         "service_code": category.value, "service_name": info.name, "description": info.description,
-        "metadata": False, "type": "realtime", "keywords": ",".join(info.keywords), "group": GROUP,
+        "metadata": True, "type": "realtime", "keywords": ",".join(info.keywords), "group": GROUP,
     }
+
+
+ATTRIBUTES: list[dict[str, object]] = [
+    {"variable": True, "code": "grid_code", "datatype": "string", "required": False,
+     "datatype_description": "15 位网格编码", "order": 1,
+     "description": "网格编码：可代替 lat/long；与 lat/long 同时给出时须一致"},
+    {"variable": True, "code": "external_ref", "datatype": "string", "required": False,
+     "datatype_description": "最多 64 个字符", "order": 2,
+     "description": "来源系统自己的编号：带同一编号的重试只受理一次"},
+]
+"""The ``attribute[...]`` fields a POST may carry, the same for every service."""
+
+
+def definition_out(category: Category) -> dict[str, object]:
+    """A service definition (``services/{code}.json|xml``)."""
+    return {"service_code": category.value, "attributes": [dict(a) for a in ATTRIBUTES]}
 
 
 def services_out() -> list[dict[str, object]]:
@@ -83,28 +115,36 @@ def service_notice(case: Case) -> str:
     return f"{STATUS_NOTES[Status(case.status)]}，当前环节办理时限 {due}"
 
 
-def request_out(case: Case, point: tuple[float, float] | None = None) -> dict[str, object]:
+def _rounded(lon: float, lat: float, decimals: int) -> tuple[float, float]:
+    return round(lon, decimals), round(lat, decimals)
+
+
+def request_out(case: Case, point: tuple[float, float] | None = None, *, keyed: bool = False,
+                others: KnownNames | None = None) -> dict[str, object]:
     """One case as an Open311 service request; ``point`` (lon, lat) stands in for a case without a position.
 
-    Open311 reads are public, so no personal data goes out: ``address`` stays empty, the party's
-    name, phone and ID number are never part of a request, the description is masked like every
-    other view (``masking.mask_text``) and the position is rounded to about 100 m, which shows
-    the neighbourhood of a dispute but not the door.
+    ``keyed``: the reader gave a valid api_key. Without one, ``description`` and ``status_notes``
+    are empty: no pattern finds every name or every way of writing a phone number, so public
+    reads carry no free text at all. With one, the description is masked (``others``: the names
+    of other people to mask too, see :func:`requests_out`). The position is rounded for every
+    reader to about 100 m, which shows the neighbourhood of a dispute but not the door; a
+    family or medical dispute read without a key to about 1 km. ``address`` stays empty.
     """
     category = Category(case.category)
+    decimals = SENSITIVE_DECIMALS if category in SENSITIVE and not keyed else PUBLIC_DECIMALS
     lon: float | None = None
     lat: float | None = None
     if case.lon is not None and case.lat is not None:
-        lon, lat = round(case.lon, PUBLIC_DECIMALS), round(case.lat, PUBLIC_DECIMALS)
+        lon, lat = _rounded(case.lon, case.lat, decimals)
     elif point is not None:
-        lon, lat = round(point[0], PUBLIC_DECIMALS), round(point[1], PUBLIC_DECIMALS)
+        lon, lat = _rounded(point[0], point[1], decimals)
     return {
         "service_request_id": str(case.id),
         "status": request_status(case.status),
-        "status_notes": STATUS_NOTES[Status(case.status)],
+        "status_notes": STATUS_NOTES[Status(case.status)] if keyed else None,
         "service_name": SERVICES[category].name,
         "service_code": category.value,
-        "description": mask_text(case.description, [personal_data.party_of(case)]),
+        "description": mask_text(case.description, [personal_data.party_of(case)], others) if keyed else None,
         "agency_responsible": AGENCY,
         "service_notice": service_notice(case),
         "requested_datetime": w3c(case.received_at),
@@ -117,3 +157,11 @@ def request_out(case: Case, point: tuple[float, float] | None = None) -> dict[st
         "long": lon,
         "media_url": None,
     }
+
+
+def requests_out(found: Sequence[Case], points: dict[str, tuple[float, float]], *,
+                 names: KnownNames | None = None) -> list[dict[str, object]]:
+    """Cases as service requests. ``names``: the reader gave a valid api_key, and these are the
+    names of the county's parties, masked in every description (``None``: a public read, no text)."""
+    keyed = names is not None
+    return [request_out(case, points.get(case.grid_code), keyed=keyed, others=names) for case in found]

@@ -21,11 +21,18 @@ from fastapi import Request
 from dashboard.api.open311_errors import Open311Error
 from dashboard.cases import personal_data
 from dashboard.domain.errors import FieldError
-from dashboard.domain.masking import PartyDetails
-from dashboard.domain.periods import day_start
+from dashboard.domain.masking import PartyDetails, fold
+from dashboard.domain.periods import FIRST_DAY, LAST_DAY, LOCAL_TZ, day_start
 from dashboard.domain.vocabulary import Category
 
 MAX_RESULTS = 1000
+MAX_IDS = 50
+"""How many ``service_request_id`` values one read may name (400 beyond)."""
+RETRY_WINDOW = timedelta(seconds=60)
+"""A report without an id of its own that repeats one from the same caller within this long is a retry."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+"""The client's own id of a POST (IETF httpapi draft): a retry with it returns the first request."""
+MAX_IDEMPOTENCY_KEY = 128
 WINDOW = timedelta(days=90)
 MAX_DESCRIPTION = 4000
 DERIVED_REF_PREFIX = "open311-"
@@ -54,9 +61,9 @@ SUBMISSION_FIELDS: dict[str, dict[str, object]] = {
     "first_name": _text_field("personal data, with last_name at most 64 characters"),
     "last_name": _text_field("personal data"),
     "phone": _text_field("personal data", personal_data.LIMITS["party_phone"]),
-    "email": _text_field("accepted and not stored"),
-    "device_id": _text_field("accepted and not stored"),
-    "account_id": _text_field("accepted and not stored"),
+    "email": _text_field("not stored; tells two reporters apart when a retry is recognised"),
+    "device_id": _text_field("not stored; tells two reporters apart when a retry is recognised"),
+    "account_id": _text_field("not stored; tells two reporters apart when a retry is recognised"),
     "media_url": _text_field("accepted and not stored"),
 }
 SUBMISSION_SCHEMA: dict[str, object] = {"type": "object", "required": ["api_key", "service_code"],
@@ -83,6 +90,14 @@ SUBMISSION_OPENAPI: dict[str, object] = {
         "application/x-www-form-urlencoded": {"schema": SUBMISSION_SCHEMA},
         "application/json": {"schema": JSON_SUBMISSION_SCHEMA}}},
 }
+XML_BODY: dict[str, object] = {"text/xml": {"schema": {"type": "string"}}}
+"""An XML answer, as OpenAPI names it: a document of the GeoReport v2 elements (``open311_xml``)."""
+XML_SUBMISSION_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {"description": "the request was created: <service_requests><request>…", "content": XML_BODY},
+    200: {"description": "a retry: the request first created", "content": XML_BODY},
+    400: {"description": "a field is missing or wrong: <errors><error>…", "content": XML_BODY},
+    403: {"description": "api_key missing, unknown or revoked", "content": XML_BODY},
+}
 SUBMISSION_RESPONSES: dict[int | str, dict[str, object]] = {
     201: {"description": "the request was created", "content": {"application/json": {"schema": CREATED_SCHEMA}}},
     200: {"description": "a retry: the request first created", "content": {"application/json": {"schema": CREATED_SCHEMA}}},
@@ -97,11 +112,14 @@ def parse_w3c(value: str, name: str, *, end: bool = False) -> datetime:
     A '+' in an unencoded query string arrives as a space, so '… 08:00' at the end means '+08:00'.
     """
     text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value.strip())
+    out_of_range = Open311Error(400, f"{name} must lie between {FIRST_DAY} and {LAST_DAY}")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
             day = date.fromisoformat(text)
         except ValueError:
             raise Open311Error(400, f"{name} is not a valid date: {value!r}") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise out_of_range
         return day_start(day + timedelta(days=1)) - timedelta(microseconds=1) if end else day_start(day)
     try:
         moment = datetime.fromisoformat(text)
@@ -109,7 +127,12 @@ def parse_w3c(value: str, name: str, *, end: bool = False) -> datetime:
         raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-22T09:30:00+08:00") from None
     if moment.tzinfo is None:
         raise Open311Error(400, f"{name} needs a UTC offset, e.g. 2026-11-22T09:30:00+08:00")
-    return moment.astimezone(UTC)
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:  # before converting: year 1 or 9999 overflows
+        raise out_of_range
+    moment = moment.astimezone(UTC)
+    if not FIRST_DAY <= moment.astimezone(LOCAL_TZ).date() <= LAST_DAY:
+        raise out_of_range
+    return moment
 
 
 def check_jurisdiction(jurisdiction_id: str | None, county_code: str) -> None:
@@ -125,12 +148,44 @@ def category_of(service_code: str) -> Category:
         raise Open311Error(400, f"service_code {service_code!r} is not one of: {', '.join(c.value for c in Category)}") from None
 
 
-def derived_ref(client_id: int, service_code: str, lat: float | None, long: float | None, grid_code: str | None,
-                description: str, now: datetime) -> str:
-    """Open311 has no external id: the same report from the same client within one minute is a retry."""
-    minute = now.astimezone(UTC).replace(second=0, microsecond=0).isoformat()
-    material = json.dumps([client_id, service_code, lat, long, grid_code, description, minute], ensure_ascii=False)
-    return DERIVED_REF_PREFIX + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
+def _ref(material: list[object]) -> str:
+    text = json.dumps(material, ensure_ascii=False)
+    return DERIVED_REF_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def derived_refs(client_id: int, submission: Submission, now: datetime) -> tuple[str, str]:
+    """The case references of a report without an id of its own: this minute's and the previous minute's.
+
+    Open311 gives a report no id, so a retry is recognised by its content: the same client, the
+    same reporter (:attr:`Submission.reporter`: name, phone, e-mail, device_id, account_id), the
+    same service, place and description. Two people reporting the same thing in the same
+    minute stay two cases. The reference names the minute of receipt; the route also looks up the
+    previous minute's, so a retry that crosses a minute boundary within :data:`RETRY_WINDOW` is
+    still the first case.
+    """
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    content: list[object] = [client_id, submission.reporter, submission.category.value, submission.lat,
+                             submission.long, submission.grid_code, submission.description]
+    return _ref([*content, minute.isoformat()]), _ref([*content, (minute - timedelta(minutes=1)).isoformat()])
+
+
+def keyed_ref(client_id: int, idempotency_key: str) -> str:
+    """The case reference of a report sent with the client's own ``Idempotency-Key``: any retry, any time later."""
+    return _ref([client_id, "idempotency-key", idempotency_key])
+
+
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
+    """The client's ``Idempotency-Key`` header, if any: printable ASCII, at most 128 characters.
+
+    ``X-Request-ID`` is not used: proxies make a new one for every request they forward, which
+    would turn every retry into a new case.
+    """
+    value = headers.get(IDEMPOTENCY_HEADER.lower(), "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_IDEMPOTENCY_KEY or not re.fullmatch(r"[\x21-\x7e]+", value):
+        raise Open311Error(400, f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters")
+    return value
 
 
 @dataclass(frozen=True)
@@ -139,6 +194,8 @@ class Submission:
 
     The reporter's name, phone and address are kept as the case's personal data (masked
     everywhere, never in a GET here: Open311 reads are public); the e-mail is not kept.
+    ``reporter`` is a hash of who reports (name, phone, e-mail, device_id, account_id), only to
+    tell two reporters' identical reports apart (:func:`derived_refs`).
     """
 
     category: Category
@@ -148,6 +205,7 @@ class Submission:
     grid_code: str | None
     external_ref: str | None
     party: PartyDetails = PartyDetails()
+    reporter: str = ""
 
 
 def field_text(fields: Mapping[str, str], name: str) -> str | None:
@@ -193,7 +251,19 @@ def parse_submission(fields: Mapping[str, str]) -> Submission:
     except FieldError as error:
         raise Open311Error.of(error) from None
     return Submission(category=category, description=description, lat=lat, long=long, grid_code=grid_code,
-                      external_ref=field_text(fields, "attribute[external_ref]"), party=party)
+                      external_ref=field_text(fields, "attribute[external_ref]"), party=party,
+                      reporter=_reporter(fields))
+
+
+def _reporter(fields: Mapping[str, str]) -> str:
+    """Who reports, as a hash: the fields normalised so a retry spelled the same way matches
+    (names without spaces, phones by their digits, e-mail in lower case)."""
+    name = re.sub(r"\s", "", (field_text(fields, "last_name") or "") + (field_text(fields, "first_name") or ""))
+    phone = re.sub(r"[^0-9]", "", fold(field_text(fields, "phone") or ""))
+    email = (field_text(fields, "email") or "").lower()
+    material = json.dumps([name, phone, email, field_text(fields, "device_id"), field_text(fields, "account_id")],
+                          ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 def _flatten_json(body: object) -> dict[str, str]:
@@ -263,8 +333,8 @@ def request_query(*, service_request_id: str | None = None, service_code: str | 
     """Parse the filters; without dates, the last 90 days; a range may span 90 days at most."""
     ids = _listed(service_request_id)
     if ids:
-        if len(ids) > MAX_RESULTS:
-            raise Open311Error(400, f"at most {MAX_RESULTS} service_request_id values at once")
+        if len(ids) > MAX_IDS:
+            raise Open311Error(400, f"at most {MAX_IDS} service_request_id values at once")
         if not all(is_request_id(i) for i in ids):
             raise Open311Error(400, "service_request_id must be comma-separated numbers")
         return RequestQuery(ids=tuple(int(i) for i in ids))

@@ -29,6 +29,13 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/open311/v2/requests.json"): "Open311: public reads, masked and rounded (no personal data)",
     ("GET", "/open311/v2/requests/{service_request_id}.json"): "Open311: one public read, masked and rounded",
     ("POST", "/open311/v2/requests.json"): "Open311: a report, authenticated by its api_key inside the route",
+    ("GET", "/open311/v2/services/{service_code}.json"): "Open311: a service definition",
+    ("GET", "/open311/v2/discovery.xml"): "Open311 in XML (the spec's required format): discovery",
+    ("GET", "/open311/v2/services.xml"): "Open311 in XML: the list of services",
+    ("GET", "/open311/v2/services/{service_code}.xml"): "Open311 in XML: a service definition",
+    ("GET", "/open311/v2/requests.xml"): "Open311 in XML: public reads, no free text without an api_key",
+    ("GET", "/open311/v2/requests/{service_request_id}.xml"): "Open311 in XML: one public read",
+    ("POST", "/open311/v2/requests.xml"): "Open311 in XML: a report, authenticated by its api_key inside the route",
     ("GET", "/open311/v2/{rest:path}"): "Open311: its 404 for anything else under the prefix",
 }
 """(method, route path) → why nobody needs to sign in for it."""

@@ -16,7 +16,7 @@ from dashboard.api.open311 import (
     Open311Error,
     build_open311_api,
     category_of,
-    derived_ref,
+    derived_refs,
     parse_submission,
     parse_w3c,
     request_out,
@@ -82,7 +82,7 @@ def test_discovery_names_the_spec_and_our_url(api: TestClient) -> None:
     assert body["changeset"] and body["contact"] and body["key_service"]
     assert body["endpoints"] == [{"specification": "http://wiki.open311.org/GeoReport_v2",
                                   "url": "http://testserver/open311/v2", "changeset": body["changeset"],
-                                  "type": "production", "formats": ["application/json"]}]
+                                  "type": "production", "formats": ["text/xml", "application/json"]}]
 
 
 def test_services_are_our_categories(api: TestClient, county: str) -> None:
@@ -90,7 +90,7 @@ def test_services_are_our_categories(api: TestClient, county: str) -> None:
     assert [s["service_code"] for s in body] == [c.value for c in Category]
     labour = next(s for s in body if s["service_code"] == "labour_wages")
     assert labour["service_name"] == "劳资纠纷" and labour["group"] == "矛盾纠纷"
-    assert labour["metadata"] is False and labour["type"] == "realtime" and "欠薪" in labour["keywords"]
+    assert labour["metadata"] is True and labour["type"] == "realtime" and "欠薪" in labour["keywords"]
     assert api.get("/open311/v2/services.json", params={"jurisdiction_id": county}).json() == body
     _open311_error(api.get("/open311/v2/services.json", params={"jurisdiction_id": "110101"}), 404)
 
@@ -101,7 +101,8 @@ def test_post_form_then_get_round_trip(api: TestClient, runtime: Runtime, token:
     assert posted.headers["content-type"].startswith("application/json")
     [receipt] = posted.json()
     assert receipt["service_request_id"].isdigit() and receipt["account_id"] is None and receipt["service_notice"]
-    [request] = api.get(f"/open311/v2/requests/{receipt['service_request_id']}.json").json()
+    [request] = api.get(f"/open311/v2/requests/{receipt['service_request_id']}.json",
+                        params={"api_key": token}).json()
     with runtime.sessions() as session:
         case = cases.get(session, int(receipt["service_request_id"]))
         assert case is not None
@@ -113,6 +114,10 @@ def test_post_form_then_get_round_trip(api: TestClient, runtime: Runtime, token:
     assert datetime.fromisoformat(request["requested_datetime"]) <= datetime.now(UTC)
     assert (request["lat"], request["long"], request["description"]) == (44.05, 127.05, "工地拖欠三个月工资")
     assert request["agency_responsible"] == "矛调中心" and request["status_notes"] == "已受理"
+    [public] = api.get(f"/open311/v2/requests/{receipt['service_request_id']}.json").json()
+    assert (public["description"], public["status_notes"]) == (None, None)
+    assert {k: v for k, v in public.items() if k not in ("description", "status_notes")} == \
+        {k: v for k, v in request.items() if k not in ("description", "status_notes")}
 
 
 def test_case_appears_in_our_api_with_the_clients_source(api: TestClient, token: str) -> None:
@@ -196,7 +201,7 @@ def test_unsupported_bodies_get_open311_errors(api: TestClient, token: str) -> N
     _open311_error(api.post(REQUESTS, content=b"{not json", headers={"content-type": "application/json"}), 400)
     _open311_error(api.post(REQUESTS, json=[1, 2]), 400)
     _open311_error(api.post(REQUESTS, files={"photo": ("a.jpg", b"x")}, data=_form(token)), 400)
-    _open311_error(api.get("/open311/v2/services.xml"), 404)
+    _open311_error(api.get("/open311/v2/services.csv"), 404)
 
 
 def test_retry_returns_the_same_request_and_writes_one_case(runtime: Runtime, county: str, token: str) -> None:
@@ -216,7 +221,7 @@ def test_retry_returns_the_same_request_and_writes_one_case(runtime: Runtime, co
 def test_closed_case_reads_closed(api: TestClient, runtime: Runtime, token: str) -> None:
     case_id = api.post(REQUESTS, data=_form(token)).json()[0]["service_request_id"]
     _close(runtime, int(case_id))
-    [request] = api.get(f"/open311/v2/requests/{case_id}.json").json()
+    [request] = api.get(f"/open311/v2/requests/{case_id}.json", params={"api_key": token}).json()
     assert (request["status"], request["status_notes"], request["service_notice"]) == ("closed", "已办结", "已办结")
     assert request["updated_datetime"] >= request["requested_datetime"]
 
@@ -273,16 +278,20 @@ def test_request_out_maps_a_case_without_a_database() -> None:
     assert out["service_request_id"] == "42" and out["status"] == "closed" and out["service_name"] == "债务纠纷"
     assert out["requested_datetime"] == "2026-11-22T09:30:00+08:00"
     assert (out["lat"], out["long"], out["address"], out["media_url"]) == (44.05, 127.1, "", None)
+    assert (out["description"], out["status_notes"]) == (None, None)
+    assert (request_out(case, keyed=True)["description"], request_out(case, keyed=True)["status_notes"]) == \
+        ("借款不还", "已回访")
     assert request_out(case)["lat"] is None
 
 
-def test_derived_ref_is_stable_within_a_minute_only() -> None:
+def test_derived_refs_name_this_minute_and_the_previous_one() -> None:
     at = datetime(2026, 11, 22, 1, 30, 5, tzinfo=UTC)
-    ref = derived_ref(1, "debt", 44.05, 127.05, None, "借款", at)
-    assert ref == derived_ref(1, "debt", 44.05, 127.05, None, "借款", at + timedelta(seconds=50))
-    assert ref != derived_ref(1, "debt", 44.05, 127.05, None, "借款", at + timedelta(minutes=1))
-    assert ref != derived_ref(2, "debt", 44.05, 127.05, None, "借款", at)
-    assert ref.startswith("open311-") and len(ref) <= 64
+    report = parse_submission({"service_code": "debt", "lat": "44.05", "long": "127.05", "description": "借款"})
+    now, previous = derived_refs(1, report, at)
+    assert (now, previous) == derived_refs(1, report, at + timedelta(seconds=50))
+    assert derived_refs(1, report, at + timedelta(minutes=1)) == (derived_refs(1, report, at + timedelta(minutes=1))[0], now)
+    assert now != derived_refs(2, report, at)[0]
+    assert now.startswith("open311-") and len(now) <= 64
 
 
 def test_dates_parse_like_open311_clients_send_them() -> None:
@@ -307,7 +316,8 @@ def test_submission_keeps_the_reporter_as_personal_data_but_not_the_email() -> N
     submission = parse_submission({"service_code": "medical", "lat": "44.1", "long": "127.3", "first_name": "小明",
                                    "last_name": "李", "phone": "139", "email": "a@b.c", "description": " 术后感染 "})
     assert submission.description == "术后感染"
-    assert set(vars(submission)) == {"category", "description", "lat", "long", "grid_code", "external_ref", "party"}
+    assert set(vars(submission)) == {"category", "description", "lat", "long", "grid_code", "external_ref", "party",
+                                     "reporter"}
     assert submission.party.as_dict() == {"party_name": "李小明", "party_phone": "139", "party_id_number": None,
                                           "address": None}
     assert "a@b.c" not in str(submission)
