@@ -12,8 +12,15 @@ import json
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from dashboard.access.auth import Principal, callback_roles
-from dashboard.access.county_binding import bind_callback, screen_county
+from dashboard.access.auth import Principal, Role, callback_roles, output_ids
+from dashboard.access.county_binding import (
+    CONSOLE_CALLBACKS,
+    Binding,
+    asks_for_console,
+    bind_callback,
+    binding_for,
+    serves_console,
+)
 from dashboard.access.refusals import error_json
 
 CALLBACK_PATH = "/_dash-update-component"
@@ -69,20 +76,33 @@ def callback_shape(body: bytes) -> dict[str, object] | None:
     return request
 
 
-def gate_callback(body: bytes, principal: Principal) -> Response | bytes:
+def gate_callback(body: bytes, principal: Principal, deployment_county: str | None = None) -> Response | bytes:
     """The callback request to hand to Dash, or the refusal: a malformed request (400), outputs
-    that belong to a screen this role may not use (``auth.CALLBACK_SCOPES``) or, for a wall
-    screen, an address naming another county (403)."""
+    that belong to a screen this role may not use (``auth.CALLBACK_SCOPES``) or, for a principal
+    held to an area (``county_binding.binding_for``), an address naming a county outside it (a
+    wall: 403; a person: 404, as every route answers what lies outside their area)."""
     request = callback_shape(body)
     if request is None:
         return error_json(400, "malformed", "not a Dash callback request", "body")
     allowed = callback_roles(str(request["output"]))
     if allowed is not None and principal.role not in allowed:
         return error_json(403, "forbidden", f"the role {principal.role.value} may not run this callback", "output")
-    county = screen_county(principal)
-    if county is None:
+    if principal.role != Role.screen and not serves_console(principal, deployment_county) and (any(
+            component.startswith(CONSOLE_CALLBACKS) for component in output_ids(str(request["output"])))
+            or asks_for_console(request)):
+        return outside_area(principal)
+    binding = binding_for(principal, deployment_county)
+    if binding is None:
         return body
-    changed = bind_callback(request, county)
+    if not isinstance(binding, Binding):
+        return outside_area(principal)
+    changed = bind_callback(request, binding.county, binding.refuses)
     if changed is None:
-        return error_json(403, "forbidden", f"this screen is bound to county {county}", "county")
+        return error_json(403, "forbidden", f"this screen is bound to county {binding.county}", "county") \
+            if binding.screen else outside_area(principal)
     return json.dumps(request, ensure_ascii=False).encode() if changed else body
+
+
+def outside_area(principal: Principal) -> Response:
+    """The answer to a person asking for anything outside their area: not found, as if it were not there."""
+    return error_json(404, "not_found", f"nothing of that area is within {principal.area}", "county")

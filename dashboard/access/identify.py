@@ -143,7 +143,7 @@ class Identifier:
             with db.transaction() as read:
                 if principal.role == Role.screen:
                     return session.screen_id is not None and users.screen_is_active(read, session.screen_id)
-                return users.user_is_active(read, principal.name, principal.role.value)
+                return users.user_is_active(read, principal.name, principal.role.value, principal.area)
         except DATABASE_AWAY:
             log.warning("session of %s not checked: the database is unavailable", principal.name)
             return True
@@ -168,7 +168,7 @@ class Identifier:
             screen = users.active_screen(write, token_hash(token))
             if screen is None:
                 return None
-            principal = Principal(name=screen.name, role=Role.screen, county=screen.county_code)
+            principal = Principal(name=screen.name, role=Role.screen, area=screen.county_code)
             screen_id = screen.id
             audit.record(write, actor=screen.name, role=Role.screen.value, action="sign_in", target=f"screen:{screen.name}",
                          detail={"via": via, "county": screen.county_code}, ip=req.ip or None, at=self.rt.clock())

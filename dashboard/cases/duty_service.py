@@ -5,6 +5,10 @@ a case can go, the handover notes, as ``dashboard.domain.duty_console`` values) 
 Each action goes through the case service (one transaction, one event, then Redis), so the
 console obeys the same lifecycle as the API: an acknowledgement on a resolved case is refused
 and changes nothing.
+
+The console serves the deployment's county, to an officer whose area holds it
+(``dashboard.access.scope``): an officer held to another area gets an empty queue, no case,
+no notes, and every action refused as not found.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from dashboard.access.scope import caller_sees
 from dashboard.cases import personal_data
+from dashboard.cases import reveal_quota
 from dashboard.domain.errors import FieldError
 from dashboard.cases.personal_data import Actor, party_of
 from dashboard.domain.duty_console import Assignee, CaseDetail, DutyQueue, HandoverNote
@@ -44,10 +50,19 @@ class DutyActionError(FieldError):
         self.detail = detail
 
 
+def console_county(rt: Runtime) -> str | None:
+    """The county the console serves its caller: the deployment's, when the caller's area holds
+    it; ``None`` (nothing to show, nothing to act on) otherwise."""
+    county = rt.cases.county_code
+    return county if caller_sees(county) else None
+
+
 def queue(rt: Runtime, kind: str = "all", *, limit: int = QUEUE_ROWS) -> DutyQueue:
     """The queue under one filter (``all``, ``high`` = red and orange, ``unacknowledged``): its
     head, highest level first then longest waiting, its length, and every open red case."""
-    county = rt.cases.county_code
+    county = console_county(rt)
+    if county is None:
+        return DutyQueue([], 0, [])
     levels = QUEUE_LEVELS["high" if kind == "high" else "all"]
     unacknowledged_only = kind == "unacknowledged"
     with rt.sessions() as session:
@@ -61,24 +76,30 @@ def queue(rt: Runtime, kind: str = "all", *, limit: int = QUEUE_ROWS) -> DutyQue
 def assignees(rt: Runtime, detail: CaseDetail | None) -> list[Assignee]:
     """The places the console offers for a case: its village and township centres, the county
     centre and its departments; none without a case."""
-    if detail is None:
+    county = console_county(rt)
+    if detail is None or county is None:
         return []
     with rt.sessions() as session:
-        return duty_queries.assignees(session, rt.cases.county_code, township=detail.township_code,
-                                      village=detail.village_code)
+        return duty_queries.assignees(session, county, township=detail.township_code, village=detail.village_code)
 
 
 def handover_notes(rt: Runtime) -> list[HandoverNote]:
     """The newest handover notes of the county, newest first."""
+    county = console_county(rt)
+    if county is None:
+        return []
     with rt.sessions() as session:
-        return duty_queries.handover_notes(session, rt.cases.county_code)
+        return duty_queries.handover_notes(session, county)
 
 
 def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
     """The case with its timeline, personal data masked; ``None`` outside the console's county."""
+    county = console_county(rt)
+    if county is None:
+        return None
     with rt.sessions() as session:
         row = cases.get(session, case_id)
-        if row is None or row.county_code != rt.cases.county_code:
+        if row is None or row.county_code != county:
             return None
         center, department = duty_queries.place_names(session, row.center_id, row.department_id)
         party = party_of(row)
@@ -94,9 +115,11 @@ def case_detail(rt: Runtime, case_id: int) -> CaseDetail | None:
 
 
 def _own_case(session: Session, rt: Runtime, case_id: int) -> Case:
-    """The case row; refused when it does not exist or belongs to another county (no timeline is loaded)."""
-    row = cases.get(session, case_id)
-    if row is None or row.county_code != rt.cases.county_code:
+    """The case row; refused when it does not exist, belongs to another county, or the console
+    serves the caller no county (no timeline is loaded)."""
+    county = console_county(rt)
+    row = cases.get(session, case_id) if county is not None else None
+    if row is None or row.county_code != county:
         raise DutyActionError("not_found")
     return row
 
@@ -141,7 +164,7 @@ def assign(rt: Runtime, case_id: int, *, who: Actor, center_id: int, department_
     with rt.sessions() as session:
         case = _own_case(session, rt, case_id)
         offered = {(a.center_id, a.department_id) for a in duty_queries.assignees(
-            session, rt.cases.county_code, township=case.township_code, village=case.village_code)}
+            session, case.county_code, township=case.township_code, village=case.village_code)}
     if (center_id, department_id) not in offered:
         raise DutyActionError("pick_assignee")
     _act(rt, case_id, Action.assign, who=who, note=note, at=at, center_id=center_id, department_id=department_id,
@@ -161,16 +184,25 @@ def add_handover_note(rt: Runtime, *, who: Actor, text: str, at: datetime | None
         raise DutyActionError("note_required")
     if len(text) > NOTE_LIMIT:
         raise DutyActionError("note_too_long", str(NOTE_LIMIT))
+    county = console_county(rt)
+    if county is None:
+        raise DutyActionError("not_found")
     at = at or rt.clock()
     with rt.sessions.begin() as session:
-        note_id = duty_queries.add_handover_note(session, county=rt.cases.county_code, author=who.name, at=at,
-                                                 text=text)
+        note_id = duty_queries.add_handover_note(session, county=county, author=who.name, at=at, text=text)
         audit.record(session, actor=who.name, role=who.role, action="handover_note", target=f"note:{note_id}", ip=who.ip,
                      at=at)
 
 
 def reveal(rt: Runtime, case_id: int, *, who: Actor) -> PartyDetails:
-    """The unmasked personal data, for the officer who asked, with its audit entry."""
+    """The unmasked personal data, for the officer who asked, with its audit entry; refused (and
+    audited) beyond the officer's hourly quota (``reveal_quota``)."""
+    with rt.sessions() as session:
+        try:
+            reveal_quota.admit(session, who, target=f"case:{case_id}", limit=rt.settings.reveal_quota_per_hour,
+                               now=rt.clock())
+        except reveal_quota.RevealQuotaReached as refused:
+            raise DutyActionError("reveal_quota", str(refused.retry_after)) from refused
     with rt.sessions.begin() as session:
         details = personal_data.reveal(session, _own_case(session, rt, case_id), who, reason="duty console")
     return details

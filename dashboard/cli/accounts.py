@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dashboard.access.auth import USER_ROLES, Role, check_password_strength, hash_password, new_password
 from dashboard.access.tokens import new_display_token, new_token, token_hash
 from dashboard.cli.context import CLI_ROLE, actor, base_url, fail, runtime
+from dashboard.domain.area_scope import contains, is_scope
 from dashboard.domain.vocabulary import Source
 from dashboard.runtime import Runtime
 from data_access import api_clients, audit
@@ -48,11 +49,20 @@ def add_user(
     ctx: typer.Context,
     name: Name,
     role: Annotated[UserRole, typer.Option(help="what the person may open", show_default=False)],
-    county: Annotated[str | None, typer.Option(help="limit the person to one county (default: any)")] = None,
+    area: Annotated[str | None, typer.Option(
+        "--area", help="hold the person to one county, city or province code, e.g. 220283, 220200, 220000 "
+                       "(default: every area)")] = None,
+    county: Annotated[str | None, typer.Option(help="the same as --area with a county code")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin",
                                                  help="read the password from standard input")] = False,
 ) -> None:
-    """Add a person; the password is asked for (or read with --password-stdin)."""
+    """Add a person; the password is asked for (or read with --password-stdin). Held to an area,
+    the person sees and acts on nothing outside it, on any screen or route."""
+    if area is not None and county is not None and area != county:
+        fail("give --area or --county, not two different areas")
+    held = area if area is not None else county
+    if held is not None and not is_scope(held):
+        fail(f"{held!r} is not a county, city or province code (six digits, e.g. 220283, 220200, 220000)")
     try:
         password = _read_password(password_stdin)
         check_password_strength(password)
@@ -62,11 +72,13 @@ def add_user(
     with rt.sessions() as session, session.begin():
         if people.get_user(session, name):
             fail(f"a user named {name!r} exists")
+        if held is not None and not any(contains(held, code) for code in people.county_codes(session)):
+            fail(f"no county of area {held} has been imported (python -m dashboard county import)")
         people.create_user(session, name=name, role=role.value, password_hash=hash_password(password),
-                           now=rt.clock(), county_code=county)
+                           now=rt.clock(), county_code=held)
         audit.record(session, actor=actor(), role=CLI_ROLE, action="user_create", target=f"user:{name}",
-                     detail={"role": role.value, "county": county})
-    print(f"user {name} ({role.value}) added")
+                     detail={"role": role.value, "area": held})
+    print(f"user {name} ({role.value}{', area ' + held if held else ''}) added")
 
 
 @users.command("disable")

@@ -60,7 +60,7 @@ def as_role(client: TestClient, rt: Runtime, role: Role, county: str | None = No
                                   county_code=county)
             else:
                 user.role, user.county_code, user.disabled_at = role.value, county, None
-    session_id, data = start_session(rt.redis, Principal(name=name, role=role, county=county), screen_id=screen_id)
+    session_id, data = start_session(rt.redis, Principal(name=name, role=role, area=county), screen_id=screen_id)
     client.cookies.set(SESSION_COOKIE, session_id)
     client.cookies.set(CSRF_COOKIE, data.csrf)
     client.headers["X-CSRFToken"] = data.csrf

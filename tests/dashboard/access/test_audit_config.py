@@ -48,7 +48,7 @@ def test_a_wall_signing_in_by_its_token_is_audited(runtime: Runtime, county: str
     ], "one entry per new session, none per request and none for an unknown token"
 
 
-def test_source_systems_dispatching_and_supervising_are_audited_with_the_event(runtime: Runtime, county: str,
+def test_every_source_move_is_audited_with_the_event_naming_the_client(runtime: Runtime, county: str,
                                                                                app_client: TestClient) -> None:
     bearer = {"Authorization": f"Bearer {new_source_token(runtime, '网格平台', 'grid_report')}"}
     body = {"external_ref": "A-1", "category": "land", "location": {"grid_code": GRID},
@@ -69,8 +69,9 @@ def test_source_systems_dispatching_and_supervising_are_audited_with_the_event(r
     with runtime.sessions() as session:
         entries = [(e.actor, e.role, e.action, e.target, audit.detail_of(e)) for e in reversed(audit.page(session))]
     assert [e[:4] for e in entries] == [("网格平台", "api_client", a, f"case:{case_id}")
-                                        for a in ("acknowledge", "dispatch", "supervise")]
-    assert entries[1][4]["center_id"] == center.id and entries[1][4]["by"] == "网格员张"
+                                        for a in ("acknowledge", "assess", "dispatch", "supervise")]
+    assert entries[2][4]["center_id"] == center.id
+    assert all(e[4]["by"] == "网格员张" for e in entries), "the given actor is kept in the detail"
     assert all(isinstance(e[4]["event"], int) for e in entries)
 
 

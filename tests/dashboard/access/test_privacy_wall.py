@@ -181,8 +181,9 @@ def exercise_callbacks(client: httpx.Client, variants: list[dict[str, object]]) 
 
     A clientside callback runs in the browser and neither sends nor receives anything from the
     server (the only one writes ``window.location`` into the address element), so it is listed,
-    not posted. A pattern-matching callback would need concrete ids: the test stops so whoever
-    adds one extends it."""
+    not posted. A pattern-matching input or state (``ALL``) is posted as the renderer posts it
+    when no component matches: an empty list. A pattern-matching output would need concrete ids:
+    the test stops so whoever adds one extends it."""
     dependencies = client.get("/_dash-dependencies").json()
     done = Exercised()
     for dep in dependencies:
@@ -190,25 +191,29 @@ def exercise_callbacks(client: httpx.Client, variants: list[dict[str, object]]) 
         if dep.get("clientside_function"):
             done.clientside.append(output)
             continue
-        items = dep["inputs"] + dep.get("state", [])
-        assert not output.startswith("{") and '.{"' not in output and not any(
-            isinstance(i["id"], dict) or str(i["id"]).startswith("{") for i in items), \
-            f"a pattern-matching callback ({output}) is not exercised: extend exercise_callbacks"
+        assert not output.startswith("{") and '.{"' not in output, \
+            f"a callback with a pattern-matching output ({output}) is not exercised: extend exercise_callbacks"
         specs = output[2:-2].split("...") if output.startswith("..") else [output]
         outputs = [{"id": s.rsplit(".", 1)[0], "property": s.rsplit(".", 1)[1]} for s in specs]
         seen: set[str] = set()
         for variant in variants:
             def value(item: dict[str, str]) -> object:
                 return variant.get(f"{item['id']}.{item['property']}", variant.get(item["property"]))
-            inputs = [{"id": i["id"], "property": i["property"], "value": value(i)} for i in dep["inputs"]]
-            state = [{"id": s["id"], "property": s["property"], "value": value(s)} for s in dep.get("state", [])]
+
+            def entry(item: dict[str, str]) -> object:
+                if isinstance(item["id"], dict) or str(item["id"]).startswith("{"):
+                    return []  # a wildcard that matches no component on the page
+                return {"id": item["id"], "property": item["property"], "value": value(item)}
+            inputs = [entry(i) for i in dep["inputs"]]
+            state = [entry(s) for s in dep.get("state", [])]
             key = json.dumps([inputs, state])
             if key in seen:
                 continue
             seen.add(key)
             response = client.post("/_dash-update-component", json={
                 "output": output, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs,
-                "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else [], "state": state})
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs if isinstance(i, dict)][:1],
+                "state": state})
             assert response.status_code < 500, (output, response.status_code, response.text[:300])
             done.statuses.setdefault(output, []).append(response.status_code)
             done.texts.append(response.text)

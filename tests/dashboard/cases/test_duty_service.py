@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from dashboard.access.auth import Principal, Role, acting_as
 from dashboard.cases import duty_service
 from dashboard.cases.duty_service import DutyActionError
 from dashboard.domain.duty_console import Assignee, HandoverNote, QueueRow
@@ -190,3 +191,27 @@ def test_personal_data_is_masked_until_revealed_and_the_reveal_is_audited(runtim
     shown = duty_service.reveal(runtime, case.id, who=LI)
     assert shown.party_name == "张三丰" and shown.party_phone == "13812345678"
     assert _audit(runtime)[-1] == ("李值班", "reveal", f"case:{case.id}")
+
+
+def test_an_officer_held_to_another_area_gets_nothing_and_acts_on_nothing(runtime: Runtime, county: str) -> None:
+    case_id = _case(runtime, people_involved=40)
+    duty_service.add_handover_note(runtime, who=LI, text="红色预警待回访", at=NOW)
+    outsider = Actor("邻县值班", "duty_officer")
+    with acting_as(Principal("邻县值班", Role.duty_officer, area="990202")):
+        assert duty_service.queue(runtime) == duty_service.DutyQueue([], 0, [])
+        assert duty_service.case_detail(runtime, case_id) is None
+        assert duty_service.handover_notes(runtime) == []
+        refusals = [lambda: duty_service.acknowledge(runtime, case_id, who=outsider),
+                    lambda: duty_service.supervise(runtime, case_id, who=outsider, note="越界督办"),
+                    lambda: duty_service.reveal(runtime, case_id, who=outsider),
+                    lambda: duty_service.add_handover_note(runtime, who=outsider, text="越界的交接")]
+        for refused in refusals:
+            with pytest.raises(DutyActionError) as error:
+                refused()
+            assert error.value.code == "not_found"
+    assert [e[0] for e in _events(runtime, case_id)] == ["receive"]
+    assert [a[1] for a in _audit(runtime)] == ["handover_note"], "nothing was acted on, revealed or noted"
+    for area in (county, county[:4] + "00", county[:2] + "0000"):  # the county, its city, its province
+        with acting_as(Principal("本县值班", Role.duty_officer, area=area)):
+            assert duty_service.queue(runtime).red_ids == [case_id], area
+            assert duty_service.case_detail(runtime, case_id) is not None
