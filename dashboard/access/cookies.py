@@ -1,6 +1,7 @@
 """The cookies the access layer sets, written by Starlette's ``Response.set_cookie``/``delete_cookie``.
 
-Every cookie is ``Path=/`` and ``SameSite=Lax``, ``Secure`` whenever the request came over HTTPS,
+Every cookie is ``Path=/`` and ``SameSite=Lax``, ``Secure`` whenever the request came over HTTPS
+(behind a trusted proxy: when the caller's original scheme was, see ``dashboard.access.proxies``),
 and ``HttpOnly`` except the CSRF token, which Dash's renderer must read. A person's session cookie
 lasts as long as the browser; a wall's (and its display token) for ``DISPLAY_MAX_AGE``, so a wall
 that restarts signs itself in again.

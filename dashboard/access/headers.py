@@ -33,7 +33,8 @@ def content_security_policy(path: str, *, img_sources: Iterable[str] = (), scrip
 def security_headers(path: str, *, https: bool = False, img_sources: Iterable[str] = (),
                      script_hashes: Iterable[str] = ()) -> list[tuple[bytes, bytes]]:
     """Headers for every response; HSTS only over HTTPS, since a browser ignores it on plain HTTP
-    and an intranet that serves plain HTTP must keep working."""
+    and an intranet that serves plain HTTP must keep working. ``https`` is the caller's original
+    scheme: behind a trusted proxy, its ``X-Forwarded-Proto`` (``dashboard.access.proxies``)."""
     csp = content_security_policy(path, img_sources=img_sources, script_hashes=script_hashes)
     headers = [
         (b"content-security-policy", csp.encode()),

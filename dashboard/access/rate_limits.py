@@ -33,6 +33,24 @@ class Limit:
     seconds: int
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """Lock-out of one (name, address) pair after failed sign-ins: the first ``free`` failures cost
+    nothing; failure ``free`` locks the pair for ``base`` seconds, and each further one doubles it, up
+    to ``cap``. A success clears the count; so does ``forget`` seconds without a failure."""
+
+    free: int = 5
+    base: int = 30
+    cap: int = 900
+    forget: int = 86400
+
+    def lock_seconds(self, failures: int) -> int:
+        """Seconds the pair is locked after its ``failures``-th failure in a row (0: not locked)."""
+        if failures < self.free:
+            return 0
+        return min(self.cap, self.base * 2 ** min(failures - self.free, 30))
+
+
 def key_prefix() -> str:
     """Where the windows are kept: ``<our namespace>:auth:rate``, beside the sessions, so clearing
     a deployment's (or a test run's) keys clears its rate limits too."""
@@ -70,17 +88,20 @@ class RateLimiter:
         self.clock = clock
         self.windows = MovingWindowRateLimiter(ClockedRedisStorage(client, clock=clock, prefix=key_prefix()))
 
-    def allow(self, scope: str, who: str, limit: Limit) -> tuple[bool, int]:
+    def allow(self, scope: str, who: str, limit: Limit, *, strict: bool = False) -> tuple[bool, int]:
         """Count one request of ``who``: (allowed, whole seconds to wait before one is admitted again).
 
         When Redis cannot be reached the request is allowed (and a warning logged): a limit that
-        cannot be counted must not take the API down with it."""
+        cannot be counted must not take the API down with it. ``strict`` raises the
+        ``redis.RedisError`` instead, for sign-in, which must not let guesses through uncounted."""
         item = RateLimitItemPerSecond(limit.requests, limit.seconds)
         try:
             if self.windows.hit(item, scope, who):
                 return True, 0
             reset, _remaining = self.windows.get_window_stats(item, scope, who)
         except redis.RedisError:
+            if strict:
+                raise
             log.warning("rate limit not checked: Redis unreachable")
             return True, 0
         # The oldest request leaves the window just after ``reset``; at ``reset`` itself it still counts.

@@ -57,7 +57,7 @@ def serve(
         print(f"serving http://{rt.settings.host}:{rt.settings.port}/", flush=True)
         # Screens hold event streams open; do not wait for them on shutdown, they reconnect.
         uvicorn.run("app:server", host=rt.settings.host, port=rt.settings.port, workers=workers, log_level="info",
-                    timeout_graceful_shutdown=2)
+                    timeout_graceful_shutdown=2, proxy_headers=False)  # dashboard.access.proxies decides
     finally:
         if feed is not None:
             feed.terminate()

@@ -91,7 +91,8 @@ def test_cli_import_is_audited(runtime: Runtime, county: str, monkeypatch: pytes
     with pytest.raises(case_import.CaseImportError):
         _run(runtime, monkeypatch, "cases", "import", str(path))
     with runtime.sessions() as session:
-        assert "missing column" in audit.page(session, action="import_failed")[0].detail
+        failed = json.loads(audit.page(session, action="import_failed")[0].detail)
+    assert "cases.csv" in failed["error"]  # the reader's own message (a header it cannot use), with the file
 
     path.write_text(rows.replace("IMP-1", "IMP-3").replace("debt", "gossip"), encoding="utf-8")
     assert _run(runtime, monkeypatch, "cases", "import", str(path)) == 1

@@ -15,7 +15,7 @@ from dashboard.access.login_page import safe_next
 from dashboard.runtime import Runtime
 from dashboard.access.cookies import DISPLAY_COOKIE, DISPLAY_MAX_AGE, SESSION_COOKIE
 from dashboard.access.csrf import CSRF_COOKIE
-from dashboard.access.rate_limits import Limit
+from dashboard.access.rate_limits import Backoff, Limit
 from dashboard.access.security import SecurityConfig
 from app import create_app
 from data_access import audit
@@ -161,7 +161,7 @@ def test_sign_in_failure_is_refused_and_audited(runtime: Runtime, app_client: Te
 
 
 def test_sign_in_is_rate_limited(runtime: Runtime, county: str) -> None:
-    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300))
+    config = SecurityConfig(login_per_ip=Limit(100, 300), login_lockout=Backoff(free=3, base=300))
     password = new_user(runtime, "admin1", Role.admin)
     with served(create_app(runtime, config).server) as client:
         for _ in range(3):

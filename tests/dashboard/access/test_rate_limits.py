@@ -7,12 +7,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from app import create_app
 from dashboard.access.auth import Role
-from dashboard.access.rate_limits import Limit, RateLimiter
+from dashboard.access.rate_limits import Backoff, Limit, RateLimiter
 from dashboard.access.security import SecurityConfig
 from dashboard.runtime import Runtime
 from data_access import redis_keys
@@ -89,9 +90,16 @@ def test_a_limit_that_cannot_be_counted_lets_requests_through() -> None:
     assert RateLimiter(nowhere, PinnedClock(BOUNDARY)).allow("api", "ip:10.0.0.4", Limit(1, 60)) == (True, 0)
 
 
+def test_a_strict_limit_that_cannot_be_counted_refuses_to_guess() -> None:
+    """Sign-in asks strictly: without Redis the error reaches it (a 503), no guess passes uncounted."""
+    nowhere = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    with pytest.raises(redis.RedisError):
+        RateLimiter(nowhere, PinnedClock(BOUNDARY)).allow("login-ip", "10.0.0.4", Limit(1, 60), strict=True)
+
+
 def test_sign_in_stays_limited_across_a_fixed_window_boundary(runtime: Runtime, county: str) -> None:
     clock = PinnedClock(BOUNDARY - 1)
-    config = SecurityConfig(login_per_ip=Limit(100, 300), login_per_name=Limit(3, 300), clock=clock)
+    config = SecurityConfig(login_per_ip=Limit(3, 300), login_lockout=Backoff(free=100), clock=clock)
     password = new_user(runtime, "admin1", Role.admin)
     with served(create_app(runtime, config).server) as client:
         for _ in range(3):
