@@ -28,7 +28,16 @@ from dashboard.domain.contributions import (
     day_number,
 )
 from data_access import redis_keys as keys
-from data_access.aggregate_fence import FENCE_SECONDS, RebuildUnderWay, lower_fence, raise_fence, watch_unfenced
+from data_access.aggregate_fence import (
+    FENCE_SECONDS,
+    LEASE_SECONDS,
+    FenceLease,
+    RebuildUnderWay,
+    lower_fence,
+    raise_fence,
+    renew_fence,
+    watch_unfenced,
+)
 from data_access.aggregate_reads import (
     AreaArrays,
     area_indexes,
@@ -61,7 +70,7 @@ from data_access.aggregate_records import (
 )
 
 __all__ = [
-    "CLOSED_BIT", "FENCE_SECONDS", "PACKED", "RECORD", "RECORD_DTYPE", "RED_MASK", "WARN_BIT", "AreaArrays",
+    "CLOSED_BIT", "FENCE_SECONDS", "LEASE_SECONDS", "FenceLease", "renew_fence", "PACKED", "RECORD", "RECORD_DTYPE", "RED_MASK", "WARN_BIT", "AreaArrays",
     "CaseColumns", "Changes", "NewCases", "RebuildReport", "RebuildUnderWay", "Record", "apply_case",
     "apply_new_cases", "apply_prepared", "area_indexes", "columns_from_contributions", "is_built", "lower_fence",
     "prepare_new_cases", "raise_fence", "read_all_days", "read_area_days", "read_built_version",

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
-from dashboard.live.live_hub import LiveHub, ScreenKey, Watched
+from dashboard.access.auth import current_user
+from dashboard.live.live_hub import HubFull, LiveHub, ScreenKey, TooManyStreams, Watched
 from dashboard.api.errors import ApiError
 from dashboard.domain.periods import local_date
 from dashboard.runtime import NoCountyError
@@ -69,6 +71,33 @@ def ping_message(watched: Watched) -> bytes:
     return watched.encoded(("ping", watched.stale_since), lambda: _event("ping", with_freshness({}, watched)))
 
 
+class HeldStream(StreamingResponse):
+    """A stream that gives its place back however it ends: sent to the end, the client gone, or
+    cancelled before the first byte (a generator that never started would run no ``finally``)."""
+
+    def __init__(self, content: AsyncIterator[bytes], close: Callable[[], None], **options: object) -> None:
+        super().__init__(content, **options)  # type: ignore[arg-type]
+        self.close = close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.close()
+
+
+def busy(error: HubFull) -> ApiError:
+    return ApiError(503, "busy", "period", str(error))
+
+
+def principal_of(request: Request) -> str:
+    """Whom a stream counts against: the signed-in user, screen or source system, else the address."""
+    user = current_user()
+    if user is not None:
+        return f"{user.role.value}:{user.name}"
+    return f"address:{request.client.host if request.client else '?'}"
+
+
 def build_live_api(hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api/live")
 
@@ -98,6 +127,8 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             watched = await hub.watch(key_of(county, area, period, days, lang))
         except (NoCountyError, LookupError) as error:
             return not_found(error)
+        except HubFull as error:
+            raise busy(error) from None
         return Response(orjson.dumps(with_freshness(watched.latest, watched)), media_type="application/json",
                         headers={"Cache-Control": "no-store"})
 
@@ -110,6 +141,8 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             watched = await hub.watch(key)
         except (NoCountyError, LookupError) as error:
             return not_found(error)
+        except HubFull as error:
+            raise busy(error) from None
         delta = hub.delta_since(key, since)
         body = {"kind": "delta", **delta} if delta else {"kind": "full", **watched.latest}
         return Response(orjson.dumps(with_freshness(body, watched)), media_type="application/json", headers={"Cache-Control": "no-store"})
@@ -122,6 +155,12 @@ def build_live_api(hub: LiveHub) -> APIRouter:
             await hub.watch(key)
         except (NoCountyError, LookupError) as error:
             return not_found(error)
+        except HubFull as error:
+            raise busy(error) from None
+        try:
+            close = hub.open_stream(key, principal_of(request))
+        except TooManyStreams as error:
+            raise ApiError(429, "too_many_streams", None, str(error)) from None
 
         still_signed_in = request.scope.get("state", {}).get("still_signed_in")
 
@@ -155,7 +194,7 @@ def build_live_api(hub: LiveHub) -> APIRouter:
                             return  # revoked: the screen reconnects, and its next request is refused
                     yield ping_message(watched)
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return HeldStream(events(), close, media_type="text/event-stream",
+                          headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     return router

@@ -30,26 +30,29 @@ REBUILD_STEPS = 2
 
 
 def rebuild(session: Session, client: redis.Redis, county: str, rules: Rules, *,
-            progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+            progress: Callable[[int, int], None] | None = None,
+            lease_seconds: float = aggregates.LEASE_SECONDS) -> RebuildReport:
     """Set-based: every case as packed columns (one COPY on PostgreSQL), summed with numpy.
 
-    Fenced (``aggregates.raise_fence``) from before the read to the write, so no case written
-    meanwhile is wiped by it. ``progress`` is told (steps done, ``REBUILD_STEPS``): 0 before the
-    read, 1 after it, 2 once Redis holds the new aggregates."""
+    Fenced (``aggregates.FenceLease``) from before the read to the write, so no case written
+    meanwhile is wiped by it. The fence is a lease this process renews while it works: should it
+    die, writers get through again within ``lease_seconds``. ``progress`` is told (steps done,
+    ``REBUILD_STEPS``): 0 before the read, 1 after it, 2 once Redis holds the new aggregates."""
     def step(done: int) -> None:
         if progress is not None:
             progress(done, REBUILD_STEPS)
 
-    fence = aggregates.raise_fence(client, county)
+    lease = aggregates.FenceLease(client, county, seconds=lease_seconds)
     try:
         step(0)
         columns = case_columns.case_columns(session, county, rules)
         step(1)
-        report = aggregates.rebuild_columns(client, county, columns, fence=fence)
+        report = aggregates.rebuild_columns(client, county, columns, fence=lease.token)
     except BaseException:
-        with suppress(redis.RedisError):  # a fence left up expires by itself
-            aggregates.lower_fence(client, county, fence)
+        with suppress(redis.RedisError):  # a fence left up lapses by itself
+            lease.end(lower=True)
         raise
+    lease.end()
     step(2)
     return report
 

@@ -4,6 +4,7 @@ name it on screen."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,39 @@ MAX_DAYS = 366 * 3
 WALL_RANGES = {"today": 1, "7d": 7, "30d": 30}
 """The tablet's trailing ranges a wall can follow by ``?range=`` (``ytd`` as well), as days."""
 _SPAN = re.compile(r"(\d{4}-\d\d-\d\d)_(\d{4}-\d\d-\d\d)")
+
+
+DATED_PAGES = frozenset({"/", "/screen", "/tablet", "/duty"})
+"""The screen pages whose URL may carry dates (``from``, ``to``, ``days``): checked by :func:`query_date_error`."""
+
+
+def query_date_error(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """Why a screen URL's dates are refused (a 422), or ``None``, given its query as (name, value)
+    pairs: ``from`` and ``to`` must be ISO dates from ``FIRST_DAY`` to ``LAST_DAY``, ``from`` not
+    after ``to``; ``days`` a whole number from 1 to ``MAX_DAYS``; none of them given twice (the
+    screen would read one, a check the other). Absent ones are fine: the screen shows its default."""
+    given = [(name, value) for name, value in pairs if name in ("from", "to", "days")]
+    query: Mapping[str, str] = dict(given)
+    if len(query) < len(given):
+        return "from, to and days may each be given once"
+    days: dict[str, date] = {}
+    for name in ("from", "to"):
+        if name not in query:
+            continue
+        try:
+            day = date.fromisoformat(query[name]) if re.fullmatch(r"\d{4}-\d\d-\d\d", query[name], re.ASCII) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return f"{name} must be a date such as 2026-01-31"
+        if not FIRST_DAY <= day <= LAST_DAY:
+            return f"{name} must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+        days[name] = day
+    if len(days) == 2 and days["from"] > days["to"]:
+        return "from lies after to"
+    if "days" in query and not (re.fullmatch(r"\d{1,4}", query["days"], re.ASCII) and 1 <= int(query["days"]) <= MAX_DAYS):
+        return f"days must be a whole number from 1 to {MAX_DAYS}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,19 @@ message to a screen says so, so a screen that still hears pings does not claim t
 
 The states, their deltas and their encoded events are the ``screen-state`` cache region
 (``dashboard.screens.caches``): one entry per screen kind, replaced by the refresh that changes it.
+
+The region is bounded, because every entry costs a recomputation on every change and every tick:
+at most ``max_states`` entries; one that no stream holds and no poll asked for within
+``idle_seconds`` is evicted (at every refresh, and when a new one needs its place); a new screen
+kind that finds the hub full of states in use is refused (:class:`HubFull`, a 503). Each
+principal may hold at most ``streams_per_principal`` open streams (:class:`TooManyStreams`, a 429).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +47,22 @@ MESSAGES_KEPT = 32
 RETRY_SECONDS = 2.0
 """After a failed refresh, try again this soon rather than at the next tick: screens heal faster."""
 
+MAX_STATES = 64
+"""Screen states one process keeps by default (``Settings.live_max_states``)."""
+IDLE_SECONDS = 300.0
+"""A state no stream holds and nobody asked for within this long may be evicted (``Settings.live_idle_seconds``)."""
+STREAMS_PER_PRINCIPAL = 8
+"""Open streams one principal may hold in one process by default (``Settings.live_streams_per_principal``)."""
+
+
+class HubFull(RuntimeError):
+    """Every screen state the hub may keep is in use: a new one would grow it without bound."""
+
+
+class TooManyStreams(RuntimeError):
+    """The principal already holds as many open streams as it may."""
+
+
 ScreenKey = tuple[str, str, str, str]
 """(county, area the screen follows, period key (``ScreenPeriod.key``), language): screens that
 share it share one state."""
@@ -58,6 +81,10 @@ class Watched:
     """``fresh_at`` as it was when refreshes began to fail; ``None`` while they succeed."""
     messages: dict[tuple[object, ...], bytes] = field(default_factory=dict)
     """Encoded stream events, shared by the streams of this screen kind (``live_api.stream_message``)."""
+    asked_at: float = field(default_factory=time.monotonic)
+    """When a request last asked for this state (monotonic seconds): idle ones are evicted."""
+    streams: int = 0
+    """Open streams on this state; a state with any is never evicted."""
 
     def encoded(self, memo: tuple[object, ...], encode: Callable[[], bytes]) -> bytes:
         """The event ``memo`` names, encoded once for every stream that asks. Entries of older
@@ -81,10 +108,16 @@ class Watched:
 
 class LiveHub:
     def __init__(self, rt: Runtime, snapshots: SnapshotCache, *, build: str, tick_seconds: float = 15.0,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, max_states: int = MAX_STATES, idle_seconds: float = IDLE_SECONDS,
+                 streams_per_principal: int = STREAMS_PER_PRINCIPAL) -> None:
         """``clock`` defaults to the runtime's."""
         self.rt = rt
         self.clock: Clock = clock or rt.clock
+        self.max_states = max_states
+        self.idle_seconds = idle_seconds
+        self.streams_per_principal = streams_per_principal
+        self._streams: dict[str, int] = {}
+        """Open streams per principal."""
         self.snapshots = snapshots
         self.panels = PanelService(rt)
         self.build = build
@@ -127,15 +160,62 @@ class LiveHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def watch(self, key: ScreenKey) -> Watched:
-        """The state of a screen kind, computed on first use."""
+        """The state of a screen kind, computed on first use; every call counts as asking for it.
+
+        Raises :class:`HubFull` when the hub keeps ``max_states`` states and none is idle."""
         watched = self._watched.get(key)
         if watched is None:
             async with self._lock:
                 watched = self._watched.get(key)
                 if watched is None:
+                    if len(self._watched) >= self.max_states:
+                        self.evict_idle()
+                    if len(self._watched) >= self.max_states:
+                        raise HubFull(f"this server already follows {self.max_states} screen states, all in use; "
+                                      "retry later, or use one of the periods screens already show")
                     watched = Watched(await self._compute(key), fresh_at=self.clock())
                     self._watched[key] = watched
+        watched.asked_at = time.monotonic()
         return watched
+
+    def evict_idle(self) -> int:
+        """Forget every state no stream holds and nobody asked for within ``idle_seconds``;
+        returns how many were evicted."""
+        cutoff = time.monotonic() - self.idle_seconds
+        idle = [key for key, watched in self._watched.items() if watched.streams == 0 and watched.asked_at <= cutoff]
+        for key in idle:
+            del self._watched[key]
+            self._computed.pop(key, None)
+        return len(idle)
+
+    def states(self) -> int:
+        """How many screen states this process keeps (and recomputes on every change and tick)."""
+        return len(self._watched)
+
+    def open_stream(self, key: ScreenKey, principal: str) -> Callable[[], None]:
+        """Count a stream of ``principal`` on the (watched) state ``key``; returns the function
+        that closes it, to be called exactly once. Raises :class:`TooManyStreams` at the limit."""
+        if self._streams.get(principal, 0) >= self.streams_per_principal:
+            raise TooManyStreams(f"at most {self.streams_per_principal} open live streams per user or screen")
+        watched = self._watched[key]
+        self._streams[principal] = self._streams.get(principal, 0) + 1
+        watched.streams += 1
+        closed = False
+
+        def close() -> None:
+            nonlocal closed
+            if closed:
+                return
+            closed = True
+            watched.streams -= 1
+            watched.asked_at = time.monotonic()
+            left = self._streams.get(principal, 1) - 1
+            if left > 0:
+                self._streams[principal] = left
+            else:
+                self._streams.pop(principal, None)
+
+        return close
 
     def current(self, key: ScreenKey) -> Watched:
         return self._watched[key]
@@ -158,6 +238,7 @@ class LiveHub:
         """Recompute every watched state; wake its streams if anything changed, or if it turned
         stale or fresh again. Returns whether every recomputation succeeded."""
         ok = True
+        self.evict_idle()  # an idle state costs nothing more from here on
         for key, watched in list(self._watched.items()):
             try:
                 new = await self._compute(key)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from datetime import UTC, timedelta
 from typing import NoReturn, TypeVar
 
 import numpy as np
+import redis
 import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.cases import cache_ops
+from dashboard.cases import cache_ops, case_service
+from dashboard.cases.apply import apply_and_publish
+from dashboard.cases.casework import new_case
+from dashboard.imports.case_import import import_cases
 
 from dashboard.screens import wall_snapshot
 from dashboard.domain.alerts import CaseFacts, case_alert, fact_reasons
@@ -24,9 +29,10 @@ from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import Action, AlertLevel
 from dashboard.screens.wall_service import SnapshotCache
 from dashboard.screens.wall_snapshot import AreaState, deadline_bounds, decode, encode
-from data_access import aggregates, case_columns, cases, figure_queries, redis_keys
+from data_access import aggregates, case_columns, cases, figure_queries, outbox, redis_keys
 from data_access.models import Case
 from tests.conftest import clear_namespace
+from tests.dashboard.imports.test_case_import import _row, _write_csv
 from tests.data_access.test_write_path import NOW, _history
 from tests.factories import GRID_CODES, draft, hours
 from tests.waiting import wait_until
@@ -99,7 +105,8 @@ def test_a_waiting_case_never_warns_due_soon(runtime: Runtime, county: str) -> N
     assert aggregates.read_open(runtime.redis, county)[waiting.id].warn_early is False
 
 
-def test_a_spike_raises_the_area_one_level(runtime: Runtime, county: str) -> None:
+def _spiking_grid(runtime: Runtime) -> str:
+    """28 quiet days of one case a day in a grid, then four cases in the last hour."""
     grid = GRID_CODES[3]
     for day in range(1, 29):
         received = NOW - timedelta(days=day)
@@ -108,12 +115,28 @@ def test_a_spike_raises_the_area_one_level(runtime: Runtime, county: str) -> Non
             runtime.cases.act(case.id, action, actor="调解员", at=received + hours(step))
     for n in range(4):
         runtime.cases.submit(draft(200 + n, NOW - hours(1 + n / 4), grid_code=grid), actor="窗口", now=NOW)
+    return grid
+
+
+def test_a_spike_raises_the_area_one_level_where_warnings_do_not_replace_it(runtime: Runtime, county: str) -> None:
+    runtime.__dict__["rules"] = replace(runtime.rules, warnings=replace(runtime.rules.warnings, replaces_spike=False))
+    grid = _spiking_grid(runtime)
     snapshot = SnapshotCache(runtime).get(county, NOW)
     for area in (grid, grid[:12]):
         alert = snapshot.areas[area].alert
         assert alert is not None and alert.level is AlertLevel.yellow and alert.reasons == ("spike",), area
     calm = snapshot.areas[county].alert
     assert calm is not None and "spike" not in calm.reasons or calm.level is not AlertLevel.blue
+
+
+def test_by_default_warnings_replace_the_spike_rise(runtime: Runtime, county: str) -> None:
+    """``[warnings] replaces_spike = true``: the same burst leaves the grid's level to its cases."""
+    assert runtime.rules.warnings.replaces_spike
+    grid = _spiking_grid(runtime)
+    snapshot = SnapshotCache(runtime).get(county, NOW)
+    for area in (grid, grid[:12]):
+        alert = snapshot.areas[area].alert
+        assert alert is not None and "spike" not in alert.reasons and alert.level is AlertLevel.blue, area
 
 
 def test_rebuild_equals_the_incremental_path_everywhere(runtime: Runtime, county: str) -> None:
@@ -357,3 +380,60 @@ def test_applying_is_refused_while_a_rebuild_is_under_way_and_changes_nothing(ru
     wait_until(lambda: runtime.cases.owed() == 0, 30, message="the owed case re-applied once the fence is down")
     with runtime.sessions() as session:
         assert cache_ops.reconcile(session, runtime.redis, county, runtime.rules) == []
+
+
+def _reconciled(runtime: Runtime, county: str) -> list[object]:
+    with runtime.sessions() as session:
+        return list(cache_ops.reconcile(session, runtime.redis, county, runtime.rules))
+
+
+def test_the_write_records_its_cases_in_the_outbox_and_settles_them_once_redis_took_them(
+        runtime: Runtime, county: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outbox row is written in the case's own transaction (so it survives a crash after the
+    commit) and gone once the aggregates hold the case."""
+    seen: list[int] = []
+
+    def looking(client: object, code: str, items: object, **options: object) -> object:
+        with runtime.sessions() as session:
+            seen.append(outbox.owed_cases(session, code))
+        return apply_and_publish(client, code, items, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(case_service, "apply_and_publish", looking)
+    runtime.cases.submit(draft(1, NOW - hours(1)), actor="窗口", now=NOW)
+    assert seen == [1], "committed with the case, before Redis is touched"
+    assert runtime.cases.owed() == 0
+
+
+def test_a_drain_applies_what_a_dead_writer_owed_once_and_settles_it(runtime: Runtime, county: str) -> None:
+    """Rows left behind (as by a writer killed after its commit) are applied from the cases'
+    current rows by any process's drain; a second drain finds nothing and changes nothing."""
+    _history(runtime)
+    runtime.cases.ensure_built()  # type: ignore[misc]
+    with runtime.sessions() as session, session.begin():
+        written = [cases.add(session, *new_case(draft(700 + n, NOW - hours(2)), runtime.cases.place(GRID_CODES[n]),
+                                                actor="t", now=NOW, rules=runtime.rules)) for n in range(3)]
+        outbox.owe(session, county, [case.id for case in written] * 2, NOW)  # twice: a case counts once
+    assert runtime.cases.owed() == 3 and _reconciled(runtime, county) != []
+    assert runtime.cases.drain() == 6
+    assert runtime.cases.owed() == 0 and _reconciled(runtime, county) == []
+    before = _state(runtime, county)
+    assert runtime.cases.drain() == 0 and _state(runtime, county) == before
+
+
+def test_an_import_that_redis_never_took_is_owed_in_the_outbox_and_drained(
+        runtime: Runtime, county: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bulk import that gave up waiting for Redis used to leave the screens behind until someone
+    ran ``cache rebuild``; its cases now wait in the outbox for any process's drain."""
+    runtime.cases.ensure_built()  # type: ignore[misc]
+
+    def refused(*_: object) -> NoReturn:
+        raise redis.ConnectionError("Redis is restarting")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(aggregates, "apply_prepared", refused)
+        result = import_cases(runtime, _write_csv(tmp_path / "cases.csv", [_row("o-1"), _row("o-2")]), now=NOW,
+                              redis_wait_seconds=0.2)
+    assert result.aggregates_behind and runtime.cases.owed() == 2
+    assert _reconciled(runtime, county) != []
+    runtime.cases.drain()
+    assert runtime.cases.owed() == 0 and _reconciled(runtime, county) == []
