@@ -22,18 +22,23 @@ from dashboard import __version__
 from dashboard.api import outage
 from dashboard.runtime import Runtime
 from dashboard.cases.scheduler import SchedulerThread
+from dashboard.reports.schedule import ReportScheduler
+from dashboard.reports.web import build_reports_router
 from dashboard.settings import PROJECT_ROOT, load_settings
 from dashboard.screens.wall_service import SnapshotCache
 from dashboard.api.web_geometry import GeometryCache
 from dashboard.api.status import build_api
 from dashboard.api.audit_view import build_audit_router
+from dashboard.api.warnings import build_warnings_router
 from dashboard.access.login_page import build_login_router
 from dashboard.web.screen_index import ScreenDash
 from dashboard.access.headers import origin_of
 from dashboard.access.security import AccessMiddleware, SecurityConfig
+from dashboard.access.proxies import TrustedProxies
 from dashboard.web.compression import ResponseCompression
 from dashboard.api.live import build_live_api
 from dashboard.live.live_hub import LiveHub
+from dashboard.cases.outbox_drain import OutboxDrainer
 from dashboard.api.errors import install_error_handlers
 from dashboard.api.grid_lookup import GridLookup
 from dashboard.api.ingest import build_ingest_api
@@ -66,6 +71,11 @@ def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
         scheduler = SchedulerThread(rt) if rt.settings.scheduler else None
         if scheduler:
             scheduler.start()
+        reports = ReportScheduler(rt) if rt.settings.scheduler else None  # 日报/周报/月报 on schedule, one process each
+        if reports:
+            reports.start()
+        drainer = OutboxDrainer(rt, rt.settings.outbox_drain_seconds)  # what a dead process owed Redis
+        drainer.start()
         await hub.start()
         gc.freeze()
         try:
@@ -74,6 +84,9 @@ def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
             await hub.stop()
             if scheduler:
                 scheduler.stop()
+            if reports:
+                reports.stop()
+            drainer.stop()
 
     return lifespan
 
@@ -88,13 +101,17 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     security = security or SecurityConfig(img_sources=(tile,) if tile else ())
     build = build_id()
     snapshots = SnapshotCache(rt)
-    hub = LiveHub(rt, snapshots, build=build)
+    hub = LiveHub(rt, snapshots, build=build, max_states=rt.settings.live_max_states,
+                  idle_seconds=rt.settings.live_idle_seconds,
+                  streams_per_principal=rt.settings.live_streams_per_principal)
     server = FastAPI(title="County dispute-resolution command centre", version=__version__,
                      openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=_lifespan(rt, hub))
     install_error_handlers(server)
     outage.install(server)
     server.include_router(build_login_router(rt, security))
     server.include_router(build_audit_router(rt))
+    server.include_router(build_warnings_router(rt))
+    server.include_router(build_reports_router(rt))
     server.include_router(build_api(rt, GeometryCache()))
     lookup = GridLookup()  # grid polygons are loaded once per process, for both APIs
     server.include_router(build_ingest_api(rt, lookup))
@@ -119,6 +136,8 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     app._setup_server()  # noqa: SLF001 - no public hook does this eagerly
     # Outermost, added last: it must run before Dash's own middleware sees a callback request.
     server.add_middleware(AccessMiddleware, rt=rt, config=replace(security, script_hashes=tuple(app.csp_hashes())))
+    # Outside the gate: a trusted proxy's X-Forwarded-For/-Proto become the caller's address and scheme.
+    server.add_middleware(TrustedProxies, trusted=rt.settings.trusted_proxies)
     return app
 
 
@@ -135,4 +154,5 @@ def __getattr__(name: str) -> object:
 
 if __name__ == "__main__":
     settings = load_settings()
-    uvicorn.run("app:server", host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=2)
+    uvicorn.run("app:server", host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=2,
+                proxy_headers=False)  # forwarded headers: dashboard.access.proxies, trusted proxies only

@@ -10,6 +10,11 @@ window.mediationMap = (function () {
   var grids = {};
   var centers = {};
   var townships = {};
+  /* Early warnings (cell "_warnings", see dashboard/warnings/cells.py): warned area codes, outlined
+     in a dashed magenta line: a township by its outline, a village or a grid by its grids. */
+  var WARN_LINE = { color: "#e879f9", weight: 2.5, opacity: 1, dashArray: "6 4" };
+  var warned = {};
+  var warnedCell = null;
 
   function valueOf(code) {
     var live = window.mediationLive;
@@ -30,14 +35,20 @@ window.mediationMap = (function () {
     return received > 0 ? ((100 * closed) / received).toFixed(2) + "%" : "—";
   }
 
+  function gridWarned(code) {
+    return Boolean(warned[code] || warned[String(code).slice(0, 12)]);
+  }
+
   function gridStyleFor(code) {
     var v = valueOf(code);
     var level = v && v[0];
+    var warn = gridWarned(code);
     return {
       fillColor: level ? LEVEL_COLORS[level] : NO_OPEN,
       fillOpacity: level ? (level === "blue" ? 0.55 : 0.85) : 0.35,
-      color: "#0b1722",
-      weight: 0.5,
+      color: warn ? WARN_LINE.color : "#0b1722",
+      weight: warn ? WARN_LINE.weight : 0.5,
+      dashArray: warn ? WARN_LINE.dashArray : null,
     };
   }
 
@@ -76,8 +87,12 @@ window.mediationMap = (function () {
   var TOWNSHIP_STYLE = { fill: false, color: "#dbeafe", weight: 1.8, opacity: 0.9 };
   var TOWNSHIP_FOCUS = { fill: true, fillColor: "#facc15", fillOpacity: 0.08, color: "#facc15", weight: 4, opacity: 1 };
 
-  function townshipStyle() {
-    return TOWNSHIP_STYLE;
+  function townshipStyleFor(code) {
+    return warned[code] ? WARN_LINE : TOWNSHIP_STYLE;
+  }
+
+  function townshipStyle(feature) {
+    return townshipStyleFor(feature ? codeOf(feature) : null);
   }
 
   function townshipRegister(feature, layer) {
@@ -87,7 +102,7 @@ window.mediationMap = (function () {
   /* The hotspot tour: outline one township (or none) and hand back its layer for fitting. */
   function focusTownship(code) {
     Object.keys(townships).forEach(function (c) {
-      townships[c].setStyle(c === code ? TOWNSHIP_FOCUS : TOWNSHIP_STYLE);
+      townships[c].setStyle(c === code ? TOWNSHIP_FOCUS : townshipStyleFor(c));
     });
     return code ? townships[code] : null;
   }
@@ -114,9 +129,32 @@ window.mediationMap = (function () {
     bindTooltip(feature, layer, context);
   }
 
+  /* When the warned set changed (live.js keeps the "_warnings" cell), outline it anew. */
+  function outlineWarnings() {
+    var live = window.mediationLive;
+    var cell = (live && live.cells && live.cells._warnings) || null;
+    if (cell === warnedCell) {
+      return 0;
+    }
+    warnedCell = cell;
+    var next = {};
+    ((cell && cell.areas) || []).forEach(function (code) {
+      next[code] = true;
+    });
+    warned = next;
+    Object.keys(townships).forEach(function (c) {
+      townships[c].setStyle(townshipStyleFor(c));
+    });
+    Object.keys(grids).forEach(function (c) {
+      grids[c].setStyle(gridStyleFor(c));
+    });
+    return 1;
+  }
+
   /* Restyle only the given codes: dash-leaflet would re-add every feature on a hideout change. */
   function restyle(codes) {
     var touched = 0;
+    outlineWarnings();
     codes.forEach(function (code) {
       if (grids[code]) {
         grids[code].setStyle(gridStyleFor(code));
@@ -144,6 +182,17 @@ window.mediationMap = (function () {
     centerTooltip: centerTooltip,
     restyle: restyle,
     restyleAll: restyleAll,
+    warnedAreas: function () {
+      return Object.keys(warned);
+    },
+    /* Codes of the drawn layers styled with the warning line (the map draws on a canvas). */
+    outlined: function () {
+      var all = Object.assign({}, townships, grids);
+      return Object.keys(all).filter(function (code) {
+        var o = all[code].options || {};
+        return o.color === WARN_LINE.color && o.dashArray === WARN_LINE.dashArray;
+      });
+    },
     styledCount: function () {
       return Object.keys(grids).length;
     },

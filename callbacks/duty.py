@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from plotly.utils import PlotlyJSONEncoder
 
 from callbacks.access import acting
+from callbacks import duty_matters, warnings
 from dashboard.access.auth import DUTY
 from dashboard.cases import duty_service
 from dashboard.cases.duty_service import DutyActionError
@@ -70,7 +71,8 @@ def duty_page(rt: Runtime, search: str | None, *, officer: str) -> list[object]:
     return duty.console(title=f"{county_name} · {label('duty.title', params['lang'])}", officer=officer,
                         params=params, queue=queue, detail=detail, assignees=duty_service.assignees(rt, detail), now=now,
                         notes=_notes(rt, params["lang"]), red_ids=red, refresh_ms=REFRESH_MS,
-                        queue_signature=queue_signature(queue))
+                        queue_signature=queue_signature(queue), matters=duty_matters.box(rt, params),
+                        warnings=warnings.box(rt, params["lang"]))
 
 
 def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, who: Actor, assign_to: str | None,
@@ -106,6 +108,8 @@ def run_action(rt: Runtime, trigger: str | None, params: dict[str, str], *, who:
 
 def register(app: Dash, rt: Runtime) -> None:
     """Every callback acts as the signed-in duty officer or admin and refuses anyone else."""
+    duty_matters.register(app, rt, duty_params)
+    warnings.register(app, rt, duty_params)
 
     @app.callback(
         Output(duty.QUEUE, "children"), Output(duty.QUEUE, "data-signature"), Output(duty.SUMMARY, "children"), Output(duty.TIMELINE, "children"),

@@ -14,7 +14,9 @@ from dashboard.domain.periods import RANGE_NAMES, Period, local_date, named_peri
 from dashboard.runtime import Runtime
 from dashboard.screens.tablet_service import tablet_view, townships
 from dashboard.screens.wall_service import SnapshotCache, county_view
+from dashboard.warnings import service as warning_service
 from layouts import tablet, wall
+from layouts.warnings_panel import warnings_list
 
 REFRESH_MS = 30_000
 
@@ -64,9 +66,12 @@ def tablet_body(rt: Runtime, snapshots: SnapshotCache, params: dict[str, str], *
             params = {k: v for k, v in params.items() if k != "compare"}
     try:
         view = tablet_view(rt, snapshots, county=county, code=params.get("area", county), period=period, now=now)
-    except LookupError:
+    except LookupError:  # an area outside the county: its code is not carried on in the page's links either
+        params = {k: v for k, v in params.items() if k != "area"}
         view = tablet_view(rt, snapshots, county=county, code=county, period=period, now=now)
-    return tablet.area_body(view, params, lang, towns)
+    body = tablet.area_body(view, params, lang, towns)
+    body.insert(len(body) - 1, warnings_list(warning_service.current(rt, view.area.code), lang, class_name="tablet-warnings"))
+    return body
 
 
 def tablet_page(rt: Runtime, snapshots: SnapshotCache, search: str | None) -> list[object]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.cases.cache_ops import ensure_aggregates
 from dashboard.cases.case_service import CaseService
+from dashboard.cases.duplicates import ArrivalCheck, party_key_secret
 from dashboard.domain.clock import Clock, system_clock
 from dashboard.domain.rules import Rules, load_rules
 from dashboard.settings import Settings
@@ -71,9 +72,12 @@ class Runtime:
     @cached_property
     def cases(self) -> CaseService:
         county = self.county_code()
-        return CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,
-                           max_skew=timedelta(seconds=self.settings.clock_skew_seconds),
-                           ensure_built=lambda: ensure_aggregates(self, county))
+        service = CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,
+                              max_skew=timedelta(seconds=self.settings.clock_skew_seconds),
+                              ensure_built=lambda: ensure_aggregates(self, county))
+        service.arrival = ArrivalCheck(party_key_secret(self.settings.party_key_secret, self.settings.var_dir),
+                                       self.rules)
+        return service
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -133,6 +135,7 @@ class Case(Base):
         # index a hundredth of the table's size, and a history import of closed cases never touches it.
         Index("ix_case_county_open", "county_code", "due_at", postgresql_where=_OPEN, sqlite_where=_OPEN),
         Index("ix_case_grid_received", "grid_code", "received_at"),
+        Index("ix_case_village_received", "village_code", "received_at"),  # duplicate candidates (0007)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -253,10 +256,26 @@ class Screen(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AggregateOwed(Base):
+    """The outbox: a committed case whose Redis aggregates may not be applied yet.
+
+    The writer adds a row in the same transaction as the case and deletes it once Redis took the
+    case; whatever a crash or an outage leaves here is applied by any process that drains it
+    (``data_access.outbox``). Several rows may name one case: applying is idempotent per case."""
+
+    __tablename__ = "aggregate_owed"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(12), index=True)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """Who did what to which record, from where; append-only."""
 
     __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_actor_action_at", "actor", "action", "at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -266,3 +285,128 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[str] = mapped_column(Text, default="", doc="JSON text")
     ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str | None] = mapped_column(String(64), doc="hash of the entry before (dashboard.domain.audit_chain)")
+    hash: Mapped[str | None] = mapped_column(String(64), doc="SHA-256 over this entry's fields and prev_hash")
+
+
+class AuditChainHead(Base):
+    """The one row naming the audit chain's last entry: appends lock it, so concurrent writers
+    append one after another and never fork the chain (``data_access.audit.record``)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PartyKey(Base):
+    """A keyed hash (HMAC) of one party's phone or ID number per case: the same person across
+    cases, never the number (``dashboard.domain.party_keys``). Never leaves the database."""
+
+    __tablename__ = "party_key"
+    __table_args__ = (Index("ix_party_key_key_received", "key", "received_at"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(12))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MatterSuggestion(Base):
+    """A possible duplicate found when ``case_id`` arrived: the older ``other_id``, the score and
+    its reasons (JSON ``[[code, value], …]``). ``state``: open, dismissed or merged."""
+
+    __tablename__ = "matter_suggestion"
+    __table_args__ = (UniqueConstraint("case_id", "other_id", name="uq_matter_suggestion_pair"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Matter(Base):
+    """One underlying dispute (事项) that several cases were merged into; ``lead_case_id`` drives
+    the alert and is the one case the wall shows."""
+
+    __tablename__ = "matter"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(12), index=True)
+    lead_case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class MatterMember(Base):
+    """A case merged into a matter (a case in no matter is its own matter). Every case keeps its
+    own row and event log; unmerging deletes this row."""
+
+    __tablename__ = "matter_member"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    joined_by: Mapped[str] = mapped_column(String(64))
+
+
+class ReportDocument(Base):
+    """One generated report file (DOCX or PDF) with its hash; a new generation is a new version
+    beside the old, never over it (``data_access.report_archive``). The unique key is also the
+    lock that keeps two processes from filing the same version twice."""
+
+    __tablename__ = "report_document"
+    __table_args__ = (
+        UniqueConstraint("county_code", "kind", "period", "area_code", "lang", "format", "version",
+                         name="uq_report_document_version"),
+        Index("ix_report_document_county_at", "county_code", "generated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(10), doc="2025-06-02, 2025-W23 or 2025-06")
+    period_first: Mapped[date] = mapped_column(Date)
+    area_code: Mapped[str] = mapped_column(String(15))
+    lang: Mapped[str] = mapped_column(String(2))
+    format: Mapped[str] = mapped_column(String(4), doc="docx or pdf")
+    version: Mapped[int] = mapped_column(Integer)
+    issue: Mapped[int] = mapped_column(Integer, doc="第N期, counted per county, area, kind and year")
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    generated_by: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class AreaWarning(Base):
+    """预警: an area × category whose recent count is improbable under its own baseline
+    (DESIGN.md "Early warning"). Written only by the warnings job (``dashboard.warnings.job``);
+    a row is open while the area keeps warning and is closed (``cleared_at``) when it stops, so
+    every process and screen sees the same set. No personal data: counts and place names only."""
+
+    __tablename__ = "area_warning"
+    __table_args__ = (Index("ix_area_warning_county_open", "county_code", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(12))
+    area_code: Mapped[str] = mapped_column(String(20))
+    area_level: Mapped[str] = mapped_column(String(16), doc="county, township, village or grid")
+    category: Mapped[str] = mapped_column(String(24))
+    window_days: Mapped[int] = mapped_column(Integer)
+    observed: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    reason_zh: Mapped[str] = mapped_column(String(255))
+    reason_en: Mapped[str] = mapped_column(String(255))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))

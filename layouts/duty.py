@@ -16,6 +16,8 @@ from dashboard.domain.duty_console import QUEUE_FILTERS, Assignee, CaseDetail, H
 from dashboard.domain.labels import label, reason_text, reasons_text
 from dashboard.domain.masking import PartyDetails
 from dashboard.domain.periods import LOCAL_TZ
+from layouts import duty_matters
+from layouts import warnings_panel
 
 QUEUE = "duty-queue"
 SUMMARY = "duty-summary"
@@ -202,7 +204,7 @@ def notes_panel(notes: list[HandoverNote], lang: str) -> list[object]:
 
 def console(*, title: str, officer: str, params: dict[str, str], queue: list[object], detail: CaseDetail | None,
             assignees: list[Assignee], now: datetime, notes: list[object], red_ids: list[int], refresh_ms: int,
-            queue_signature: str = "") -> list[object]:
+            queue_signature: str = "", matters: object = None, warnings: object = None) -> list[object]:
     lang = params["lang"]
     return [
         html.Header(className="duty-header", id="duty-header", children=[
@@ -221,10 +223,12 @@ def console(*, title: str, officer: str, params: dict[str, str], queue: list[obj
             html.Section(className="card duty-detail", children=[
                 html.Div(case_summary(detail, lang, now), id=SUMMARY),
                 case_actions(detail, assignees, lang),
+                matters if matters is not None else duty_matters.matters_box(None, lang),
                 html.H3(label("duty.timeline", lang), hidden=detail is None),
                 html.Div(case_timeline(detail, lang), id=TIMELINE),
             ]),
-            html.Section([html.H2(label("duty.handover", lang)),
+            html.Section([html.Div(warnings or [], id=warnings_panel.DUTY_BOX),
+                          html.H2(label("duty.handover", lang)),
                           dcc.Textarea(id=HANDOVER_TEXT, placeholder=label("duty.handover_hint", lang), className="note-input",
                                        maxLength=2000),
                           html.Button(label("duty.save_note", lang), id=HANDOVER_SAVE, n_clicks=0, className="button"),

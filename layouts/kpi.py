@@ -29,6 +29,9 @@ def kpi_tile(name: str, value: str, lang: str, *, words: dict[str, str]) -> html
                               html.Div(value, id=ids.kpi(name), className="kpi-value")]
     if name in WITH_CHANGE:
         children.append(change_line(name, lang))
+    if name == "received_period":  # 事项 · 重复 (DESIGN.md "matters"), filled by the panel cell
+        children.append(html.Div(DASH, id="matters-line", className="kpi-sub",
+                                 title=f"{definition('fig.matters', lang)} {definition('fig.repeats', lang)}"))
     return html.Div(className=f"kpi kpi-{name}", title=definition(name, lang).format(**words), tabIndex="0",
                     children=children)
 

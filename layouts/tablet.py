@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
+from dashboard.domain.area_kinds import kind_name
 from dashboard.domain.areas import AreaRef, AreaRow
 from dashboard.domain.figure_text import DASH, change_cell, count_text, point_change, rate_text, relative_change
 from dashboard.domain.figures import PeriodCounts
@@ -138,7 +139,7 @@ def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], l
     lines = [
         dcc.Link(href=href(params, area=row.code), className="child", id=f"child-{row.code}", children=[
             html.I(className=f"dot dot-{row.alert.value if row.alert else 'none'}"),
-            html.Span(row.name, className="child-name"),
+            html.Span([row.name, *_kind_tag(row, lang)], className="child-name"),
             html.Span([html.Small(label("fig.received", lang)), count_text(row.counts.received)], className="child-num"),
             html.Span([html.Small(label("fig.closure_rate", lang)), rate_text(row.counts.closure_rate),
                        html.Small(ratio(row.counts, "closure_rate"), className="child-ratio")], className="child-num"),
@@ -155,6 +156,14 @@ def child_list(rows: list[AreaRow], level: str | None, params: dict[str, str], l
         for n in names])
     return html.Section([html.Div([html.H2(label(f"tablet.children.{level}", lang)), legend], className="card-head"),
                          html.Div(lines, className="child-list")], className="card", id="tablet-children")
+
+
+def _kind_tag(row: AreaRow, lang: str) -> list[html.Small]:
+    """The unit's kind beside its name (开发区, 镇, 社区 …): a development zone is not a town."""
+    if not row.kind:
+        return []
+    return [html.Small(kind_name(row.kind, row.name, lang), className="child-kind",
+                       style={"marginLeft": "6px", "fontWeight": 400, "color": "var(--muted)"})]
 
 
 def _level_cell(level: str, reasons: str, lang: str) -> html.Details | html.Span:
@@ -204,6 +213,7 @@ def header(title: str, params: dict[str, str], lang: str) -> html.Header:
     return html.Header(className="tablet-header", children=[
         html.H1(title),
         dcc.Link(label("tablet.lang", lang), href=href(params, lang=other), className="seg lang-switch"),
+        html.A(label("tablet.reports", lang), href=f"/reports?lang={lang}", className="seg reports-link"),
     ])
 
 

@@ -14,6 +14,7 @@ from dashboard.domain.screen_period import ScreenPeriod
 from layouts import ids
 from layouts.kpi import kpi_row
 from layouts.map_view import county_map, legend
+from layouts.warnings_panel import wall_warnings_panel
 from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
 PAGE = "wall-page"
@@ -72,7 +73,7 @@ def wall(
         kpi_row({}, lang, words=words),
         html.Div(className=f"wall-body lang-{lang}", children=[
             html.Aside(className="wall-side wall-left", children=[
-                categories_panel(lang, words), sources_panel(lang, words), pyramid_panel(lang, words),
+                wall_warnings_panel(lang), categories_panel(lang, words), sources_panel(lang, words), pyramid_panel(lang, words),
             ]),
             html.Div(className="wall-centre", children=[
                 html.Main(className="wall-map", children=[

@@ -22,6 +22,7 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dashboard.domain.area_scope import contains
 from data_access import sessions_store
 
 
@@ -48,11 +49,19 @@ READERS = frozenset({Role.api_client, Role.leader, Role.duty_officer, Role.admin
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in party of one request; ``county`` binds a screen (or a user) to one county."""
+    """The signed-in party of one request.
+
+    ``area`` is the area it is held to (``dashboard.domain.area_scope``): a wall's county, or the
+    county, city or province a person was created with (``users add --area``); ``None``: every area
+    (an unscoped admin, a source system, whose county is the deployment's)."""
 
     name: str
     role: Role
-    county: str | None = None
+    area: str | None = None
+
+    def sees(self, code: str) -> bool:
+        """Whether the area ``code`` (a county, township, village or grid) is inside this principal's area."""
+        return contains(self.area, code)
 
 
 _current: ContextVar[Principal | None] = ContextVar("mediation_principal", default=None)
@@ -117,10 +126,12 @@ RULES: tuple[Rule, ...] = (
     _rule(r"/open311/.*", PUBLIC, "public"),
     _rule(r"/api/openapi\.json|/api/docs.*", PUBLIC, "public"),
     _rule(r"/admin(/.*)?", ADMIN, "page"),
+    _rule(r"/reports(/.*)?", frozenset({Role.leader, Role.admin}), "page"),  # written reports: list, download, make
     _rule(r"/api/audit", ADMIN),
     _rule(r"/api/cases/[^/]+/reveal", REVEAL, methods="POST"),
     _rule(r"/api/cases(/[^/]+/events)?", SOURCE, methods="POST", bearer=True),
     _rule(r"/api/(cases/[^/]+|alerts|figures)", READERS, methods="GET HEAD", bearer=True),
+    _rule(r"/api/warnings", TABLET, methods="GET HEAD"),  # early warnings: leader, duty officer, admin
     _rule(r"/api/live/.*", WALL),
     _rule(r"/api/geo/.*", WALL | SOURCE, bearer=True),
     _rule(r"/api/.*", ADMIN, bearer=False),
@@ -141,7 +152,7 @@ allow (the console's reveal: a duty officer only). Callbacks should still
 check ``callbacks.access.allowed`` themselves before acting."""
 
 
-def _output_ids(output: str) -> list[str]:
+def output_ids(output: str) -> list[str]:
     """Component ids named by Dash's ``output`` field: ``id.prop`` or ``..id1.prop1...id2.prop2..``."""
     specs = output[2:-2].split("...") if output.startswith("..") else [output]
     ids = []
@@ -162,7 +173,7 @@ def _output_ids(output: str) -> list[str]:
 def callback_roles(output: str) -> frozenset[Role] | None:
     """The roles that may run a callback with this ``output``; ``None``: any role the route admits."""
     allowed: frozenset[Role] | None = None
-    for component in _output_ids(output):
+    for component in output_ids(output):
         for prefix, roles in CALLBACK_SCOPES.items():
             if component.startswith(prefix):
                 allowed = roles if allowed is None else allowed & roles
@@ -232,7 +243,7 @@ def start_session(client: redis.Redis, principal: Principal, *, screen_id: int |
     data = SessionData(principal, csrf or secrets.token_urlsafe(32), screen_id)
     ttl = SCREEN_IDLE_SECONDS if principal.role == Role.screen else USER_IDLE_SECONDS
     session_id = sessions_store.create(client, {
-        "name": principal.name, "role": principal.role.value, "county": principal.county, "csrf": data.csrf,
+        "name": principal.name, "role": principal.role.value, "area": principal.area, "csrf": data.csrf,
         "screen": str(screen_id) if screen_id is not None else None,
     }, ttl_seconds=ttl)
     return session_id, data
@@ -243,9 +254,8 @@ def load_session(client: redis.Redis, session_id: str) -> SessionData | None:
     if raw is None:
         return None
     try:
-        county = raw.get("county")
-        principal = Principal(name=str(raw["name"]), role=Role(str(raw["role"])),
-                              county=str(county) if county else None)
+        area = raw.get("area", raw.get("county"))  # sessions started before areas named it "county"
+        principal = Principal(name=str(raw["name"]), role=Role(str(raw["role"])), area=str(area) if area else None)
         screen = raw.get("screen")
         return SessionData(principal, str(raw["csrf"]), int(str(screen)) if screen else None)
     except (KeyError, ValueError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlparse
+from urllib.parse import parse_qsl, quote, urlparse
 
 import anyio
 import redis
@@ -23,15 +23,31 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard.access.auth import Principal, Role, Rule, acting_as, rule_for
-from dashboard.access.callback_gate import CALLBACK_PATH, MAX_CALLBACK_BYTES, gate_callback, read_body, replaying
+from dashboard.access.callback_gate import (
+    CALLBACK_PATH,
+    MAX_CALLBACK_BYTES,
+    gate_callback,
+    outside_area,
+    read_body,
+    replaying,
+)
 from dashboard.access.cookies import DISPLAY_COOKIE, SESSION_COOKIE
-from dashboard.access.county_binding import COUNTY_DEFAULTED, bind_address, bind_query, counties_named, screen_county
+from dashboard.access.county_binding import (
+    COUNTY_DEFAULTED,
+    Binding,
+    bind_address,
+    bind_query,
+    binding_for,
+    deployment_only,
+    serves_console,
+)
 from dashboard.access.csrf import CSRF_COOKIE, header_token, same_token
 from dashboard.access.headers import security_headers
 from dashboard.access.identify import Identifier, RequestSession
 from dashboard.access.incoming import Incoming, Verdict
-from dashboard.access.rate_limits import Limit, RateLimiter, Seconds
+from dashboard.access.rate_limits import Backoff, Limit, RateLimiter, Seconds
 from dashboard.access.refusals import DATABASE_AWAY, error_json, forbidden_page, open311_error, unavailable
+from dashboard.domain.screen_period import DATED_PAGES, query_date_error
 from data_access import areas
 
 if TYPE_CHECKING:
@@ -52,7 +68,8 @@ class SecurityConfig:
     """Limits and extra CSP sources; tests shrink the limits, deployments keep the defaults."""
 
     login_per_ip: Limit = Limit(20, 300)
-    login_per_name: Limit = Limit(10, 300)
+    login_lockout: Backoff = Backoff()
+    """Per (name, address) pair, so a stranger elsewhere cannot lock a named officer out (``login_page``)."""
     api: Limit = Limit(1200, 60)
     img_sources: tuple[str, ...] = ()
     script_hashes: tuple[str, ...] = field(default=())
@@ -92,11 +109,11 @@ class AccessMiddleware:
         incoming = Incoming.of(scope)
         rule = rule_for(incoming.method, incoming.path)
         try:
-            verdict = await run_in_threadpool(self.decide, incoming, rule, db)
+            verdict, deployment = await run_in_threadpool(self.decide, incoming, rule, db)
         except redis.RedisError:
-            verdict = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly"))
+            verdict, deployment = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly")), None
         except DATABASE_AWAY:
-            verdict = Verdict(response=unavailable("the database is unavailable; retry shortly"))
+            verdict, deployment = Verdict(response=unavailable("the database is unavailable; retry shortly")), None
         headers = security_headers(incoming.path, https=incoming.https, img_sources=self.config.img_sources,
                                    script_hashes=self.config.script_hashes)
         cookies = verdict.cookies
@@ -114,15 +131,20 @@ class AccessMiddleware:
                 return
             await verdict.response(scope, receive, send_with_headers)
             return
-        bound = screen_county(verdict.principal)
-        if bound is not None and incoming.path.startswith(COUNTY_DEFAULTED):
-            query = bind_query(incoming.query_string, bound)
-            if query is not None:  # another county was refused in decide()
+        if incoming.method == "GET" and incoming.path in DATED_PAGES:
+            refused = query_date_error(parse_qsl(incoming.query_string, keep_blank_values=True))
+            if refused is not None:  # a screen's dates out of range or malformed: refused, never silently replaced
+                await error_json(422, "invalid", refused)(scope, receive, send_with_headers)
+                return
+        binding = binding_for(verdict.principal, deployment)
+        if isinstance(binding, Binding) and incoming.path.startswith(COUNTY_DEFAULTED):
+            query = bind_query(incoming.query_string, binding.county, binding.refuses)
+            if query is not None:  # a county outside was refused in decide()
                 scope = {**scope, "query_string": query.encode("latin-1")}
         if incoming.path == CALLBACK_PATH and incoming.method == "POST" and verdict.principal is not None:
             body = await read_body(receive, MAX_CALLBACK_BYTES)
             gated = error_json(413, "too_large", f"callback requests are limited to {MAX_CALLBACK_BYTES} bytes") \
-                if body is None else gate_callback(body, verdict.principal)
+                if body is None else gate_callback(body, verdict.principal, deployment)
             if isinstance(gated, Response):
                 await gated(scope, receive, send_with_headers)
                 return
@@ -138,19 +160,27 @@ class AccessMiddleware:
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 
-    def decide(self, req: Incoming, rule: Rule, db: RequestSession) -> Verdict:
-        """Runs in a worker thread: it may query the database (in ``db``) and Redis."""
+    def decide(self, req: Incoming, rule: Rule, db: RequestSession) -> tuple[Verdict, str | None]:
+        """Runs in a worker thread: it may query the database (in ``db``) and Redis. With the
+        verdict, the deployment's county when the principal is held to an area (its binding is
+        made from it), else ``None``."""
         if req.websocket and not self._same_origin(req):
-            return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused"))
+            return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused")), None
+        if req.websocket:  # none is served: Dash's /_dash-ws-callback would run callbacks past the callback gate
+            return Verdict(response=error_json(403, "forbidden", "WebSocket is not served; live updates use "
+                                                                 "/api/live/stream")), None
         verdict = Verdict() if rule.kind == "public" and not rule.identify else self.identifier.identify(req, rule, db)
         limited = self._rate_limited(req, verdict.principal)
         if limited is not None:
-            return Verdict(response=limited)
-        bound = screen_county(verdict.principal)
-        if rule.identify and bound is not None and bound != self._default_county(db):
+            return Verdict(response=limited), None
+        held = verdict.principal is not None and verdict.principal.area is not None \
+            and verdict.principal.role != Role.api_client
+        person = held and verdict.principal.role != Role.screen  # type: ignore[union-attr]
+        deployment = self._default_county(db) if (held and rule.identify) or (person and rule.kind != "public") else None
+        if rule.identify and held and (deployment is None or not verdict.principal.sees(deployment)):  # type: ignore[union-attr]
             verdict.principal = verdict.session = None  # it would be told the default county's counts
         if verdict.response is not None or rule.kind == "public":
-            return verdict
+            return verdict, None
         principal = verdict.principal
         if principal is None:
             if rule.kind == "page" and req.method in SAFE_METHODS:
@@ -158,22 +188,40 @@ class AccessMiddleware:
                 verdict.response = RedirectResponse(f"/login?next={target}", status_code=303)
             else:
                 verdict.response = error_json(401, "unauthenticated", "sign in first (a session cookie is needed)")
-            return verdict
+            return verdict, None
         if principal.role not in rule.roles:
             message = f"the role {principal.role.value} may not use {req.path}"
             verdict.response = forbidden_page("无权访问此页面 · " + message) if rule.kind == "page" else \
                 error_json(403, "forbidden", message)
-            return verdict
-        named = counties_named(req.query_string)
-        if principal.role == Role.screen and any(county != principal.county for county in named):
-            verdict.response = error_json(403, "forbidden", f"this screen is bound to county {principal.county}",
-                                          "county") if rule.kind != "page" else \
-                forbidden_page(f"此屏幕只显示 {principal.county} · this screen shows county {principal.county} only")
-            return verdict
+            return verdict, None
+        refusal = self._outside_binding(req, rule, principal, binding_for(principal, deployment), deployment)
+        if refusal is not None:
+            verdict.response = refusal
+            return verdict, None
         if req.method not in SAFE_METHODS and verdict.session is not None and not req.websocket:
             if not same_token(header_token(req.headers), verdict.session.csrf):
                 verdict.response = error_json(403, "csrf", "missing or wrong X-CSRFToken header", "X-CSRFToken")
-        return verdict
+        return verdict, deployment
+
+    @staticmethod
+    def _outside_binding(req: Incoming, rule: Rule, principal: Principal, binding: Binding | str | None,
+                         deployment: str | None) -> Response | None:
+        """The refusal of an address naming a county outside the principal's area (a wall: 403, as
+        always; a person: 404), of the duty console and the reports (``county_binding.DEPLOYMENT_ONLY``)
+        to a person whose area does not hold the deployment's county (the only one they serve), or of any request of a person whose area
+        holds no county this deployment can show; ``None`` when the request may pass."""
+        if binding is None:
+            return None
+        if isinstance(binding, Binding) and not binding.refuses(req.query_string) \
+                and (binding.screen or not deployment_only(req.path) or serves_console(principal, deployment)):
+            return None
+        if isinstance(binding, Binding) and binding.screen:
+            return error_json(403, "forbidden", f"this screen is bound to county {binding.county}", "county") \
+                if rule.kind != "page" else \
+                forbidden_page(f"此屏幕只显示 {binding.county} · this screen shows county {binding.county} only")
+        if rule.kind == "page":
+            return forbidden_page(f"此账号只能查看 {principal.area} · this account sees area {principal.area} only")
+        return outside_area(principal)
 
     def _default_county(self, db: RequestSession) -> str | None:
         """The county a route serves when none is named (``Runtime.county_code``); ``None`` while

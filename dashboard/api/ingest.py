@@ -15,25 +15,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from dashboard.access.auth import READERS, REVEAL, Role, current_user
+from dashboard.access.scope import caller_sees
 from dashboard.access.tokens import token_hash
 from dashboard.api.errors import ApiError
 from dashboard.api.grid_lookup import GridLookup
 from dashboard.api.request_session import session_dependency
-from dashboard.api.schemas import AlertOut, CaseIn, CaseOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
+from dashboard.api.schemas import AlertOut, CaseIn, CaseOut, DuplicateOut, ErrorBody, EventIn, EventOut, ReasonOut, RevealIn, RevealOut
+from dashboard.cases import matters as matter_service
 from dashboard.cases import personal_data
+from dashboard.cases import reveal_quota
 from dashboard.cases.casework import CaseDraft
 from dashboard.domain.alerts import Alert, case_alert
 from dashboard.domain.contributions import case_facts
 from dashboard.domain.labels import REASONS
 from dashboard.domain.masking import mask_text
 from dashboard.domain.periods import FIRST_DAY, LAST_DAY, Period
-from dashboard.domain.vocabulary import Action, AlertLevel, Source
+from dashboard.domain.vocabulary import AlertLevel, Source
 from dashboard.runtime import Runtime
 from dashboard.screens.area_figures import area_figures
+from dashboard.screens.matter_figures import add_matters
 from data_access import api_clients, areas, audit, cases
 from data_access.models import ApiClient, Case, CaseEvent, Center, Department
 
-AUDITED_ACTIONS = frozenset({Action.acknowledge, Action.dispatch, Action.assign, Action.supervise})
 """Source-system actions written to the audit log, as the duty console's are: who took a case on,
 where it was sent, who chased it."""
 
@@ -158,8 +161,10 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
                    who: ApiClient = Depends(client)) -> CaseOut:
         """Move a case through the loop; an invalid transition is refused (409) and changes nothing.
 
-        Acknowledging, dispatching, assigning and supervising are audited as on the duty console,
-        in the transaction that writes the event.
+        Every move a source system makes is audited in the transaction that writes the event: the
+        event keeps ``actor`` as the system gave it, the audit entry names the authenticated client
+        (the given actor goes in its detail as ``by``), so a source cannot pass its moves off as a
+        person's.
         """
         now = rt.clock()
         ip = request.client.host if request.client else None
@@ -178,7 +183,7 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         if case.source != who.source and not rt.settings.sources_act_on_any_case:
             raise ApiError(403, "forbidden", "case_id", "a source system moves only the cases it reported")
         rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note, session=session,
-                     also=audited if body.action in AUDITED_ACTIONS else None,
+                     also=audited,
                      **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
                                           ("center_id", body.center_id), ("department_id", body.department_id))
                         if v is not None})
@@ -186,9 +191,21 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
 
     def read_case(session: Session, case_id: int, *, personal: bool = True) -> CaseOut:
         case = cases.get(session, case_id)
-        if case is None:
+        if case is None or not visible(case.county_code):
             raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
-        return case_out(case, alert=alert_now(case, rt.clock(), rt), personal=personal)
+        out = case_out(case, alert=alert_now(case, rt.clock(), rt), personal=personal)
+        out.matter_id, duplicates = matter_service.api_view(session, case.id)
+        out.possible_duplicates = [DuplicateOut(**d) for d in duplicates]
+        return out
+
+    def visible(county: str) -> bool:
+        """Whether the caller may read what lies in ``county``: a source system its deployment's
+        county only; a person the counties of their area (``access.scope``); anything else is
+        answered as not found."""
+        user = current_user()
+        if user is None or user.role == Role.api_client:
+            return county == rt.cases.county_code
+        return caller_sees(county)
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
     def get_case(case_id: int, session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> CaseOut:
@@ -202,6 +219,8 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         """Open cases at or above ``min_level``, worst level first, then oldest first."""
         now = rt.clock()
         personal = personal_for_reader()
+        if not visible(rt.cases.county_code):
+            raise ApiError(404, "not_found", None, "no county of your area is served here")
         rows = [case_out(c, alert=alert_now(c, now, rt), with_events=False, personal=personal)
                 for c in cases.open_cases(session, rt.cases.county_code)]
         rows = [r for r in rows if r.alert and r.alert.level.rank >= min_level.rank]
@@ -217,10 +236,12 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             raise ApiError(422, "invalid", "to", "the period ends before it starts")
         if (end - start).days > 366 * 3:
             raise ApiError(422, "invalid", "from", "periods are limited to three years")
-        if not areas.area_exists(session, rt.cases.county_code, area):
+        if not visible(rt.cases.county_code) or not caller_sees(area) or \
+                not areas.area_exists(session, rt.cases.county_code, area):
             raise ApiError(404, "not_found", "area", f"no area {area!r} in county {rt.cases.county_code}")
-        return area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=rt.clock(),
-                            rules=rt.rules).as_json()
+        figures = area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=rt.clock(),
+                               rules=rt.rules).as_json()
+        return add_matters(session, figures, county=rt.cases.county_code, area=area, period=Period(start, end))
 
     @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
     def reveal_case(case_id: int, request: Request, session: Session = Depends(db_session), body: RevealIn | None = None) -> RevealOut:
@@ -234,9 +255,14 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             raise ApiError(403, "forbidden", None, "only a duty officer may reveal personal data")
         ip = request.client.host if request.client else None
         now = rt.clock()
+        try:  # the hourly reveal quota: refused, audited and the admin alerted in its own transaction
+            reveal_quota.admit(session, personal_data.Actor(user.name, user.role.value, ip), target=f"case:{case_id}",
+                               limit=rt.settings.reveal_quota_per_hour, now=now)
+        except reveal_quota.RevealQuotaReached as refused:
+            raise ApiError(429, "rate_limited", None, str(refused)) from refused
         with session.begin():
             case = cases.get(session, case_id)
-            if case is None or (user.county is not None and case.county_code != user.county):
+            if case is None or not user.sees(case.county_code):
                 raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
             details = personal_data.reveal(session, case, personal_data.Actor(user.name, user.role.value, ip),
                                            reason=body.reason if body else "")

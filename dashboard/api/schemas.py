@@ -106,6 +106,15 @@ class EventOut(BaseModel):
     note: str
 
 
+class DuplicateOut(BaseModel):
+    """A possible duplicate of a case: its id, the score in [0, 1], the reasons and the officer's decision."""
+
+    case_id: int
+    score: float
+    reasons: list[ReasonOut]
+    state: str
+
+
 class CaseOut(BaseModel):
     id: int
     source: str
@@ -133,6 +142,10 @@ class CaseOut(BaseModel):
     party_id_number: str | None = None
     address: str | None = None
     events: list[EventOut] = []
+    matter_id: int | None = None
+    """The matter (事项) this case was merged into; ``None``: the case is its own matter."""
+    possible_duplicates: list[DuplicateOut] = []
+    """Cases found alike when either arrived, best first (open, dismissed or merged)."""
 
 
 class RevealIn(BaseModel):

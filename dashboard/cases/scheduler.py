@@ -19,6 +19,7 @@ from dashboard.domain.alerts import case_alert
 from dashboard.domain.contributions import case_facts
 from dashboard.domain.rules import Rules
 from dashboard.domain.vocabulary import Action, Tier
+from dashboard.warnings import job as warnings_job
 from data_access import cases
 from data_access import redis_keys as keys
 from data_access.models import Case
@@ -110,3 +111,7 @@ class SchedulerThread:
                     log.info("scheduler: %s", report)
             except Exception:  # noqa: BLE001 - a bad tick must not stop the next one
                 log.exception("scheduler tick failed")
+            try:  # early warnings: one process per county per [warnings] interval_minutes
+                warnings_job.run(self.rt)
+            except Exception:  # noqa: BLE001 - a failed run must not stop the clock's side of the loop
+                log.exception("warnings job failed")

@@ -14,6 +14,9 @@ import typer
 from typer import rich_utils
 
 from dashboard.cli import accounts, cache, cases, county, database, demo, fonts, scheduler, serving
+from dashboard.cli import reports as report_commands
+from dashboard.cli import audit as audit_commands
+from dashboard.cli import warnings as warning_commands
 from dashboard.cli.context import CliState
 from dashboard.domain.rules import RulesError
 from dashboard.imports.case_import import CaseImportError
@@ -35,6 +38,9 @@ app.add_typer(scheduler.app, name="scheduler")
 app.command("serve")(serving.serve)
 app.add_typer(cache.app, name="cache")
 app.add_typer(fonts.app, name="fonts")
+app.add_typer(report_commands.app, name="reports")
+app.add_typer(audit_commands.app, name="audit")
+app.add_typer(warning_commands.app, name="warnings")
 
 OPERATOR_ERRORS = (CountyInputError, NoCountyError, RulesError, CaseImportError)
 """Errors that mean the input or the setup is wrong, not the program: told in one line, exit 2."""

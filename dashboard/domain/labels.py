@@ -18,6 +18,27 @@ LABELS: dict[str, dict[str, str]] = {
     "polling": {"zh": "实时（轮询）", "en": "Live (polling)"},
     "stale_since": {"zh": "数据停滞，自", "en": "Stale since"},
     "generated_note": {"zh": "乡镇与网格边界为生成示意，非官方界线", "en": "Township and grid boundaries are generated, not official"},
+    # kinds of township- and village-level unit (dashboard/domain/area_kinds.py)
+    "kind.subdistrict": {"zh": "街道", "en": "Subdistrict"},
+    "kind.town": {"zh": "镇", "en": "Town"},
+    "kind.township": {"zh": "乡", "en": "Township"},
+    "kind.community": {"zh": "社区", "en": "Community"},
+    "kind.village": {"zh": "村", "en": "Village"},
+    "kind.other": {"zh": "其他", "en": "Other unit"},
+    "kind.development_zone": {"zh": "开发区", "en": "Development zone"},
+    "kind.industrial_park": {"zh": "工业园区", "en": "Industrial park"},
+    "kind.industrial_zone": {"zh": "工业区", "en": "Industrial zone"},
+    "kind.new_area": {"zh": "新区", "en": "New area"},
+    "kind.management_area": {"zh": "管理区", "en": "Management area"},
+    "kind.demonstration_zone": {"zh": "示范区", "en": "Demonstration zone"},
+    "kind.forest_farm": {"zh": "林场", "en": "Forest farm"},
+    "kind.farm": {"zh": "农场", "en": "State farm"},
+    "kind.farm_branch": {"zh": "分场", "en": "Farm branch"},
+    "kind.ranch": {"zh": "牧场", "en": "Ranch"},
+    "kind.fishery": {"zh": "渔场", "en": "Fishery"},
+    "kind.breeding_station": {"zh": "繁育场", "en": "Breeding station"},
+    "kind.nursery": {"zh": "苗圃", "en": "Tree nursery"},
+    "kind.living_area": {"zh": "生活区", "en": "Living area"},
     "level.red": {"zh": "红色", "en": "Red"},
     "level.orange": {"zh": "橙色", "en": "Orange"},
     "level.yellow": {"zh": "黄色", "en": "Yellow"},
@@ -40,6 +61,12 @@ LABELS: dict[str, dict[str, str]] = {
     "panel.pyramid": {"zh": "化解层级 · 小事不出村", "en": "Resolved at tier"},
     "panel.league": {"zh": "乡镇排行 · {period}", "en": "Townships · {period}"},
     "panel.ticker": {"zh": "最新预警", "en": "Newest alerts"},
+    "panel.warnings": {"zh": "异常预警 · 同期基线", "en": "Warnings · against the baseline"},
+    "warnings.none": {"zh": "暂无预警", "en": "No warnings"},
+    "warnings.count": {"zh": "{n}条预警", "en": "{n} warnings"},
+    "warnings.ack": {"zh": "确认", "en": "Acknowledge"},
+    "warnings.acked": {"zh": "已确认 · {who}", "en": "Acknowledged · {who}"},
+    "warnings.since": {"zh": "自{time}起", "en": "since {time}"},
     "league.rank": {"zh": "#", "en": "#"},
     "league.name": {"zh": "乡镇", "en": "Township"},
     "league.rate": {"zh": "办结率", "en": "Closure"},
@@ -89,6 +116,7 @@ LABELS: dict[str, dict[str, str]] = {
     "status.followed_up": {"zh": "回访", "en": "Followed up"},
     "tablet.title": {"zh": "矛调态势 · 领导移动端", "en": "Dispute resolution · leader's tablet"},
     "tablet.lang": {"zh": "English", "en": "中文"},
+    "tablet.reports": {"zh": "报告", "en": "Reports"},
     "range.today": {"zh": "今日", "en": "Today"},
     "range.7d": {"zh": "近7日", "en": "7 days"},
     "range.30d": {"zh": "近30日", "en": "30 days"},
@@ -179,6 +207,8 @@ LABELS: dict[str, dict[str, str]] = {
     "duty.revealed_note": {"zh": "已记入审计日志；刷新页面后重新隐去。", "en": "Written to the audit log; hidden again when the page reloads."},
     "forbidden": {"zh": "当前账号无权查看此页面。", "en": "Your account may not open this page."},
     "duty.err.forbidden": {"zh": "无权执行此操作", "en": "You may not do this"},
+    "duty.err.reveal_quota": {"zh": "本小时查看个人信息的次数已达上限，请 {detail} 秒后再试；已通知管理员。",
+                              "en": "This hour's quota of reveals is used up; try again in {detail} s. The administrator has been told."},
     "action.receive": {"zh": "受理", "en": "Received"},
     "action.import": {"zh": "批量导入", "en": "Imported"},
     "action.assess": {"zh": "研判", "en": "Assessed"},
@@ -191,9 +221,48 @@ LABELS: dict[str, dict[str, str]] = {
     "action.reopen": {"zh": "复发", "en": "Reopened"},
     "action.acknowledge": {"zh": "值班确认", "en": "Acknowledged"},
     "action.assign": {"zh": "分派", "en": "Assigned"},
+    # one matter across channels (事项) and repeat callers (dashboard.cases.matters)
+    "matters_period": {"zh": "{period}事项", "en": "Matters ({period})"},
+    "matters_line": {"zh": "事项 {matters} · 重复 {repeats}", "en": "Matters {matters} · repeats {repeats}"},
+    "matter.title": {"zh": "可能为同一事项", "en": "Possibly the same matter"},
+    "matter.none": {"zh": "未发现可能重复的案件", "en": "No possible duplicates found"},
+    "matter.in_matter": {"zh": "已并入事项 M{id}，共{n}件，主办 #{lead}", "en": "In matter M{id}: {n} cases, led by #{lead}"},
+    "matter.lead": {"zh": "主办", "en": "leads"},
+    "matter.score": {"zh": "相似度 {score}", "en": "score {score}"},
+    "matter.do_merge": {"zh": "并为同一事项", "en": "Merge"},
+    "matter.do_dismiss": {"zh": "不是同一事项", "en": "Not the same"},
+    "matter.do_unmerge": {"zh": "撤销合并", "en": "Unmerge"},
+    "matter.do_undismiss": {"zh": "撤销排除", "en": "Undo dismissal"},
+    "matter.state.dismissed": {"zh": "已排除", "en": "dismissed"},
+    "matter.state.merged": {"zh": "已合并", "en": "merged"},
+    "matter.done.merge": {"zh": "已并入事项 M{id}", "en": "Merged into matter M{id}"},
+    "matter.done.unmerge": {"zh": "已移出事项 M{id}", "en": "Taken out of matter M{id}"},
+    "matter.done.dismiss": {"zh": "已排除 #{other}", "en": "Dismissed #{other}"},
+    "matter.done.undismiss": {"zh": "已恢复 #{other}", "en": "Restored #{other}"},
+    "matter.err": {"zh": "无法完成：{detail}", "en": "Not done: {detail}"},
+    "matter.pick": {"zh": "请先选择候选案件", "en": "pick a candidate first"},
+    "matter.err.no_case": {"zh": "案件不存在或不在辖区内", "en": "no such case in your area"},
+    "matter.err.same_case": {"zh": "不能与自身合并", "en": "a case cannot merge with itself"},
+    "matter.err.already_merged": {"zh": "已是同一事项", "en": "already one matter"},
+    "matter.err.not_merged": {"zh": "该案件未并入事项", "en": "the case is in no matter"},
+    "matter.err.no_suggestion": {"zh": "没有这条提示", "en": "no such suggestion"},
+    "matter.err.suggestion_state": {"zh": "提示状态已变化", "en": "the suggestion has changed"},
+    "matter.err.matter_full": {"zh": "一个事项最多100件", "en": "a matter holds at most 100 cases"},
+    "matter.repeat_caller": {"zh": "重复来访/重复信访：同一当事人{days}日内第{n}件", "en": "Repeat caller: this party's case no. {n} in {days} days"},
+    "match.same_party": {"zh": "同一当事人（加密比对）", "en": "Same party (keyed hash)"},
+    "match.same_village": {"zh": "同村", "en": "Same village"},
+    "match.nearby": {"zh": "相距{value}米", "en": "{value} m apart"},
+    "match.same_category": {"zh": "同类", "en": "Same type"},
+    "match.related_category": {"zh": "相关类别", "en": "Related type"},
+    "match.similar_text": {"zh": "描述相似{value}%", "en": "Text {value}% alike"},
+    "match.days_apart": {"zh": "相隔{value}天", "en": "{value} days apart"},
 }
 
 DEFINITIONS: dict[str, dict[str, str]] = {
+    "fig.matters": {"zh": "所选时段受理的案件中不同事项的数量；未合并的案件各为一个事项。",
+                    "en": "Distinct matters among the cases received in the range; a case not merged is its own matter."},
+    "fig.repeats": {"zh": "受理数 − 事项数：所选时段受理的案件中，与同期另一案件同属一个事项的件数。",
+                    "en": "Received − matters: cases received in the range that belong to a matter with another case of the range."},
     "fig.received": {"zh": "受理时间落在所选时段内的案件数。", "en": "Cases whose receipt time falls in the range."},
     "fig.closed": {"zh": "所选时段受理的案件中，截至此刻已办结的数量。", "en": "Of the cases received in the range, those resolved by now."},
     "fig.closure_rate": {"zh": "已办结 ÷ 受理，保留两位小数。分母：所选时段受理数。",
@@ -233,6 +302,11 @@ DEFINITIONS: dict[str, dict[str, str]] = {
     "panel.ticker": {
         "zh": "预警等级为红色或橙色的在办案件：红色在前，同级按最近变化排序；不显示任何个人信息。",
         "en": "Open cases at red or orange: red first, then most recently changed; no personal data is shown.",
+    },
+    "panel.warnings": {
+        "zh": "某地区某类纠纷近1、3、7日的件数远超其自身历史基线（已考虑星期与季节）时发出预警，最不可能者在前；件数过少不预警；不显示任何个人信息。",
+        "en": "An area's count of one kind of dispute over the last 1, 3 or 7 days far above its own baseline "
+              "(weekday and season allowed for); least probable first; small counts never warn; no personal data.",
     },
     "received_today": {
         "zh": "今日（北京时间）受理的案件数。",
@@ -287,6 +361,12 @@ def reason_text(code: str, lang: str) -> str:
 def reasons_text(codes: Iterable[str], lang: str) -> str:
     """Alert reasons on one line, in the language's own list separator (、 or a comma)."""
     return label("tip.sep", lang).join(reason_text(code, lang) for code in codes if code)
+
+
+def match_reason(code: str, value: object, lang: str) -> str:
+    """One reason a possible duplicate was suggested, in words (``match.*``)."""
+    key = f"match.{code}"
+    return LABELS[key][lang].format(value=value) if key in LABELS else code
 
 
 def client_labels(lang: str) -> dict[str, str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard.domain.matter_rules import MatterRules, matter_rules_from_mapping
+from dashboard.domain.warning_rules import WarningRules, warning_rules_from_mapping
 from dashboard.domain.vocabulary import Category, Tier
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -30,6 +32,10 @@ class Rules:
     scheduler_interval_seconds: float
     supervise_after_overdue_hours: float
     escalate_after_overdue_days: float
+    matters: MatterRules = field(default_factory=MatterRules)
+    """One matter across channels and repeat callers (``[matters]``, optional)."""
+    warnings: WarningRules = field(default_factory=WarningRules)
+    """Early warning by baseline (``[warnings]``, optional)."""
 
 
 class RulesError(ValueError):
@@ -57,6 +63,8 @@ def rules_from_mapping(data: dict[str, Any]) -> Rules:
             scheduler_interval_seconds=float(scheduler["interval_seconds"]),
             supervise_after_overdue_hours=float(scheduler["supervise_after_overdue_hours"]),
             escalate_after_overdue_days=float(scheduler["escalate_after_overdue_days"]),
+            matters=matter_rules_from_mapping(data.get("matters")),
+            warnings=warning_rules_from_mapping(data.get("warnings")),
         )
     except KeyError as missing:
         raise RulesError(f"rules: missing setting {missing}") from None

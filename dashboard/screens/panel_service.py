@@ -9,18 +9,19 @@ panels once per refresh and screen kind and keeps the result in its ``screen-sta
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dashboard.screens.area_figures import PERIOD_FIELDS, period_counts, previous_period, same_period_last_year
 from dashboard.domain.figures import PeriodCounts
-from dashboard.domain.periods import Period, day_key, local_date
+from dashboard.domain.periods import Period, day_key, day_start, local_date
 from dashboard.runtime import Runtime
 from dashboard.domain.vocabulary import AlertLevel, Category, Source
 from dashboard.domain.areas import AreaRow
 from dashboard.domain.wall_values import TREND_DAYS
 from dashboard.screens.wall_panels import PanelInputs, TickerItem
 from dashboard.screens.wall_snapshot import WINDOW_DAYS, WallSnapshot
-from data_access import panel_queries
+from dashboard.warnings import service as warning_service
+from data_access import matters, panel_queries
 
 BREAKDOWN_FIELDS = [f"category.{c.value}" for c in Category] + [f"source.{s.value}" for s in Source]
 
@@ -61,6 +62,10 @@ class PanelService:
             red = panel_queries.red_by_area(session, county, "township")
             alerts = panel_queries.newest_alerts(session, county, township=area if area != county else None)
             villages = panel_queries.village_names(session, [a.village_code for a in alerts])
+            repeats = matters.repeats(session, county_code=county, start=day_start(period.first),
+                                      end=day_start(period.last + timedelta(days=1)),
+                                      area=None if area == county else ("township", area))
+            warned = warning_service.open_in(session, county, area)
 
         client = self.rt.redis
         own = panel_queries.area_day_counters(client, county, [area], area_keys, PERIOD_FIELDS + BREAKDOWN_FIELDS)[area]
@@ -99,4 +104,6 @@ class PanelService:
             townships=rows,
             ticker=ticker,
             focus=area if area != county else None,
+            repeats=repeats,
+            warnings=warned,
         )

@@ -33,6 +33,7 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
             raise LookupError(f"{code!r} is not an area of county {county}")
         area = path[-1]
         kids = panel_queries.children(session, area)
+        kinds = panel_queries.kinds_of(session, kids)
         red = panel_queries.red_by_area(session, county, kids[0].level, within=(area.level, area.code)) if kids else {}
         total, lines = (panel_queries.cases_in(session, county, area, start=period.start, end=period.end)
                         if with_cases else (0, []))
@@ -45,6 +46,6 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
         state = snapshot.areas.get(kid.code)
         rows.append(AreaRow(kid.code, kid.name, period_counts(counters.get(kid.code, {}), kid.code, period), state.open if state else 0,
                             state.overdue if state else 0, red.get(kid.code, 0),
-                            state.alert.level if state and state.alert else None))
+                            state.alert.level if state and state.alert else None, kinds.get(kid.code)))
     comparison = PeriodComparison(figures.current, figures.previous, figures.last_year, figures.now)
     return TabletView(path, period, comparison, rows, total, lines)

@@ -20,6 +20,8 @@ from dashboard.domain.labels import label, reasons_text
 from dashboard.domain.periods import LOCAL_TZ, Period
 from dashboard.domain.vocabulary import AlertLevel, Category, Source, Tier
 from dashboard.domain.wall_values import TICKER_ROWS, TREND_BARS, TREND_DAYS
+from dashboard.domain.warning_view import WarningView
+from dashboard.warnings.cells import warning_cells
 
 Cells = dict[str, dict[str, object]]
 
@@ -54,6 +56,10 @@ class PanelInputs:
     ticker: list[TickerItem] = field(default_factory=list)
     focus: str | None = None
     """A township the screen follows (``?township=``): its league row is highlighted."""
+    repeats: int | None = None
+    """Received − matters over ``current`` (``data_access.matters.repeats``); ``None``: not read."""
+    warnings: list[WarningView] = field(default_factory=list)
+    """Open early warnings inside ``area``, least probable first (``dashboard.warnings.service``)."""
 
 
 def change_cells(inputs: PanelInputs) -> Cells:
@@ -177,14 +183,25 @@ def ticker_cells(items: list[TickerItem], lang: str) -> Cells:
     return cells
 
 
+def matters_cells(inputs: PanelInputs, lang: str) -> Cells:
+    """The line under the period's received tile: distinct matters and repeats (DESIGN.md)."""
+    if inputs.repeats is None:
+        return {}
+    received = inputs.current.received
+    return {"matters-line": {"children": label("matters_line", lang).format(
+        matters=count_text(received - inputs.repeats), repeats=count_text(inputs.repeats))}}
+
+
 def panel_cells(inputs: PanelInputs, lang: str) -> Cells:
     """Every panel cell of one wall state."""
     return {
         **change_cells(inputs),
+        **matters_cells(inputs, lang),
         **breakdown_cells(inputs),
         **pyramid_cells(inputs.current),
         **trend_cells(inputs.trend, lang),
         **league_cells(inputs.townships, lang, inputs.focus),
         **ticker_cells(inputs.ticker, lang),
+        **warning_cells(inputs.warnings, lang),
     }
 

@@ -106,7 +106,8 @@ def build_snapshot(*, county: str, now: datetime, state: AreaArrays, rules: Rule
     n_facts = len(FACT_CODES)
     sums = state.figures.sum(axis=0) if state.figures.shape[0] else np.zeros((len(state.codes), len(FIGURES)), int)
     spikes = np.zeros(len(state.codes), dtype=np.int64)
-    spikes[list(_spikes(state.figures[:, :, _RECEIVED], rules))] = 1
+    if not rules.warnings.replaces_spike:  # the 3σ rise, unless early warnings replace it (docs/design-decisions.md)
+        spikes[list(_spikes(state.figures[:, :, _RECEIVED], rules))] = 1
     overdue, overdue_long, due_soon = state.clock[:, 0], state.clock[:, 1], state.clock[:, 2]
     keys = (((state.open[:, 2:] > 0).astype(np.int64) << np.arange(n_facts)).sum(axis=1)
             | (overdue_long > 0) << n_facts | (overdue > overdue_long) << (n_facts + 1)
