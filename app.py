@@ -21,8 +21,8 @@ from callbacks import wall as wall_callbacks
 from dashboard import __version__
 from dashboard.api import outage
 from dashboard.runtime import Runtime
-from dashboard.cases.scheduler import SchedulerThread
-from dashboard.reports.schedule import ReportScheduler
+from dashboard.cases.scheduler import scheduler_thread
+from dashboard.reports.schedule import report_thread
 from dashboard.reports.web import build_reports_router
 from dashboard.settings import PROJECT_ROOT, load_settings
 from dashboard.screens.wall_service import SnapshotCache
@@ -38,7 +38,7 @@ from dashboard.access.proxies import TrustedProxies
 from dashboard.web.compression import ResponseCompression
 from dashboard.api.live import build_live_api
 from dashboard.live.live_hub import LiveHub
-from dashboard.cases.outbox_drain import OutboxDrainer
+from dashboard.cases.outbox_drain import drain_thread
 from dashboard.api.errors import install_error_handlers
 from dashboard.api.grid_lookup import GridLookup
 from dashboard.api.ingest import build_ingest_api
@@ -68,13 +68,13 @@ def _lifespan(rt: Runtime, hub: LiveHub):  # type: ignore[no-untyped-def]
 
     @asynccontextmanager
     async def lifespan(_server: FastAPI) -> AsyncIterator[None]:
-        scheduler = SchedulerThread(rt) if rt.settings.scheduler else None
+        scheduler = scheduler_thread(rt) if rt.settings.scheduler else None
         if scheduler:
             scheduler.start()
-        reports = ReportScheduler(rt) if rt.settings.scheduler else None  # 日报/周报/月报 on schedule, one process each
+        reports = report_thread(rt) if rt.settings.scheduler else None  # 日报/周报/月报 on schedule, one process each
         if reports:
             reports.start()
-        drainer = OutboxDrainer(rt, rt.settings.outbox_drain_seconds)  # what a dead process owed Redis
+        drainer = drain_thread(rt, rt.settings.outbox_drain_seconds)  # what a dead process owed Redis
         drainer.start()
         await hub.start()
         gc.freeze()

@@ -10,11 +10,11 @@ writer that is about to settle them itself; the pass at start-up takes every row
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dashboard.cases.apply import OUTAGE_ERRORS
+from dashboard.cases.periodic import PeriodicThread
 
 if TYPE_CHECKING:
     from dashboard.runtime import Runtime
@@ -37,26 +37,14 @@ def drain_once(rt: Runtime, *, older_than: timedelta | None = None) -> int:
     return settled
 
 
-class OutboxDrainer:
-    """A daemon thread: one full drain at start, then one every ``seconds`` (in-flight rows left)."""
+def drain_thread(rt: Runtime, seconds: float) -> PeriodicThread:
+    """One full drain at start, then one every ``seconds`` leaving in-flight rows to their writers."""
+    starting = True
 
-    def __init__(self, rt: Runtime, seconds: float) -> None:
-        self.rt = rt
-        self.seconds = seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-drain", daemon=True)
+    def work() -> None:
+        nonlocal starting
+        older_than = None if starting else IN_FLIGHT
+        starting = False
+        drain_once(rt, older_than=older_than)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        drain_once(self.rt)
-        while not self._stop.wait(self.seconds):
-            try:
-                drain_once(self.rt, older_than=IN_FLIGHT)
-            except Exception:  # noqa: BLE001 - a bad pass must not stop the next one
-                log.exception("outbox drain failed")
+    return PeriodicThread("outbox-drain", work, seconds, first_wait=0.0)

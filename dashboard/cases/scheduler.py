@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
 
+from dashboard.cases.periodic import PeriodicThread
 from dashboard.domain.alerts import case_alert
 from dashboard.domain.contributions import case_facts
 from dashboard.domain.rules import Rules
@@ -88,30 +88,18 @@ def _tick(rt: Runtime, county: str, now: datetime) -> TickReport:
     return TickReport(True, relevelled, supervised, escalated)
 
 
-class SchedulerThread:
-    """Runs ``tick`` every ``scheduler_interval_seconds`` inside an app process."""
+def scheduler_thread(rt: Runtime) -> PeriodicThread:
+    """The clock's side of the loop inside an app process: ``tick`` every
+    ``scheduler_interval_seconds``, then the early-warning job (one process per county per
+    ``[warnings] interval_minutes``); a failed tick does not keep the warnings from running."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="case-scheduler", daemon=True)
+    def work() -> None:
+        try:
+            report = tick(rt)
+            if report.supervised or report.escalated:
+                log.info("scheduler: %s", report)
+        except Exception:  # noqa: BLE001 - a bad tick must not stop the early warnings
+            log.exception("scheduler tick failed")
+        warnings_job.run(rt)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.rt.rules.scheduler_interval_seconds):
-            try:
-                report = tick(self.rt)
-                if report.supervised or report.escalated:
-                    log.info("scheduler: %s", report)
-            except Exception:  # noqa: BLE001 - a bad tick must not stop the next one
-                log.exception("scheduler tick failed")
-            try:  # early warnings: one process per county per [warnings] interval_minutes
-                warnings_job.run(self.rt)
-            except Exception:  # noqa: BLE001 - a failed run must not stop the clock's side of the loop
-                log.exception("warnings job failed")
+    return PeriodicThread("case-scheduler", work, rt.rules.scheduler_interval_seconds)
