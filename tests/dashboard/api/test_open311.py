@@ -3,18 +3,13 @@ no trace and answer in Open311's error shape, idempotent retries, status and fil
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dashboard.api.errors import install_error_handlers
-from dashboard.api.ingest import build_ingest_api
 from dashboard.api.open311 import (
     Open311Error,
-    build_open311_api,
     category_of,
     derived_refs,
     parse_submission,
@@ -28,7 +23,7 @@ from dashboard.domain.periods import LOCAL_TZ
 from dashboard.domain.vocabulary import Action, Category, Status
 from data_access import cases
 from data_access.models import Case
-from tests.dashboard.auth_support import new_source_token
+from tests.dashboard.api.open311_support import app_token, open311_client
 
 GRID = "990101001001001"
 REQUESTS = "/open311/v2/requests.json"
@@ -36,21 +31,13 @@ REQUESTS = "/open311/v2/requests.json"
 
 @pytest.fixture
 def token(runtime: Runtime, county: str) -> str:
-    return new_source_token(runtime, "市民APP", "online")
+    return app_token(runtime)
 
-
-def _server(runtime: Runtime, clock: Callable[[], datetime] | None = None) -> TestClient:
-    """The app's error handlers and ingest API next to the Open311 router, as server.py will wire them."""
-    server = FastAPI()
-    install_error_handlers(server)
-    server.include_router(build_ingest_api(runtime))
-    server.include_router(build_open311_api(runtime, clock) if clock else build_open311_api(runtime))
-    return TestClient(server)
 
 
 @pytest.fixture
 def api(runtime: Runtime, token: str) -> TestClient:
-    return _server(runtime)
+    return open311_client(runtime)
 
 
 def _form(token: str, **extra: str) -> dict[str, str]:
@@ -150,7 +137,7 @@ def test_json_body_with_a_grid_code_is_accepted(api: TestClient, token: str) -> 
 def test_one_post_and_one_read_each_use_one_database_session(
     runtime: Runtime, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api, service, real, opened = _server(runtime), runtime.cases, runtime.sessions, []
+    api, service, real, opened = open311_client(runtime), runtime.cases, runtime.sessions, []
 
     def counting() -> object:
         opened.append(1)
@@ -208,7 +195,7 @@ def test_retry_returns_the_same_request_and_writes_one_case(runtime: Runtime, co
     moment = datetime.now(UTC).replace(second=30)
     if moment > datetime.now(UTC):
         moment -= timedelta(minutes=1)
-    api = _server(runtime, clock=lambda: moment)
+    api = open311_client(runtime, clock=lambda: moment)
     first = api.post(REQUESTS, data=_form(token))
     again = api.post(REQUESTS, data=_form(token))
     assert (first.status_code, again.status_code) == (201, 200)

@@ -17,36 +17,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from dashboard.api.errors import install_error_handlers
-from dashboard.api.open311 import build_open311_api
 from dashboard.domain.masking import KnownNames, PartyDetails, fold, mask_text
 from dashboard.runtime import Runtime
-from tests.dashboard.auth_support import new_source_token
+from tests.dashboard.api.open311_support import app_token, open311_client
 
 PREFIX = "/open311/v2"
 FULL_WIDTH = str.maketrans("0123456789+-.Xx", "０１２３４５６７８９＋－．Ｘｘ")
 
 
-def _server(runtime: Runtime) -> TestClient:
-    server = FastAPI()
-    install_error_handlers(server)
-    server.include_router(build_open311_api(runtime))
-    return TestClient(server)
-
 
 @pytest.fixture
 def token(runtime: Runtime, county: str) -> str:
-    return new_source_token(runtime, "市民APP", "online")
+    return app_token(runtime)
 
 
 @pytest.fixture
 def api(runtime: Runtime, token: str) -> TestClient:
-    return _server(runtime)
+    return open311_client(runtime)
 
 
 def _post(api: TestClient, token: str, **fields: str) -> str:

@@ -7,14 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dashboard.api.errors import install_error_handlers
-from dashboard.api.open311 import build_open311_api
 from dashboard.runtime import Runtime
 from data_access import cases
-from tests.dashboard.auth_support import new_source_token
+from tests.dashboard.api.open311_support import app_token, open311_client
 
 REQUESTS = "/open311/v2/requests.json"
 
@@ -31,7 +28,7 @@ class Clock:
 
 @pytest.fixture
 def token(runtime: Runtime, county: str) -> str:
-    return new_source_token(runtime, "市民APP", "online")
+    return app_token(runtime)
 
 
 @pytest.fixture
@@ -41,10 +38,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def api(runtime: Runtime, token: str, clock: Clock) -> TestClient:
-    server = FastAPI()
-    install_error_handlers(server)
-    server.include_router(build_open311_api(runtime, clock))
-    return TestClient(server)
+    return open311_client(runtime, clock)
 
 
 def _report(token: str, **who: str) -> dict[str, str]:

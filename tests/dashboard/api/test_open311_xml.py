@@ -17,18 +17,16 @@ from pathlib import Path
 import pytest
 import requests
 import xmltodict
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from georeport import GeoReport
 
-from dashboard.api.errors import install_error_handlers
-from dashboard.api.open311 import build_open311_api
 from dashboard.api.open311_xml import requests_xml
 from dashboard.domain.vocabulary import Category
 from dashboard.imports import onboarding
 from dashboard.runtime import Runtime
 from dashboard.settings import PROJECT_ROOT, Settings
 from tests.conftest import REDIS_URL, _clean
+from tests.dashboard.api.open311_support import app_token, open311_client
 from tests.dashboard.auth_support import new_source_token
 from tests.factories import small_county
 from tests.serving import wait_until_serving
@@ -41,21 +39,15 @@ REQUEST_ELEMENTS = ["service_request_id", "status", "status_notes", "service_nam
 OUTLINE = '{"type":"Polygon","coordinates":[[[127,44],[127.8,44],[127.8,44.2],[127,44.2],[127,44]]]}'
 
 
-def _server(runtime: Runtime) -> TestClient:
-    server = FastAPI()
-    install_error_handlers(server)
-    server.include_router(build_open311_api(runtime))
-    return TestClient(server)
-
 
 @pytest.fixture
 def token(runtime: Runtime, county: str) -> str:
-    return new_source_token(runtime, "市民APP", "online")
+    return app_token(runtime)
 
 
 @pytest.fixture
 def api(runtime: Runtime, token: str) -> TestClient:
-    return _server(runtime)
+    return open311_client(runtime)
 
 
 def _xml(answer: requests.Response | object, status: int = 200) -> ET.Element:
