@@ -6,13 +6,15 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.cases import demo_text
 from dashboard.cases.case_service import CaseService
 from dashboard.cases.casework import CaseDraft, act, new_case, refresh_alert
 from dashboard.domain.clock import Clock, system_clock
@@ -37,14 +39,14 @@ MEDIAN_RESOLVE_DAYS = {Tier.village: 2.0, Tier.township: 6.0, Tier.county: 12.0}
 DAILY_MEAN = 23_724 / 365
 """The demo county's real yearly volume."""
 
-DESCRIPTIONS = {
-    Category.neighbour: "邻里因宅基地边界、排水发生纠纷", Category.marriage_family: "婚姻家庭矛盾，涉及赡养与财产分割",
-    Category.land: "土地承包经营权流转合同纠纷", Category.labour_wages: "务工人员反映工资被拖欠",
-    Category.debt: "民间借贷到期未还", Category.property_mgmt: "小区物业服务费及维修问题",
-    Category.consumer: "消费者反映商品质量问题", Category.traffic: "交通事故赔偿协商",
-    Category.demolition: "征地拆迁补偿标准异议", Category.environment: "养殖场异味影响周边居民",
-    Category.medical: "医疗服务费用争议", Category.other: "其他诉求",
-}
+REPEAT_SHARE = 0.02
+"""Of the new demo cases, this share is the same dispute reported again through another channel
+(a recent case of the same village, told anew): what the duty console's 可能为同一事项 is for."""
+REPEAT_WITHIN = timedelta(days=3)
+REPEAT_AFTER = timedelta(minutes=10)
+"""A repeat comes between these times after the case it repeats."""
+REPEAT_POOL = 2000
+"""Recent cases the live feed remembers to repeat (it repeats only cases it wrote itself)."""
 
 
 def _pick(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
@@ -53,50 +55,90 @@ def _pick(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg
 
 @dataclass
 class DemoCase:
-    """A case and the lifecycle steps it will take, each with its moment."""
+    """A case, the dispute it tells and the lifecycle steps it will take, each with its moment."""
 
     draft: CaseDraft
     steps: list[tuple[datetime, Action, dict[str, object]]]
+    story: demo_text.Story | None = None
+    repeats: str | None = None
+    """The reference of the case whose dispute this one reports again (``None``: a new dispute)."""
 
 
 class CaseFactory:
-    """Draws realistic cases for a county; deterministic for a seed."""
+    """Draws realistic cases for a county; deterministic for a seed.
 
-    def __init__(self, service: CaseService, rng: random.Random) -> None:
+    ``rng`` draws the case (source, category, place, time, steps); ``words`` draws its text, from a
+    stream of its own so the text never shifts the rest of a seed's cases.
+    """
+
+    def __init__(self, service: CaseService, rng: random.Random, words: random.Random | None = None) -> None:
         self.service = service
         self.rng = rng
+        self.words = words or random.Random(rng.random())
         with service.sessions() as session:
             kinds = {code: kind for code, kind in session.execute(select(Village.code, Village.kind))}
-        codes = sorted(service.places())
+        places = service.places()
+        codes = sorted(places)
         # Urban communities are denser, so their grids report more.
         self.grids = codes
-        self.grid_weights = [2.5 if kinds.get(service.places()[g].village_code) == "community" else 1.0 for g in codes]
+        self.urban = {g for g in codes if kinds.get(places[g].village_code) == "community"}
+        self.grid_weights = [2.5 if g in self.urban else 1.0 for g in codes]
+        self.village_grids: dict[str, list[str]] = {}
+        for g in codes:
+            self.village_grids.setdefault(places[g].village_code, []).append(g)
+        self.village_of = {g: places[g].village_code for g in codes}
 
     def draft(self, received_at: datetime, ref: str) -> CaseDraft:
+        return self.new_dispute(received_at, ref)[0]
+
+    def new_dispute(self, received_at: datetime, ref: str) -> tuple[CaseDraft, demo_text.Story]:
+        """A case of a new dispute, and the dispute's story (its description is the story told once)."""
         rng = self.rng
         source = _pick(rng, SOURCE_WEIGHTS)
         category = _pick(rng, CATEGORY_WEIGHTS)
         roll = rng.random()
         people = rng.randint(30, 80) if roll < 0.006 else rng.randint(10, 29) if roll < 0.03 else rng.choice((1, 1, 2, 2, 3, 4, 6))
         tier = Tier.township if source in (Source.petition, Source.court) and rng.random() < 0.5 else Tier.village
+        grid = rng.choices(self.grids, weights=self.grid_weights)[0]
+        story = demo_text.story(self.words, category, people=people, urban=grid in self.urban)  # type: ignore[arg-type]
         return CaseDraft(
             source=source,  # type: ignore[arg-type]
             external_ref=ref,
             category=category,  # type: ignore[arg-type]
             received_at=received_at,
-            grid_code=rng.choices(self.grids, weights=self.grid_weights)[0],
+            grid_code=grid,
             tier=tier,
             people_involved=people,
-            description=DESCRIPTIONS[category],  # type: ignore[index]
+            description=demo_text.tell(self.words, story, source),  # type: ignore[arg-type]
             risk_extreme=rng.random() < 0.001,
             risk_mass_incident=people >= 20 and rng.random() < 0.1,
             beyond_county_petition=source is Source.petition and rng.random() < 0.02,
             repeat_petition=source is Source.petition and rng.random() < 0.15,
+        ), story
+
+    def repeat(self, rng: random.Random, original: DemoCase, received_at: datetime, ref: str) -> CaseDraft:
+        """The dispute of ``original`` reported again through another channel: another source, a grid
+        of the same village, the same or a related category, the same story told anew. ``rng`` draws
+        all of it (text included). No party data: the demo records none, for any case."""
+        first = original.draft
+        assert original.story is not None
+        sources = {s: w for s, w in SOURCE_WEIGHTS.items() if s is not first.source}
+        source: Source = _pick(rng, sources)  # type: ignore[assignment]
+        related = sorted(self.service.rules.matters.related.get(first.category.value, ()))
+        category = Category(rng.choice(related)) if related and rng.random() < 0.2 else first.category
+        grids = self.village_grids.get(self.village_of.get(first.grid_code, ""), [first.grid_code])
+        return replace(
+            first, source=source, external_ref=ref, category=category, received_at=received_at,
+            grid_code=first.grid_code if rng.random() < 0.6 else rng.choice(grids),
+            tier=Tier.township if source in (Source.petition, Source.court) and rng.random() < 0.5 else Tier.village,
+            description=demo_text.tell(rng, original.story, source),
+            beyond_county_petition=source is Source.petition and rng.random() < 0.02,
+            repeat_petition=source is Source.petition and rng.random() < 0.3,
         )
 
-    def plan(self, draft: CaseDraft) -> DemoCase:
+    def plan(self, draft: CaseDraft, story: demo_text.Story | None = None, rng: random.Random | None = None) -> DemoCase:
         """The steps this case will take: assess, dispatch, mediate, maybe escalate, resolve, follow up."""
-        rng = self.rng
+        rng = rng or self.rng
         t = draft.received_at + timedelta(hours=rng.lognormvariate(math.log(3), 0.9))
         steps: list[tuple[datetime, Action, dict[str, object]]] = [(t, Action.assess, {})]
         t += timedelta(hours=rng.uniform(0.2, 6))
@@ -119,7 +161,7 @@ class CaseFactory:
             t += timedelta(days=rng.uniform(1, 5))
             satisfaction = rng.choices(list(Satisfaction), weights=(95, 4, 1))[0]
             steps.append((t, Action.follow_up, {"satisfaction": satisfaction}))
-        return DemoCase(draft, steps)
+        return DemoCase(draft, steps, story)
 
 
 def _actor(action: Action) -> str:
@@ -140,21 +182,91 @@ def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, 
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Write the history of the given days. A day's cases depend only on the seed and the day, not on
     which other days are written with it, so any selection of days gives the same cases.
-    ``progress`` is told (0, days) first, then (days done, days) after each day, skipped ones included."""
+    ``progress`` is told (0, days) first, then (days done, days) after each day, skipped ones included.
+
+    Cases received in the last ``matters.recent_days`` before ``now`` get the write path's arrival
+    check (``service.arrival``: their possible duplicates, as the duty console shows them); older
+    ones are past the finder's pool anyway, and checking a year of them would add about half to the
+    backfill's time (about a millisecond a case on SQLite). Each day is written in order of receipt."""
     chosen = list(days)
-    factory = CaseFactory(service, random.Random(seed))
+    history = History(CaseFactory(service, random.Random(seed)), seed)
+    check_since = now - timedelta(days=service.rules.matters.recent_days)
     written = 0
     if progress is not None:
         progress(0, len(chosen))
     for done, day in enumerate(chosen, start=1):
-        factory.rng = random.Random(f"{seed}:{day.isoformat()}")
-        plans = list(_day_plans(factory, day, now))
+        plans = sorted((plan for plan in history.day(day) if plan.draft.received_at <= now),
+                       key=lambda plan: plan.draft.received_at)
         if plans and not _already_written(service, plans):
-            service.write(lambda session, plans=plans: [_write_history(session, service, plan, now) for plan in plans])
+            service.write(lambda session, plans=plans: [_write_history(session, service, plan, now, check_since)
+                                                        for plan in plans])
             written += len(plans)
         if progress is not None:
             progress(done, len(chosen))
     return written
+
+
+class History:
+    """The demo's days, each a function of the seed and the day alone.
+
+    A day's new disputes are drawn from the day's own streams, all of them whatever ``now``; a few
+    of its cases (:data:`REPEAT_SHARE`, chosen by a stream of their own) are instead a repeat of a
+    new dispute of the days before (up to :data:`REPEAT_WITHIN`) or earlier the same day. The days
+    before are drawn again when not at hand, so a day written alone has the same cases as when
+    written in a run of days.
+    """
+
+    def __init__(self, factory: CaseFactory, seed: int) -> None:
+        self.factory = factory
+        self.seed = seed
+        self._new: dict[date, tuple[list[DemoCase], set[int]]] = {}
+
+    def _new_disputes(self, day: date) -> tuple[list[DemoCase], set[int]]:
+        """The day's new disputes in drawing order, and the numbers that will be repeats instead."""
+        if day not in self._new:
+            factory = self.factory
+            factory.rng = random.Random(f"{self.seed}:{day.isoformat()}")
+            factory.words = random.Random(f"{self.seed}:{day.isoformat()}:words")
+            rng = factory.rng
+            season = 1.0 + 0.25 * math.cos((day.timetuple().tm_yday - 30) / 365 * 2 * math.pi)
+            weekday = 1.15 if day.weekday() < 5 else 0.6
+            count = max(0, int(rng.gauss(DAILY_MEAN * season * weekday, 6)))
+            start = day_start(day)
+            cases: list[DemoCase] = []
+            for n in range(count):
+                # Working hours carry most reports.
+                hour = min(23.99, max(0.0, rng.gauss(13, 3.5)))
+                draft, story = factory.new_dispute(start + timedelta(hours=hour), f"demo-{day:%Y%m%d}-{n:04d}")
+                cases.append(factory.plan(draft, story))
+            slots = random.Random(f"{self.seed}:{day.isoformat()}:repeat-slots")
+            repeats = {n for n in range(count) if slots.random() < REPEAT_SHARE}
+            self._new[day] = (cases, repeats)
+            for old in [d for d in self._new if d < day - REPEAT_WITHIN - timedelta(days=2)]:
+                del self._new[old]
+        return self._new[day]
+
+    def day(self, day: date) -> list[DemoCase]:
+        """Every case of the day (``now`` not applied), repeats in their place."""
+        cases, repeats = self._new_disputes(day)
+        if not repeats:
+            return cases
+        earlier = [case for d in range(REPEAT_WITHIN.days + 1, -1, -1)
+                   for case in self._kept(day - timedelta(days=d))]
+        rng = random.Random(f"{self.seed}:{day.isoformat()}:repeats")
+        cases = list(cases)
+        for n in sorted(repeats):
+            at, ref = cases[n].draft.received_at, cases[n].draft.external_ref
+            originals = [c for c in earlier if at - REPEAT_WITHIN <= c.draft.received_at <= at - REPEAT_AFTER]
+            if originals:
+                original = rng.choice(originals)
+                again = self.factory.plan(self.factory.repeat(rng, original, at, ref), original.story, rng)
+                cases[n] = replace(again, repeats=original.draft.external_ref)
+        return cases
+
+    def _kept(self, day: date) -> list[DemoCase]:
+        """The day's new disputes that are written as such (not replaced by a repeat)."""
+        cases, repeats = self._new_disputes(day)
+        return [case for n, case in enumerate(cases) if n not in repeats]
 
 
 def _already_written(service: CaseService, plans: list[DemoCase]) -> bool:
@@ -167,24 +279,13 @@ def _already_written(service: CaseService, plans: list[DemoCase]) -> bool:
     return found is not None
 
 
-def _day_plans(factory: CaseFactory, day: date, now: datetime) -> Iterator[DemoCase]:
-    rng = factory.rng
-    season = 1.0 + 0.25 * math.cos((day.timetuple().tm_yday - 30) / 365 * 2 * math.pi)
-    weekday = 1.15 if day.weekday() < 5 else 0.6
-    count = max(0, int(rng.gauss(DAILY_MEAN * season * weekday, 6)))
-    start = day_start(day)
-    for n in range(count):
-        # Working hours carry most reports.
-        hour = min(23.99, max(0.0, rng.gauss(13, 3.5)))
-        received = start + timedelta(hours=hour)
-        if received > now:
-            continue
-        yield factory.plan(factory.draft(received, f"demo-{day:%Y%m%d}-{n:04d}"))
-
-
-def _write_history(session: Session, service: CaseService, plan: DemoCase, now: datetime) -> Case:
+def _write_history(session: Session, service: CaseService, plan: DemoCase, now: datetime, check_since: datetime) -> Case:
+    """One case with its steps up to ``now``, as the write path would have stored it; received from
+    ``check_since`` on, it gets the arrival check too (its possible duplicates)."""
     case, event = new_case(plan.draft, service.place(plan.draft.grid_code), actor="受理窗口", now=plan.draft.received_at, rules=service.rules)
     cases.add(session, case, event)
+    if service.arrival is not None and plan.draft.received_at >= check_since:
+        service.arrival.on_arrival(session, case, now=plan.draft.received_at)
     for at, action, details in plan.steps:
         if at > now:
             break
@@ -202,16 +303,25 @@ NEXT_ACTION = {
 def live(service: CaseService, *, rate: float = 1.0, seed: int | None = None, limit: int | None = None,
          clock: Clock = system_clock) -> int:
     """Keep writing: new cases and progress on open ones, ``rate`` changes per second on average,
-    each stamped with ``clock()``."""
+    each stamped with ``clock()``. :data:`REPEAT_SHARE` of the new cases repeat a dispute this feed
+    reported in the last :data:`REPEAT_WITHIN` (and at least :data:`REPEAT_AFTER` before)."""
     rng = random.Random(seed)
-    factory = CaseFactory(service, rng)
+    factory = CaseFactory(service, rng, random.Random(f"{seed}:words") if seed is not None else None)
+    recent: deque[DemoCase] = deque(maxlen=REPEAT_POOL)
     done = 0
     while limit is None or done < limit:
         time.sleep(rng.expovariate(rate))
         now = clock()
         try:
             if rng.random() < 0.55:
-                draft = factory.draft(now, f"live-{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}")
+                ref = f"live-{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}"
+                originals = [c for c in recent if now - REPEAT_WITHIN <= c.draft.received_at <= now - REPEAT_AFTER]
+                if originals and rng.random() < REPEAT_SHARE:
+                    original = rng.choice(originals)
+                    draft = factory.repeat(rng, original, now, ref)
+                else:
+                    draft, story = factory.new_dispute(now, ref)
+                    recent.append(DemoCase(draft, [], story))
                 service.submit(draft, actor="受理窗口", now=now)
             else:
                 _advance_random_case(service, rng, now)

@@ -3,6 +3,7 @@ day twice (a longer rerun used to draw other sources for the same references and
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,9 +15,12 @@ from data_access.models import Case, CaseEvent
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 
-def _cases(rt: Runtime) -> list[tuple[str, str]]:
+def _cases(rt: Runtime) -> list[tuple[str, ...]]:
+    """Each case's source, reference, category, grid and text (a planted repeat's text retells a case
+    of the days before: it must not depend on whether those days are written too)."""
     with rt.sessions() as session:
-        return sorted((s, r) for s, r in session.execute(select(Case.source, Case.external_ref)))
+        return sorted(tuple(row) for row in session.execute(
+            select(Case.source, Case.external_ref, Case.category, Case.grid_code, Case.description)))
 
 
 def test_a_longer_rerun_fills_only_the_missing_days(runtime: Runtime, county: str) -> None:
@@ -32,6 +36,10 @@ def test_a_longer_rerun_fills_only_the_missing_days(runtime: Runtime, county: st
 
 def test_a_day_is_the_same_whichever_days_are_written_with_it(runtime: Runtime, county: str) -> None:
     day = NOW.date() - timedelta(days=400)
+    history = demo.History(demo.CaseFactory(runtime.cases, random.Random(20260101)), 20260101)
+    refs = {case.draft.external_ref for case in history.day(day)}
+    assert any(case.repeats and case.repeats not in refs for case in history.day(day)), \
+        "the day holds a repeat of a case of the day before"
     demo.backfill_days(runtime.cases, [day], now=NOW)
     alone = _cases(runtime)
     with runtime.engine.begin() as conn:
