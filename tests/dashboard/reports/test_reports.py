@@ -225,6 +225,7 @@ def test_reports_pages_for_leaders_and_admins_only_and_downloads_are_audited(run
         download = client.get(f"/reports/{made.ids['pdf']}/download")
         if allowed:
             assert listing.status_code == 200 and made.key.period in listing.text, role
+            assert '/assets/fonts/noto-sans-sc.css' in listing.text, "no system font draws the page's Chinese"
             assert download.status_code == 200 and download.content == made.documents["pdf"], role
             assert download.headers["content-type"] == "application/pdf"
         else:
