@@ -1,18 +1,20 @@
 """How the access layer says no, in the language of whoever asked.
 
 The API's JSON shape ``{"errors": [{code, field, message}]}``, Open311's list
-``[{code, description}]``, and an HTML page for browsers. The routers in ``dashboard.api`` answer
+``[{code, description}]`` (or, on an ``.xml`` route, its ``<errors><error>`` document), and an
+HTML page for browsers. The routers in ``dashboard.api`` answer
 in the same shapes; they import these answers from here, never the other way round, because the
 gate in front of every route runs before any router.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from dashboard.access.pages import render
 
@@ -42,8 +44,23 @@ def error_json(status: int, code: str, message: str, field_name: str | None = No
     return errors_json(status, [error_item(code, message, field_name)], headers=headers)
 
 
-def open311_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """Open311's error shape, a list of ``{code, description}``: an Open311 client never sees ours."""
+def open311_errors_xml(status: int, description: str) -> bytes:
+    """GeoReport v2's XML error document: ``<errors><error><code/><description/></error></errors>``."""
+    root = ET.Element("errors")
+    error = ET.SubElement(root, "error")
+    ET.SubElement(error, "code").text = str(status)
+    ET.SubElement(error, "description").text = description
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def open311_error(status: int, message: str, headers: Mapping[str, str] | None = None, *,
+                  path: str = "") -> Response:
+    """Open311's error shape in the format the route speaks (``path`` ending ``.xml``: XML, the
+    spec's required format; else the JSON list of ``{code, description}``): an Open311 client never
+    sees ours."""
+    if path.endswith(".xml"):
+        return Response(open311_errors_xml(status, message), status_code=status, headers=dict(headers or {}),
+                        media_type="text/xml; charset=utf-8")
     return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
 
 

@@ -249,5 +249,5 @@ class AccessMiddleware:
         message = f"too many requests; retry in {retry} s"
         headers = {"Retry-After": str(retry)}
         if req.path.startswith("/open311/"):
-            return open311_error(429, message, headers=headers)
+            return open311_error(429, message, headers=headers, path=req.path)
         return error_json(429, "rate_limited", message, headers=headers)

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from starlette.responses import Response
 
+from dashboard.access.refusals import open311_errors_xml
+
 XML_MEDIA_TYPE = "text/xml"
 """What discovery lists and the XML routes answer with (``; charset=utf-8``)."""
 JSON_MEDIA_TYPE = "application/json"
@@ -93,5 +95,5 @@ def requests_xml(requests: Sequence[Mapping[str, object]]) -> bytes:
     return document("service_requests", "request", requests)
 
 
-def errors_xml(status: int, description: str) -> bytes:
-    return document("errors", "error", [{"code": status, "description": description}])
+errors_xml = open311_errors_xml
+"""The refusal document, the same the gate sends before a route runs (413, 429)."""

@@ -103,6 +103,7 @@ class BodyLimit:
         is closed, as the rest of the body is not read."""
         message = f"request bodies are limited to {self.limit} bytes"
         headers = {"Connection": "close"}
-        refusal = open311_error(413, message, headers=headers) if scope["path"].startswith("/open311/") \
+        refusal = open311_error(413, message, headers=headers, path=scope["path"]) \
+            if scope["path"].startswith("/open311/") \
             else error_json(413, "too_large", message, headers=headers)
         await refusal(scope, receive, send)

@@ -3,6 +3,8 @@ verbatim as text and never executed; a refused request leaves no trace."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -68,6 +70,12 @@ def test_oversized_bodies_are_refused_before_they_are_read(api: TestClient, runt
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert open311.status_code == 413 and open311.json() == [
         {"code": 413, "description": f"request bodies are limited to {MAX_BODY_BYTES} bytes"}], "Open311's own shape"
+    as_xml = api.post("/open311/v2/requests.xml", content=b"x" * (MAX_BODY_BYTES + 1),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert as_xml.status_code == 413 and as_xml.headers["content-type"].startswith("text/xml")
+    error = ET.fromstring(as_xml.content)
+    assert error.tag == "errors" and error.findtext("error/code") == "413", "an .xml route refuses in XML"
+    assert error.findtext("error/description") == f"request bodies are limited to {MAX_BODY_BYTES} bytes"
 
 
 @pytest.mark.parametrize("path", ["/login", "/logout"])
