@@ -137,7 +137,7 @@ def clear_county_keys(rt: Runtime, county: str) -> None:
 def empty_cases(rt: Runtime, county: str) -> None:
     with rt.engine.begin() as conn:
         if rt.engine.dialect.name == "postgresql":
-            conn.execute(text('TRUNCATE case_event, "case" RESTART IDENTITY'))
+            conn.execute(text('TRUNCATE case_event, "case" RESTART IDENTITY CASCADE'))
         else:
             conn.execute(text("DELETE FROM case_event"))
             conn.execute(text('DELETE FROM "case"'))

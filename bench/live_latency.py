@@ -51,7 +51,10 @@ class Server:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        self.env.update(MEDIATION_VAR_DIR=str(var), PORT=str(self.port), MEDIATION_SCHEDULER="off")
+        # Every simulated screen signs in with the one bench wall's token, where a deployment has one
+        # token per wall: lift the per-principal stream bound (8) above the largest fan-out.
+        self.env.update(MEDIATION_VAR_DIR=str(var), PORT=str(self.port), MEDIATION_SCHEDULER="off",
+                        MEDIATION_LIVE_STREAMS_PER_PRINCIPAL="2000")
         self.proc: subprocess.Popen[bytes] | None = None
         self.screen_url = ""
         self.cookies: dict[str, str] = {}
