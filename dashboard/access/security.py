@@ -71,6 +71,9 @@ class SecurityConfig:
     login_lockout: Backoff = Backoff()
     """Per (name, address) pair, so a stranger elsewhere cannot lock a named officer out (``login_page``)."""
     api: Limit = Limit(1200, 60)
+    reports: Limit = Limit(20, 3600)
+    """On-demand reports (``POST /reports/make``) per person an hour: each costs about a second of
+    CPU and keeps a new version of two files in the archive for good."""
     img_sources: tuple[str, ...] = ()
     script_hashes: tuple[str, ...] = field(default=())
     clock: Seconds | None = None
@@ -239,10 +242,15 @@ class AccessMiddleware:
         return bool(origin) and urlparse(origin).netloc == req.headers.get("host")
 
     def _rate_limited(self, req: Incoming, principal: Principal | None) -> Response | None:
-        """The 429 answer (with ``Retry-After``) once a caller is over the API limit, in its protocol's shape."""
+        """The 429 answer (with ``Retry-After``) once a caller is over the API limit, or the limit of
+        on-demand reports, in its protocol's shape."""
+        who = f"{principal.role.value}:{principal.name}" if principal else f"ip:{req.ip}"
+        if req.path == "/reports/make":
+            allowed, retry = self.limiter.allow("reports", who, self.config.reports)
+            return None if allowed else error_json(429, "rate_limited", f"too many reports; retry in {retry} s",
+                                                   headers={"Retry-After": str(retry)})
         if not (req.path.startswith("/api/") or req.path.startswith("/open311/")) or req.path == "/api/status":
             return None
-        who = f"{principal.role.value}:{principal.name}" if principal else f"ip:{req.ip}"
         allowed, retry = self.limiter.allow("api", who, self.config.api)
         if allowed:
             return None

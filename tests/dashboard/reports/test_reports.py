@@ -18,8 +18,11 @@ from sqlalchemy import func, select
 
 from app import create_app
 from dashboard.access.auth import Role
+from dashboard.access.rate_limits import Limit
+from dashboard.access.security import SecurityConfig
 from dashboard.domain.periods import LOCAL_TZ, Period, local_date
-from dashboard.domain.report_periods import KindSchedule, ReportKind, ReportSchedule, containing, parse_period
+from dashboard.domain.report_periods import (KindSchedule, ReportKind, ReportSchedule, containing, parse_period,
+                                             period_name)
 from dashboard.domain.rules import Rules
 from dashboard.reports import schedule, service
 from dashboard.runtime import Runtime
@@ -311,3 +314,19 @@ def test_early_warnings_of_the_period_are_noted(runtime: Runtime, county: str) -
     earlier = Period(today.first - timedelta(days=3), today.first - timedelta(days=3))
     before = service.make(runtime, kind=ReportKind.daily, period=earlier, actor="测试", role="cli")
     assert reason not in _docx_parts(before.documents["docx"])[2], "a warning of another period is not noted"
+
+
+def test_on_demand_reports_are_rate_limited_per_person(runtime: Runtime, county: str) -> None:
+    """Each report costs CPU and stays in the archive for good: beyond the hourly limit a leader's
+    request is a 429 and nothing is generated."""
+    now = datetime.now(UTC)
+    history(runtime, now)
+    period = period_name(ReportKind.daily, containing(ReportKind.daily, local_date(now) - timedelta(days=1)))
+    app = create_app(runtime, security=SecurityConfig(reports=Limit(2, 3600))).server
+    leader = TestClient(app)
+    as_role(leader, runtime, Role.leader, name="r-busy")
+    answers = [leader.post("/reports/make", params={"kind": "daily", "period": period}).status_code for _ in range(3)]
+    assert answers == [201, 201, 429]
+    with runtime.sessions() as session:
+        kept = session.scalar(select(func.count()).select_from(ReportDocument))
+    assert kept == 4, "two reports of two files each; the refused one wrote nothing"
