@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from dashboard.access.auth import current_user
 from dashboard.api.errors import ApiError
 from dashboard.api.request_session import session_dependency
+from dashboard.domain.labels import LABELS, label
 from dashboard.domain.periods import LOCAL_TZ
 from dashboard.domain.report_periods import ReportKind, ReportPeriodError, parse_period
 from dashboard.domain.report_text import text
@@ -35,27 +36,11 @@ if TYPE_CHECKING:
     from dashboard.runtime import Runtime
 
 PAGE_SIZE = 100
+PAGE_WORDS = "reports."
+"""The page's words in the one label catalogue (``dashboard.domain.labels``)."""
 STATIC = {"reports.js": "text/javascript; charset=utf-8", "reports.css": "text/css; charset=utf-8"}
 _templates = Environment(loader=PackageLoader("dashboard.reports", "templates"), autoescape=True,
                          undefined=StrictUndefined)
-WORDS = {
-    "title": {"zh": "报告", "en": "Reports"},
-    "make": {"zh": "生成报告", "en": "Generate a report"},
-    "kind": {"zh": "类型", "en": "Kind"},
-    "period": {"zh": "周期", "en": "Period"},
-    "issue": {"zh": "期数", "en": "Issue"},
-    "area": {"zh": "范围", "en": "Area"},
-    "lang": {"zh": "语言", "en": "Language"},
-    "version": {"zh": "版本", "en": "Version"},
-    "at": {"zh": "生成时间", "en": "Generated"},
-    "by": {"zh": "生成人", "en": "By"},
-    "files": {"zh": "下载", "en": "Download"},
-    "none": {"zh": "尚无报告。", "en": "No reports yet."},
-    "back": {"zh": "返回平板", "en": "Back to the tablet"},
-    "hint": {"zh": "周期格式：日报 2025-06-02，周报 2025-W23，月报 2025-06。重新生成同一周期会新增版本，旧版本保留。",
-             "en": "Periods: daily 2025-06-02, weekly 2025-W23, monthly 2025-06. Generating a period again adds a version; the old one is kept."},
-    "total": {"zh": "共 {n} 个文件", "en": "{n} files"},
-}
 
 
 def _who(request: Request) -> tuple[str, str, str | None]:
@@ -84,7 +69,7 @@ def build_reports_router(rt: Runtime) -> APIRouter:
             "at": r.generated_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"), "by": r.generated_by,
             "size": f"{r.size / 1024:.0f} KB", "sha": r.sha256[:12],
         } for r in rows]
-        words = {k: v[lang] for k, v in WORDS.items()}
+        words = {key.removeprefix(PAGE_WORDS): label(key, lang) for key in LABELS if key.startswith(PAGE_WORDS)}
         page_html = _templates.get_template("reports.html").render(
             lang=lang, words=words, items=items, total=words["total"].format(n=total), page=page,
             pages=max(1, -(-total // PAGE_SIZE)), kinds=[(k.value, text(f"short.{k.value}", lang)) for k in ReportKind],

@@ -55,7 +55,7 @@ SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "tour.js
                   *sorted(p for p in (PROJECT_ROOT / "layouts").glob("*.py") if p.name not in NOT_WALL_LAYOUTS))
 """Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
 the badge's ``content: "● "`` in wall.css and the KPI change arrows (``↑``) of dashboard/domain/figure_text.py."""
-OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fig.", "kind.", "matter.", "match.")
+OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fig.", "kind.", "matter.", "match.", "reports.")
 """Label prefixes only the tablet and the duty console show (kinds of township on the tablet; a
 matter's candidates and their reasons on the console): their characters come from the fallback
 slices there, and leaving them out keeps the wall's first load about 20 KB smaller."""
