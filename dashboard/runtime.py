@@ -16,7 +16,7 @@ from dashboard.cases.duplicates import ArrivalCheck, party_key_secret
 from dashboard.domain.clock import Clock, system_clock
 from dashboard.domain.rules import Rules, load_rules
 from dashboard.settings import Settings
-from data_access import areas, redis_keys
+from data_access import areas, redis_keys, regions
 from data_access.database import make_engine, make_session_factory
 from data_access.redis_connection import connect, start_embedded_redis
 
@@ -69,9 +69,32 @@ class Runtime:
             raise NoCountyError("no county in the database; run `python -m dashboard county import`")
         return county.code
 
+    def served_counties(self) -> list[str]:
+        """Every imported county this deployment serves (inside ``settings.area``), by code.
+
+        Read from the database on each call: a county imported while the app runs is served at once."""
+        with self.sessions() as session:
+            return regions.county_codes(session, self.settings.area)
+
+    def case_service(self, county: str) -> CaseService:
+        """The write path of one served county, built once per process; ``cases`` is the default county's."""
+        default = self.__dict__.get("cases")
+        if default is not None and default.county_code == county:
+            return default
+        service = self._services.get(county)
+        if service is None:
+            service = self._services[county] = self._make_service(county)
+        return service
+
+    @cached_property
+    def _services(self) -> dict[str, CaseService]:
+        return {}
+
     @cached_property
     def cases(self) -> CaseService:
-        county = self.county_code()
+        return self._make_service(self.county_code())
+
+    def _make_service(self, county: str) -> CaseService:
         service = CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,
                               max_skew=timedelta(seconds=self.settings.clock_skew_seconds),
                               ensure_built=lambda: ensure_aggregates(self, county))

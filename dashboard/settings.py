@@ -29,6 +29,9 @@ class Settings:
     tile_attribution: str = ""
     county_code: str | None = None
     """Which county the screens show; ``None`` picks the only (or first) county imported."""
+    area: str | None = None
+    """The area this deployment serves (``MEDIATION_AREA``): a county, city or province code. Every
+    imported county inside it is served (written to, scheduled, shown); ``None``: every imported county."""
     refresh_seconds: float = 3.0
     rules_file: Path | None = None
     language: str = "zh"
@@ -111,6 +114,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tile_url=_optional(env, "TILE_URL"),
         tile_attribution=env.get("TILE_ATTRIBUTION", ""),
         county_code=_optional(env, "COUNTY_CODE"),
+        area=_optional(env, "MEDIATION_AREA"),
         refresh_seconds=float(env.get("REFRESH_SECONDS", "3")),
         rules_file=Path(rules) if rules else None,
         language=language,

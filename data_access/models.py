@@ -59,6 +59,23 @@ class County(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Region(Base):
+    """An area above the county: a city (地级市) groups counties, a province groups cities.
+
+    Which counties a region holds follows from the national division codes (a county's code starts
+    with its city's first four digits, a city's with its province's first two:
+    ``dashboard.domain.area_scope``); ``parent_code`` names the province of a city for listing."""
+
+    __tablename__ = "region"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16), doc="city or province")
+    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    outline: Mapped[str | None] = mapped_column(Text, doc="GeoJSON geometry, WGS84; None when none was given")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Township(Base):
     __tablename__ = "township"
 
@@ -227,6 +244,8 @@ class ApiClient(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    area_code: Mapped[str | None] = mapped_column(
+        String(12), doc="the county, city or province whose cases this client may report and read; None: any served")
 
 
 class User(Base):
