@@ -15,6 +15,7 @@ import redis
 
 from dashboard.domain.contributions import BREAKDOWNS, FIGURES, OpenEntry, reasons_from_mask
 from data_access import redis_keys as keys
+from data_access.redis_connection import scan_county
 from data_access.aggregate_records import N_BREAKDOWNS, N_FIGURES, N_OPEN, PACKED, RECORD, Record, record_slot
 
 _CLOCK = """
@@ -30,7 +31,10 @@ for _, g in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return out
 """
-"""Per grid with any: overdue (due < now), overdue long (due ≤ now − 7 d), due soon (now ≤ due ≤ now + 24 h)."""
+"""Per grid with any: overdue (due < now), overdue long (due ≤ now − 7 d), due soon (now ≤ due ≤ now + 24 h).
+
+The grids' deadline keys are built in the script from ARGV prefixes: they carry the county's hash
+tag like ``KEYS[1]``, so on a cluster they are in its slot."""
 
 
 def _packed(raw: bytes | None, n: int, slots: int) -> npt.NDArray[np.int64]:
@@ -74,18 +78,21 @@ def read_state(client: redis.Redis, county: str, day_keys: Sequence[str], *, now
     deadline counts per grid at the given bounds, rolled up to every area."""
     index_key = keys.area_index(county)
     known = _known_codes.get(index_key)
-    clock = client.register_script(_CLOCK)
     for with_codes in (known is None, True):
         with client.pipeline(transaction=True) as pipe:
             pipe.hmget(keys.meta(county), ["version", "areas_epoch"])
             pipe.hlen(index_key)
-            pipe.hgetall(index_key) if with_codes else pipe.echo("")
+            pipe.hgetall(index_key) if with_codes else pipe.exists(index_key)  # a placeholder with a key: a cluster
+            # pipeline refuses keyless commands such as ECHO
             pipe.get(keys.area_parent(county))
             for day in day_keys:
                 pipe.get(keys.day(county, day))
             pipe.get(keys.open_counts(county))
-            clock(keys=[keys.grids(county)], args=[keys.due(county, ""), keys.warn(county, ""), now_us, long_us,
-                                                   soon_us], client=pipe)
+            # EVAL, not a registered script: a cluster pipeline cannot load a script inside its MULTI
+            # (nor has it an ``eval`` method), and on one server it spares the SCRIPT EXISTS round trip
+            # a pipeline makes per script.
+            pipe.execute_command("EVAL", _CLOCK, 1, keys.grids(county), keys.due(county, ""), keys.warn(county, ""),
+                                 now_us, long_us, soon_us)
             raw = pipe.execute()
         (current, epoch), size = raw[0], int(raw[1])
         if with_codes:
@@ -159,7 +166,7 @@ def read_all_days(client: redis.Redis, county: str) -> dict[str, dict[str, int]]
     """Every day that holds counters (for reconcile)."""
     found: set[str] = set()
     for pattern in (keys.day_pattern(county), keys.breakdown_pattern(county)):
-        found |= {k.decode().rsplit(":", 1)[-1] for k in client.scan_iter(match=pattern, count=1000)}
+        found |= {k.decode().rsplit(":", 1)[-1] for k in scan_county(client, keys.meta(county), pattern)}
     return {day: counters for day, counters in read_days(client, county, sorted(found)).items() if counters}
 
 

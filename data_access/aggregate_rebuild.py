@@ -18,6 +18,7 @@ import redis
 
 from dashboard.domain.contributions import CATEGORIES, FACT_CODES, SOURCES, Contribution, day_from_number, day_number
 from data_access import redis_keys as keys
+from data_access.redis_connection import scan_county
 from data_access.aggregate_records import (
     CLOSED_BIT,
     MAX_AREAS,
@@ -90,9 +91,9 @@ class RebuildReport:
     version: int
 
 
-def _delete_matching(pipe: redis.client.Pipeline, client: redis.Redis, pattern: str) -> None:
+def _delete_matching(pipe: redis.client.Pipeline, client: redis.Redis, county: str, pattern: str) -> None:
     batch: list[bytes] = []
-    for key in client.scan_iter(match=pattern, count=1000):
+    for key in scan_county(client, keys.meta(county), pattern):
         batch.append(key)
         if len(batch) >= 1000:
             pipe.delete(*batch)
@@ -207,7 +208,7 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns, *, fenc
     with client.pipeline(transaction=True) as pipe:
         for pattern in (keys.day_pattern(county), keys.breakdown_pattern(county), keys.due_pattern(county),
                         keys.warn_pattern(county), keys.record_pattern(county)):
-            _delete_matching(pipe, client, pattern)
+            _delete_matching(pipe, client, county, pattern)
         pipe.delete(keys.open_counts(county), keys.grids(county), keys.area_index(county), keys.area_parent(county),
                     keys.snapshot(county))
         pipe.hset(keys.area_index(county), mapping={code: i for i, code in enumerate(codes)})
@@ -231,7 +232,8 @@ def rebuild_columns(client: redis.Redis, county: str, cols: CaseColumns, *, fenc
         pipe.hset(keys.meta(county), mapping={"rebuilt_at": now, "changed_at": now, "areas_epoch": now})
         if fence is not None:
             pipe.srem(keys.rebuild_fence(county), fence)
-        pipe.eval(_REBUILT_VERSION, 1, keys.meta(county), int(time.time() * 1000))
+        # EVAL as a raw command: a cluster pipeline has no ``eval`` method, yet sends EVAL in its MULTI.
+        pipe.execute_command("EVAL", _REBUILT_VERSION, 1, keys.meta(county), int(time.time() * 1000))
         new_version = int(pipe.execute()[-1])
     days = int(np.count_nonzero(figures[0, :, 0])) if n_days else 0
     return RebuildReport(len(cols.ids), len(open_ids), days, time.perf_counter() - started, new_version)

@@ -243,7 +243,7 @@ def apply_case(client: redis.Redis, county: str, case_id: int, new: Contribution
     record = _record(new, indexes)
     due_us = new.open.due_us if new.open else None
     key, offset = record_slot(county, case_id)
-    with client.pipeline() as pipe:
+    with client.pipeline(transaction=True) as pipe:  # explicit: a cluster's pipelines default to none
         while True:
             try:
                 watch_unfenced(pipe, county, key)
@@ -348,7 +348,9 @@ def apply_prepared(client: redis.Redis, county: str, new: NewCases) -> int:
         while True:
             try:
                 watch_unfenced(pipe, county, *counters)
-                summed = _added(pipe.mget(counters), [new.changes[key] for key in counters])
+                # MGET as a raw command: a cluster pipeline blocks its ``mget`` method (the keys share
+                # the county's slot, so the command itself is fine there).
+                summed = _added(pipe.execute_command("MGET", *counters), [new.changes[key] for key in counters])
                 pipe.multi()
                 for key, offset, run in runs:
                     pipe.setrange(key, offset, b"".join(map(new.packed.__getitem__, run)))

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import redis
 from limits import RateLimitItemPerSecond
-from limits.storage import RedisStorage
+from limits.storage import RedisClusterStorage, RedisStorage
+from redis.cluster import RedisCluster
 from limits.strategies import MovingWindowRateLimiter
 
 from data_access import redis_keys
+from data_access.redis_connection import storage_url
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,26 @@ class ClockedRedisStorage(RedisStorage):
         return (float(window[0]), int(window[1])) if window else (now, 0)
 
 
+class ClockedRedisClusterStorage(RedisClusterStorage):
+    """The same on a Redis Cluster, which ``limits`` reaches from a ``redis+cluster://`` URL; each
+    window is one key, so its scripts work on whichever shard holds it."""
+
+    acquire_entry = ClockedRedisStorage.acquire_entry
+    get_moving_window = ClockedRedisStorage.get_moving_window
+
+    def __init__(self, url: str, *, clock: Seconds, prefix: str) -> None:
+        super().__init__(url, key_prefix=prefix)
+        self.clock = clock
+
+
 class RateLimiter:
     """Moving-window limits per ``(scope, who)``; a request refused is not counted."""
 
-    def __init__(self, client: redis.Redis, clock: Seconds) -> None:
+    def __init__(self, client: redis.Redis | RedisCluster, clock: Seconds) -> None:
         self.clock = clock
-        self.windows = MovingWindowRateLimiter(ClockedRedisStorage(client, clock=clock, prefix=key_prefix()))
+        storage = (ClockedRedisClusterStorage(storage_url(client), clock=clock, prefix=key_prefix())
+                   if isinstance(client, RedisCluster) else ClockedRedisStorage(client, clock=clock, prefix=key_prefix()))
+        self.windows = MovingWindowRateLimiter(storage)
 
     def allow(self, scope: str, who: str, limit: Limit, *, strict: bool = False) -> tuple[bool, int]:
         """Count one request of ``who``: (allowed, whole seconds to wait before one is admitted again).
