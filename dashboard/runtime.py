@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -55,7 +56,7 @@ class Runtime:
     @cached_property
     def redis_admin(self) -> redis.Redis:
         """For long operations (a rebuild writes in one MULTI/EXEC that can take many seconds)."""
-        return redis.Redis.from_url(self.redis_url, socket_timeout=None, socket_connect_timeout=2)
+        return connect(self.redis_url, socket_timeout=None)
 
     @cached_property
     def rules(self) -> Rules:
@@ -69,30 +70,32 @@ class Runtime:
             raise NoCountyError("no county in the database; run `python -m dashboard county import`")
         return county.code
 
-    def served_counties(self) -> list[str]:
+    def served_counties(self, session: Session | None = None) -> list[str]:
         """Every imported county this deployment serves (inside ``settings.area``), by code.
 
-        Read from the database on each call: a county imported while the app runs is served at once."""
-        with self.sessions() as session:
+        Read from the database on each call (in ``session`` when given: a request keeps its one
+        session): a county imported while the app runs is served at once."""
+        if session is not None:
             return regions.county_codes(session, self.settings.area)
+        with self.sessions() as own:
+            return regions.county_codes(own, self.settings.area)
 
     def case_service(self, county: str) -> CaseService:
-        """The write path of one served county, built once per process; ``cases`` is the default county's."""
-        default = self.__dict__.get("cases")
-        if default is not None and default.county_code == county:
-            return default
-        service = self._services.get(county)
-        if service is None:
-            service = self._services[county] = self._make_service(county)
-        return service
+        """The write path of one served county, built once per process (under a lock: request
+        threads ask at once, and two services of one county would each keep their own queue of
+        writes owed to Redis); ``cases`` is the default county's, the same object."""
+        with self._services_lock:
+            service = self._services.get(county)
+            if service is None:
+                service = self._services[county] = self._make_service(county)
+            return service
 
-    @cached_property
-    def _services(self) -> dict[str, CaseService]:
-        return {}
+    _services: dict[str, CaseService] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _services_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @cached_property
     def cases(self) -> CaseService:
-        return self._make_service(self.county_code())
+        return self.case_service(self.county_code())
 
     def _make_service(self, county: str) -> CaseService:
         service = CaseService(self.sessions, self.redis, self.rules, county, clock=self.clock,

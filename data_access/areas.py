@@ -38,6 +38,12 @@ def get_county(session: Session, code: str | None = None) -> County | None:
     return session.scalars(select(County).order_by(County.code).limit(1)).first()
 
 
+def county_stamps(session: Session) -> dict[str, Any]:
+    """When each imported county was last imported (``imported_at``), by code: a cache of a county's
+    geometry is stale once this changes. Reads no outline."""
+    return {code: stamp for code, stamp in session.execute(select(County.code, County.imported_at))}
+
+
 @dataclass(frozen=True)
 class GridPlace:
     """Where a grid sits in the hierarchy; every case write needs it."""
@@ -111,3 +117,25 @@ def area_exists(session: Session, county_code: str, code: str) -> bool:
         .join(Township, Village.township_code == Township.code)
         .where(Grid.code == code, Township.county_code == county_code)
     ))
+
+
+def village_rows(session: Session, county_code: str) -> list[tuple[str, str, str]]:
+    """(code, name, township_code) of every village of the county, by code (its outline on the map
+    is the union of its grids: ``dashboard.api.web_geometry``)."""
+    stmt = (
+        select(Village.code, Village.name, Village.township_code)
+        .join(Township, Village.township_code == Township.code)
+        .where(Township.county_code == county_code)
+        .order_by(Village.code)
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def area_outline(session: Session, code: str) -> str | None:
+    """The GeoJSON outline of a county, township, village or grid with ``code``; ``None`` when there is none."""
+    for model, column in ((County, County.outline), (Township, Township.geometry), (Village, Village.geometry),
+                          (Grid, Grid.geometry)):
+        outline = session.scalar(select(column).where(model.code == code))
+        if outline is not None:
+            return outline
+    return None

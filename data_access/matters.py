@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.domain.similarity import CaseSketch, Match, degrees_around
-from data_access import areas
+from data_access import areas, redis_changes
 from data_access import redis_keys as keys
 from data_access.figure_queries import AREA_COLUMNS
 from data_access.models import Case, Grid, Matter, MatterMember, MatterSuggestion, PartyKey, Township, Village
@@ -287,11 +287,11 @@ def matters_sql(session: Session, *, county_code: str, start: datetime, end: dat
 def announce_change(client: redis.Redis, county: str) -> int:
     """Bump the county's aggregate version and publish it, as a write does, so every screen
     recomputes now (a merge changes what the wall shows but no counter). Returns the version."""
-    with client.pipeline() as pipe:
+    with client.pipeline(transaction=True) as pipe:
         pipe.hset(keys.meta(county), "changed_at", repr(time.time()))
         pipe.hincrby(keys.meta(county), "version", 1)
         _, version = pipe.execute()
-    client.publish(keys.changes_channel(county), str(version))
+    redis_changes.publish_change(client, county, int(version))
     return int(version)
 
 

@@ -16,6 +16,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data_access import redis_changes
 from data_access import redis_keys as keys
 from data_access.models import AreaWarning, Case, County, Grid, Township, Village
 
@@ -114,12 +115,12 @@ def add(session: Session, rows: Sequence[AreaWarning]) -> None:
 
 def lock_key(county_code: str) -> str:
     """One warnings job at a time per county, whichever process runs it."""
-    return f"{keys.prefix()}:{county_code}:lock:warnings"
+    return keys.county_key(county_code, "lock:warnings")
 
 
 def due_key(county_code: str) -> str:
     """Set for one interval by the process that runs the job; the others skip until it expires."""
-    return f"{keys.prefix()}:{county_code}:warnings:due"
+    return keys.county_key(county_code, "warnings:due")
 
 
 def announce(client: redis.Redis, county_code: str) -> int:
@@ -128,5 +129,5 @@ def announce(client: redis.Redis, county_code: str) -> int:
     pipe = client.pipeline(transaction=True)
     pipe.hincrby(keys.meta(county_code), "version", 1)
     version = int(pipe.execute()[0])
-    client.publish(keys.changes_channel(county_code), str(version))
+    redis_changes.publish_change(client, county_code, version)
     return version

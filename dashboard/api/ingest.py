@@ -26,6 +26,7 @@ from dashboard.cases import personal_data
 from dashboard.cases import reveal_quota
 from dashboard.cases.casework import CaseDraft
 from dashboard.domain.alerts import Alert, case_alert
+from dashboard.domain.area_scope import contains
 from dashboard.domain.contributions import case_facts
 from dashboard.domain.labels import REASONS
 from dashboard.domain.masking import mask_text
@@ -33,6 +34,7 @@ from dashboard.domain.periods import FIRST_DAY, LAST_DAY, Period
 from dashboard.domain.vocabulary import AlertLevel, Source
 from dashboard.runtime import Runtime
 from dashboard.screens.area_figures import area_figures
+from dashboard.screens import rollup
 from dashboard.screens.matter_figures import add_matters
 from data_access import api_clients, areas, audit, cases
 from data_access.models import ApiClient, Case, CaseEvent, Center, Department
@@ -115,30 +117,28 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
         user = current_user()
         return user is None or user.role != Role.leader
 
-    def draft_from(session: Session, body: CaseIn, source: Source, county: str) -> CaseDraft:
+    def writable(session: Session, who: ApiClient) -> list[str]:
+        """The served counties a source system may write to: those inside its area
+        (``ApiClient.area_code``; ``None``: every served county). Read in the request's session."""
+        return [c for c in rt.served_counties(session) if contains(who.area_code, c)]
+
+    def draft_from(session: Session, body: CaseIn, source: Source, counties: list[str]) -> tuple[str, CaseDraft]:
+        """The case's county among ``counties`` (from its grid code, else its point: ``GridLookup.place``)
+        and the draft to write there; a point or grid outside them all is refused (422)."""
         loc = body.location
-        grid = loc.grid_code
-        if loc.lon is not None and loc.lat is not None:
-            located = grids.locate(session, county, loc.lon, loc.lat)
-            if located is None:
-                raise ApiError(422, "outside_county", "location", "the point lies outside every grid of the county")
-            if grid is not None and grid != located:
-                raise ApiError(422, "location_mismatch", "location.grid_code", f"the point lies in grid {located}")
-            grid = located
-        assert grid is not None
-        return CaseDraft(
+        placed = grids.place(session, counties, grid_code=loc.grid_code, lon=loc.lon, lat=loc.lat)
+        return placed.county, CaseDraft(
             source=source, external_ref=body.external_ref, category=body.category, received_at=body.received_at,
-            grid_code=grid, tier=body.tier, people_involved=body.people_involved, description=body.description,
+            grid_code=placed.grid, tier=body.tier, people_involved=body.people_involved, description=body.description,
             lon=loc.lon, lat=loc.lat, risk_extreme=body.risk_extreme, risk_mass_incident=body.risk_mass_incident,
             beyond_county_petition=body.beyond_county_petition, repeat_petition=body.repeat_petition,
         )
 
-    def check_place(session: Session, center_id: int | None, department_id: int | None) -> None:
-        """A centre or department an event names must be this county's: an unknown id would fail
-        the database's foreign key (a 500), another county's would send the case out of the county."""
+    def check_place(session: Session, county: str, center_id: int | None, department_id: int | None) -> None:
+        """A centre or department an event names must be the case's county's: an unknown id would fail
+        the database's foreign key (a 500), another county's would send the case out of its county."""
         if center_id is None and department_id is None:
             return
-        county = rt.cases.county_code
         center = session.get(Center, center_id) if center_id is not None else None
         if center_id is not None and (center is None or center.county_code != county):
             raise ApiError(422, "invalid", "center_id", f"no centre {center_id} in county {county}")
@@ -150,9 +150,13 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
     def post_case(body: CaseIn, session: Session = Depends(db_session), who: ApiClient = Depends(client)) -> JSONResponse:
         """Record a case. A repeat of the same external_ref returns the first case (200) and counts nothing twice."""
         now = rt.clock()
-        draft = draft_from(session, body, Source(who.source), rt.cases.county_code)
+        counties = writable(session, who)
+        county, draft = draft_from(session, body, Source(who.source), counties)
         party = personal_data.clean_party(body.party_name, body.party_phone, body.party_id_number, body.address)
-        case, created = personal_data.submit(rt, draft, party, actor=body.received_by, now=now, session=session)
+        case, created = personal_data.submit(rt, draft, party, actor=body.received_by, now=now, session=session,
+                                             county=county)
+        if not created and case.county_code not in counties:  # another system of the same source, elsewhere
+            raise ApiError(409, "conflict", "external_ref", "external_ref already names a case outside your area")
         out = case_out(case, alert=stored_alert(case) if created else alert_now(case, now, rt))
         return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
@@ -176,53 +180,60 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
             audit.record(db, actor=who.name, role=Role.api_client.value, action=body.action.value,
                          target=f"case:{case_id}", detail=detail, ip=ip, at=event.at)
 
-        check_place(session, body.center_id, body.department_id)
         case = cases.get(session, case_id)
-        if case is None or case.county_code != rt.cases.county_code:
+        if case is None or case.county_code not in writable(session, who):
             raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
+        county = case.county_code
+        check_place(session, county, body.center_id, body.department_id)
         if case.source != who.source and not rt.settings.sources_act_on_any_case:
             raise ApiError(403, "forbidden", "case_id", "a source system moves only the cases it reported")
-        rt.cases.act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note, session=session,
-                     also=audited,
-                     **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
-                                          ("center_id", body.center_id), ("department_id", body.department_id))
-                        if v is not None})
-        return read_case(session, case_id)
+        rt.case_service(county).act(case_id, body.action, actor=body.actor, at=body.at or now, note=body.note,
+                                    session=session, also=audited,
+                                    **{k: v for k, v in (("outcome", body.outcome), ("satisfaction", body.satisfaction),
+                                                         ("center_id", body.center_id),
+                                                         ("department_id", body.department_id))
+                                       if v is not None})
+        return read_case(session, case_id, who=who)
 
-    def read_case(session: Session, case_id: int, *, personal: bool = True) -> CaseOut:
+    def read_case(session: Session, case_id: int, *, personal: bool = True, who: ApiClient | None = None) -> CaseOut:
         case = cases.get(session, case_id)
-        if case is None or not visible(case.county_code):
+        if case is None or not visible(case.county_code, who, rt.served_counties(session)):
             raise ApiError(404, "not_found", "case_id", f"no case {case_id}")
         out = case_out(case, alert=alert_now(case, rt.clock(), rt), personal=personal)
         out.matter_id, duplicates = matter_service.api_view(session, case.id)
         out.possible_duplicates = [DuplicateOut(**d) for d in duplicates]
         return out
 
-    def visible(county: str) -> bool:
-        """Whether the caller may read what lies in ``county``: a source system its deployment's
-        county only; a person the counties of their area (``access.scope``); anything else is
+    def visible(county: str, who: ApiClient | None = None, served: list[str] | None = None) -> bool:
+        """Whether the caller may read what lies in ``county``: a source system the served counties
+        (``served``, read when not given) inside its area (``ApiClient.area_code``, else the
+        principal's); a person the counties of their area (``access.scope``); anything else is
         answered as not found."""
         user = current_user()
         if user is None or user.role == Role.api_client:
-            return county == rt.cases.county_code
+            area = who.area_code if who is not None else (user.area if user is not None else None)
+            return contains(area, county) and county in (rt.served_counties() if served is None else served)
         return caller_sees(county)
 
     @router.get("/cases/{case_id}", response_model=CaseOut)
     def get_case(case_id: int, session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> CaseOut:
         """A case with its event log; personal data is masked (a leader gets none)."""
-        return read_case(session, case_id, personal=personal_for_reader())
+        return read_case(session, case_id, personal=personal_for_reader(), who=who)
 
     @router.get("/alerts", response_model=list[CaseOut])
     def get_alerts(session: Session = Depends(db_session), min_level: AlertLevel = AlertLevel.yellow,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                    who: ApiClient | None = Depends(reader)) -> list[CaseOut]:
-        """Open cases at or above ``min_level``, worst level first, then oldest first."""
+        """Open cases at or above ``min_level`` in the served counties the caller sees, worst level
+        first, then oldest first."""
         now = rt.clock()
         personal = personal_for_reader()
-        if not visible(rt.cases.county_code):
+        served = rt.served_counties(session)
+        counties = [c for c in served if visible(c, who, served)]
+        if not counties:
             raise ApiError(404, "not_found", None, "no county of your area is served here")
         rows = [case_out(c, alert=alert_now(c, now, rt), with_events=False, personal=personal)
-                for c in cases.open_cases(session, rt.cases.county_code)]
+                for county in counties for c in cases.open_cases(session, county)]
         rows = [r for r in rows if r.alert and r.alert.level.rank >= min_level.rank]
         rows.sort(key=lambda r: (-r.alert.level.rank, r.received_at))  # type: ignore[union-attr]
         return rows[:limit]
@@ -231,17 +242,28 @@ def build_ingest_api(rt: Runtime, lookup: GridLookup | None = None) -> APIRouter
     def get_figures(area: str, start: Annotated[date, Query(alias="from", ge=FIRST_DAY, le=LAST_DAY)],
                     end: Annotated[date, Query(alias="to", ge=FIRST_DAY, le=LAST_DAY)],
                     session: Session = Depends(db_session), who: ApiClient | None = Depends(reader)) -> dict[str, object]:
-        """Every DESIGN.md figure for an area (county, township, village or grid code) and period of local days."""
+        """Every DESIGN.md figure for an area (province, city, county, township, village or grid
+        code) and period of local days. A city's or province's figures are those of all its served
+        counties' cases (``screens.rollup``: counts summed, rates recomputed from the sums)."""
         if end < start:
             raise ApiError(422, "invalid", "to", "the period ends before it starts")
         if (end - start).days > 366 * 3:
             raise ApiError(422, "invalid", "from", "periods are limited to three years")
-        if not visible(rt.cases.county_code) or not caller_sees(area) or \
-                not areas.area_exists(session, rt.cases.county_code, area):
-            raise ApiError(404, "not_found", "area", f"no area {area!r} in county {rt.cases.county_code}")
-        figures = area_figures(rt.redis, rt.cases.county_code, area, Period(start, end), now=rt.clock(),
-                               rules=rt.rules).as_json()
-        return add_matters(session, figures, county=rt.cases.county_code, area=area, period=Period(start, end))
+        period = Period(start, end)
+        if rollup.is_region(area):
+            served = rt.served_counties()
+            counties = rollup.region_counties(rt, area)
+            if not counties or not caller_sees(area) or not all(visible(c, who, served) for c in counties):
+                raise ApiError(404, "not_found", "area", f"no area {area!r} here")
+            figures = rollup.region_figures(rt, area, period, now=rt.clock()).as_json()
+            return rollup.add_region_matters(session, figures, counties=counties, period=period)
+        county = rt.cases.county_code
+        if not area.startswith(county) and area[:6] in rt.served_counties():
+            county = area[:6]
+        if not visible(county) or not caller_sees(area) or not areas.area_exists(session, county, area):
+            raise ApiError(404, "not_found", "area", f"no area {area!r} in county {county}")
+        figures = area_figures(rt.redis, county, area, period, now=rt.clock(), rules=rt.rules).as_json()
+        return add_matters(session, figures, county=county, area=area, period=period)
 
     @router.post("/cases/{case_id}/reveal", response_model=RevealOut)
     def reveal_case(case_id: int, request: Request, session: Session = Depends(db_session), body: RevealIn | None = None) -> RevealOut:

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dashboard.access.tokens import token_hash
-from dashboard.api.grid_lookup import GridLookup
+from dashboard.api.grid_lookup import GridLookup, Placed
 from dashboard.api.open311_errors import Open311Error, guarded, open311_response
 from dashboard.api.open311_format import (
     CHANGESET,
@@ -72,6 +72,7 @@ from dashboard.api.open311_xml import (
 from dashboard.api.request_session import session_dependency
 from dashboard.cases import personal_data
 from dashboard.cases.casework import CaseDraft
+from dashboard.domain.area_scope import contains
 from dashboard.domain.clock import Clock
 from dashboard.domain.errors import FieldError
 from dashboard.domain.masking import KnownNames
@@ -117,16 +118,35 @@ class Open311Work:
             raise Open311Error(403, "api_key is unknown or revoked")
         return found
 
-    def locate(self, session: Session, submission: Submission, county: str) -> str:
-        if submission.lat is None or submission.long is None:
-            assert submission.grid_code is not None
-            return submission.grid_code
-        located = self.grids.locate(session, county, submission.long, submission.lat)
-        if located is None:
-            raise Open311Error(400, f"lat/long lies outside every grid of county {county}")
-        if submission.grid_code is not None and submission.grid_code != located:
-            raise Open311Error(400, f"lat/long lies in grid {located}, not in attribute[grid_code] {submission.grid_code}")
-        return located
+    def counties_of(self, session: Session, who: ApiClient | None) -> list[str]:
+        """The served counties a client may post to and read: those inside its area
+        (``ApiClient.area_code``); every served county for a client bound to none, or a reader
+        without a key."""
+        area = who.area_code if who is not None else None
+        return [c for c in self.rt.served_counties(session) if contains(area, c)]
+
+    def default_county(self, counties: list[str]) -> str:
+        """The county a read naming no jurisdiction lists: the deployment's default county when the
+        reader may read it, else the first of ``counties``; 404 when there is none."""
+        if not counties:
+            raise Open311Error(404, "no county served here for this api_key")
+        default = self.rt.cases.county_code
+        return default if default in counties else counties[0]
+
+    def locate(self, session: Session, submission: Submission, counties: list[str]) -> Placed:
+        """The county and grid of a report among ``counties``: by its grid code (a county's grids
+        start with its code) or by lat/long (``GridLookup.place``), refused in Open311's words."""
+        try:
+            return self.grids.place(session, counties, grid_code=submission.grid_code, lon=submission.long,
+                                    lat=submission.lat)
+        except FieldError as error:
+            if error.code == "outside_county":
+                where = f"county {counties[0]}" if len(counties) == 1 else "the counties served for this api_key"
+                raise Open311Error(400, f"lat/long lies outside every grid of {where}") from None
+            if error.code == "location_mismatch":
+                raise Open311Error(400, f"lat/long {error.message.removeprefix('the point ')}, "
+                                        f"not in attribute[grid_code] {submission.grid_code}") from None
+            raise
 
     @staticmethod
     def recent_retry(session: Session, source: str, ref: str, now: datetime) -> Case | None:
@@ -140,10 +160,10 @@ class Open311Work:
         if api_key is None:
             raise Open311Error(403, "api_key is required to post a service request")
         who = self.client_of(session, api_key)
-        county = self.rt.cases.county_code
-        check_jurisdiction(field_text(fields, "jurisdiction_id"), county)
+        counties = self.counties_of(session, who)
+        named = check_jurisdiction(field_text(fields, "jurisdiction_id"), counties)
         submission = parse_submission(fields)
-        grid = self.locate(session, submission, county)
+        placed = self.locate(session, submission, [named] if named is not None else counties)
         now = self.now_of()
         if submission.external_ref is not None:
             ref = submission.external_ref
@@ -155,20 +175,25 @@ class Open311Work:
             if earlier is not None:
                 return earlier, False
         draft = CaseDraft(source=Source(who.source), external_ref=ref, category=submission.category, received_at=now,
-                          grid_code=grid, description=submission.description, lon=submission.long, lat=submission.lat)
-        return personal_data.submit(self.rt, draft, submission.party, actor=who.name, now=now, session=session)
+                          grid_code=placed.grid, description=submission.description, lon=submission.long,
+                          lat=submission.lat)
+        case, created = personal_data.submit(self.rt, draft, submission.party, actor=who.name, now=now,
+                                             session=session, county=placed.county)
+        if not created and case.county_code not in counties:  # another client of the same source, elsewhere
+            raise Open311Error(400, "attribute[external_ref] already names a request outside this api_key's area")
+        return case, created
 
-    def keyed(self, session: Session, api_key: str | None) -> bool:
-        """A read with an ``api_key`` must name an active client (403 otherwise); it then gets masked text."""
+    def keyed(self, session: Session, api_key: str | None) -> ApiClient | None:
+        """A read with an ``api_key`` must name an active client (403 otherwise); it then gets masked
+        text. The client, or ``None`` for a read without a key."""
         if api_key is None or not api_key.strip():
-            return False
-        self.client_of(session, api_key.strip())
-        return True
+            return None
+        return self.client_of(session, api_key.strip())
 
-    def read_out(self, session: Session, found: Sequence[Case], keyed: bool) -> list[dict[str, object]]:
-        """The cases as service requests; a keyed reader's descriptions are masked against the name of
-        every party the county has recorded, so no case's text names the party of another."""
-        county = self.rt.cases.county_code
+    def read_out(self, session: Session, found: Sequence[Case], keyed: bool, county: str) -> list[dict[str, object]]:
+        """The cases (all of ``county``) as service requests; a keyed reader's descriptions are masked
+        against the name of every party the county has recorded, so no case's text names the party
+        of another."""
         unplaced = any(c.lon is None or c.lat is None for c in found)
         points = self.grids.points(session, county) if unplaced else {}
         names = self.known_names(session, county) if keyed and found else None
@@ -213,7 +238,8 @@ def _routes(router: APIRouter, fmt: str, work: Open311Work, sessions: Any) -> No
     def services(jurisdiction_id: Annotated[str | None, Query()] = None) -> Response:
         """One service per case category."""
         def answer() -> Response:
-            check_jurisdiction(jurisdiction_id, rt.cases.county_code)
+            if jurisdiction_id:
+                check_jurisdiction(jurisdiction_id, rt.served_counties())
             body = services_out()
             return _answer(fmt, body, services_xml(body) if fmt == "xml" else None)
         return guarded(answer, fmt)
@@ -222,7 +248,8 @@ def _routes(router: APIRouter, fmt: str, work: Open311Work, sessions: Any) -> No
     def service_definition(service_code: str, jurisdiction_id: Annotated[str | None, Query()] = None) -> Response:
         """The attributes a request of this service may carry."""
         def answer() -> Response:
-            check_jurisdiction(jurisdiction_id, rt.cases.county_code)
+            if jurisdiction_id:
+                check_jurisdiction(jurisdiction_id, rt.served_counties())
             try:
                 category = category_of(service_code)
             except Open311Error:
@@ -257,17 +284,18 @@ def _routes(router: APIRouter, fmt: str, work: Open311Work, sessions: Any) -> No
         api_key: Annotated[str | None, Query()] = None,
         session: Session = sessions,
     ) -> Response:
-        """Service requests, newest first: the last 90 days unless dated, at most 1000, at most 50 by id.
+        """Service requests of one county (``jurisdiction_id``, default: the deployment's default
+        county), newest first: the last 90 days unless dated, at most 1000, at most 50 by id.
         Without api_key: no description and no status notes; with one: the description masked."""
         def answer() -> Response:
-            county = rt.cases.county_code
-            check_jurisdiction(jurisdiction_id, county)
+            keyed = work.keyed(session, api_key)
+            counties = work.counties_of(session, keyed)
+            county = check_jurisdiction(jurisdiction_id, counties) or work.default_county(counties)
             query = request_query(service_request_id=service_request_id, service_code=service_code, status=status,
                                   start_date=start_date, end_date=end_date, now=now_of())
-            keyed = work.keyed(session, api_key)
             found = cases.find(session, county, ids=query.ids, categories=[c.value for c in query.categories],
                                closed=query.closed, start=query.start, end=query.end, limit=MAX_RESULTS)
-            body = work.read_out(session, found, keyed)
+            body = work.read_out(session, found, keyed is not None, county)
             return _answer(fmt, body, requests_xml(body) if fmt == "xml" else None)
         return guarded(answer, fmt)
 
@@ -276,12 +304,12 @@ def _routes(router: APIRouter, fmt: str, work: Open311Work, sessions: Any) -> No
                     api_key: Annotated[str | None, Query()] = None, session: Session = sessions) -> Response:
         """One service request, as a one-element list (like the JSON array, ``<service_requests>`` in XML)."""
         def answer() -> Response:
-            county = rt.cases.county_code
-            check_jurisdiction(jurisdiction_id, county)
             keyed = work.keyed(session, api_key)
+            counties = work.counties_of(session, keyed)
+            named = check_jurisdiction(jurisdiction_id, counties)
             case = cases.get(session, int(service_request_id)) if is_request_id(service_request_id) else None
-            if case is None or case.county_code != county:
+            if case is None or case.county_code not in counties or named not in (None, case.county_code):
                 raise Open311Error(404, f"no service request {service_request_id!r}")
-            body = work.read_out(session, [case], keyed)
+            body = work.read_out(session, [case], keyed is not None, case.county_code)
             return _answer(fmt, body, requests_xml(body) if fmt == "xml" else None)
         return guarded(answer, fmt)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl
@@ -135,10 +135,18 @@ def parse_w3c(value: str, name: str, *, end: bool = False) -> datetime:
     return moment
 
 
-def check_jurisdiction(jurisdiction_id: str | None, county_code: str) -> None:
-    """We serve one county; naming another one is asking for a jurisdiction we do not have."""
-    if jurisdiction_id and jurisdiction_id.strip() != county_code:
-        raise Open311Error(404, f"jurisdiction_id {jurisdiction_id!r} is not served here; this endpoint serves {county_code}")
+def check_jurisdiction(jurisdiction_id: str | None, counties: Sequence[str]) -> str | None:
+    """The county a request names as its jurisdiction, which must be one of ``counties`` (the
+    served counties the caller may use): naming another is asking for a jurisdiction we do not
+    have (404). ``None`` when the request names none."""
+    if not jurisdiction_id:
+        return None
+    named = jurisdiction_id.strip()
+    if named not in counties:
+        served = ", ".join(counties[:5]) + (" …" if len(counties) > 5 else "")
+        raise Open311Error(404, f"jurisdiction_id {jurisdiction_id!r} is not served here; this endpoint serves "
+                                f"{served or 'no county'}")
+    return named
 
 
 def category_of(service_code: str) -> Category:

@@ -20,8 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.domain.contributions import Contribution, contribution
 from dashboard.domain.rules import Rules
-from data_access import aggregates
-from data_access import redis_keys as keys
+from data_access import aggregates, redis_changes
 from data_access.models import Case
 
 OUTAGE_ERRORS = (redis.RedisError, OSError, SQLAlchemyError)
@@ -57,5 +56,5 @@ def apply_and_publish(client: redis.Redis, county: str, cases: Applicable, *, fr
         for case_id, contrib in cases:
             version = aggregates.apply_case(client, county, case_id, contrib)
     if version is not None:
-        client.publish(keys.changes_channel(county), str(version))
+        redis_changes.publish_change(client, county, version)
     return version

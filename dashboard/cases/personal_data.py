@@ -47,9 +47,11 @@ def party_of(case: Case) -> PartyDetails:
 
 
 def submit(rt: Runtime, draft: CaseDraft, party: PartyDetails, *, actor: str,
-           now: datetime | None = None, session: Session | None = None) -> tuple[Case, bool]:
-    """``CaseService.submit`` with personal data: a repeat of (source, external_ref) returns the first case."""
-    return rt.cases.submit(draft, actor=actor, now=now, party=None if party.is_empty() else party, session=session)
+           now: datetime | None = None, session: Session | None = None, county: str | None = None) -> tuple[Case, bool]:
+    """``CaseService.submit`` with personal data: a repeat of (source, external_ref) returns the first case.
+    ``county``: the served county the case belongs to (default: the deployment's default county)."""
+    service = rt.cases if county is None else rt.case_service(county)
+    return service.submit(draft, actor=actor, now=now, party=None if party.is_empty() else party, session=session)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from dashboard.imports.place_match import PlaceIndex
 from dashboard.imports.row_check import CheckContext, CheckResult, ImportRow, RowError, check_rows, file_repeats
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings
-from data_access import aggregates, areas, bulk_cases, place_names, redis_keys
+from data_access import aggregates, areas, bulk_cases, place_names, redis_changes
 from geo.assign import GridLocator
 
 __all__ = ["COLUMNS", "CaseImportError", "ImportResult", "Preview", "Progress", "import_cases", "load_words",
@@ -399,7 +399,7 @@ def push_contributions(client: redis.Redis, county: str, cases: Sequence[tuple[i
             if retrying and ensure_built is not None and not aggregates.is_built(client, county):
                 ensure_built()
                 version = aggregates.version(client, county)
-                client.publish(redis_keys.changes_channel(county), str(version))
+                redis_changes.publish_change(client, county, version)
                 return version
             return apply_and_publish(client, county, cases, fresh=True)
         except (redis.RedisError, OSError):  # aggregates.RebuildUnderWay included: wait for the rebuild

@@ -26,18 +26,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import redis.asyncio as aioredis
-
 from dashboard.live.live_state import Delta, State, compose, screen_state, state_delta
 from dashboard.domain.clock import Clock
-from dashboard.domain.periods import LOCAL_TZ, local_date
+from dashboard.domain.periods import LOCAL_TZ, Period, local_date
 from dashboard.runtime import Runtime
 from dashboard.screens.caches import SCREEN_STATE, counters
+from dashboard.screens import rollup
 from dashboard.screens.panel_service import PanelService
+from dashboard.screens.region_wall import RegionWall
 from dashboard.domain.screen_period import ScreenPeriod
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import areas
-from data_access import redis_keys as keys
+from data_access import redis_changes
 
 log = logging.getLogger(__name__)
 RING = 64
@@ -65,7 +65,8 @@ class TooManyStreams(RuntimeError):
 
 ScreenKey = tuple[str, str, str, str]
 """(county, area the screen follows, period key (``ScreenPeriod.key``), language): screens that
-share it share one state."""
+share it share one state. For a city or province screen the first two are the region's code; its
+state is the combination of its counties' (``screens.region_wall``)."""
 
 
 @dataclass
@@ -120,6 +121,7 @@ class LiveHub:
         """Open streams per principal."""
         self.snapshots = snapshots
         self.panels = PanelService(rt)
+        self.regions = RegionWall(rt, snapshots, self.panels)
         self.build = build
         self.tick_seconds = tick_seconds
         self._watched: dict[ScreenKey, Watched] = {}
@@ -128,7 +130,7 @@ class LiveHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._county: str | None = None
         self._known: set[str] = set()
-        self._computed: dict[ScreenKey, tuple[tuple[int, int], State]] = {}
+        self._computed: dict[ScreenKey, tuple[tuple[object, int], State]] = {}
         """Each screen kind's last state and the (version, minute) it was computed at."""
 
     def default_county(self) -> str:
@@ -138,10 +140,13 @@ class LiveHub:
         return self._county
 
     def screen_county(self, county: str | None) -> str:
-        """The county a screen asks for, if it exists: an unknown code must neither start a
-        rebuild nor take a slot in the hub."""
+        """The county (or city or province) a screen asks for, if it exists here: an unknown code
+        must neither start a rebuild nor take a slot in the hub."""
         if not county or county == self.default_county() or county in self._known:
             return county or self.default_county()
+        if rollup.is_region(county):
+            self.regions.layout(county)  # LookupError for a region holding no served county
+            return county
         with self.rt.sessions() as session:
             found = areas.get_county(session, county)
             if found is None or found.code != county:
@@ -186,6 +191,10 @@ class LiveHub:
         for key in idle:
             del self._watched[key]
             self._computed.pop(key, None)
+        if idle:
+            followed = [key for key in self._watched if rollup.is_region(key[0])]
+            today = local_date(self.clock())
+            self.regions.forget({key[0] for key in followed}, {ScreenPeriod.from_key(key[2]).period(today) for key in followed})
         return len(idle)
 
     def states(self) -> int:
@@ -272,6 +281,8 @@ class LiveHub:
         county, area, period_key, lang = key
         now = self.clock()
         period = ScreenPeriod.from_key(period_key).period(local_date(now))
+        if rollup.is_region(county):
+            return self._compute_region(key, period, now)
         snapshot = self.snapshots.get(county, now, period=period)
         generation = (snapshot.version, int(now.timestamp() // 60))
         known = self._computed.get(key)
@@ -283,25 +294,39 @@ class LiveHub:
         self._computed[key] = (generation, state)
         return state
 
+    def _compute_region(self, key: ScreenKey, period: Period, now: datetime) -> State:
+        """A city's or province's state: recomputed when any of its counties' versions or the
+        minute moved on, from the counties' cached snapshots and panels (``RegionWall``)."""
+        code, _, _, lang = key
+        counties = self.regions.county_snapshots(code, now)
+        generation = (tuple(s.version for s in counties), int(now.timestamp() // 60))
+        known = self._computed.get(key)
+        counters(SCREEN_STATE).count(hit=known is not None and known[0] == generation)
+        if known is not None and known[0] == generation:
+            return known[1]
+        snapshot, panels = self.regions.state(code, counties, period=period, now=now)
+        state = screen_state(snapshot, build=self.build, panels=panels, lang=lang)
+        self._computed[key] = (generation, state)
+        return state
+
     async def _listen(self) -> None:
-        """Follow every county's change channel; reconnect forever (Redis may restart)."""
-        pattern = keys.changes_channel("*")
+        """Follow every county's change channel; reconnect forever (Redis may restart).
+
+        On one server one pattern subscription covers every county; on a Redis Cluster each served
+        county's channel is followed with sharded pub/sub on the shard that owns it, and followed
+        anew when the served counties change (``redis_changes.follow_changes``). Every
+        (re)subscription marks the states dirty, to catch up on anything missed while away."""
+        async def served() -> list[str]:
+            return await asyncio.to_thread(self.rt.served_counties)
+
         while True:
-            client = aioredis.Redis.from_url(self.rt.redis_url)
             try:
-                async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(pattern)
-                    self._dirty.set()  # catch up on anything missed while disconnected
-                    async for message in pubsub.listen():
-                        if message.get("type") == "pmessage":
-                            self._dirty.set()
+                await redis_changes.follow_changes(self.rt.redis_url, served, self._dirty.set)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001
                 log.warning("live subscription lost; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
-            finally:
-                await client.aclose()
 
     async def _tick(self) -> None:
         while True:

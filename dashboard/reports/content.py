@@ -55,8 +55,8 @@ def _level(row: report_queries.PeriodAlert | report_queries.OverdueCase, rules: 
 
 
 def gather(rt: Runtime, *, kind: ReportKind, period: Period, area: str, lang: str, issue: int,
-           now: datetime) -> ReportContent:
-    county = rt.cases.county_code
+           now: datetime, county: str | None = None) -> ReportContent:
+    county = county or rt.cases.county_code
     rules = rt.rules
     ensure_aggregates(rt, county)
     with rt.sessions() as session:
@@ -132,9 +132,9 @@ def _overdue_level(fact_level: str, days_over: int, rules: Rules) -> str:
     return max(fact_level, clock, key=order.index)
 
 
-def township_shapes(rt: Runtime) -> list[tuple[str, str, str]]:
+def township_shapes(rt: Runtime, county: str | None = None) -> list[tuple[str, str, str]]:
     from data_access import areas
 
     with rt.sessions() as session:
         return [(code, name, geometry) for code, name, _, geometry in
-                areas.township_geometries(session, rt.cases.county_code)]
+                areas.township_geometries(session, county or rt.cases.county_code)]

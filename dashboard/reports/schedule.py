@@ -8,6 +8,9 @@ those the archive lacks. For a missing one it takes a Redis lock named for that 
 (``SET NX`` with an expiry, so a process that dies frees it), checks the archive again under the
 lock and only then generates. The archive's unique key backs the lock: even a process whose lock
 expired mid-generation cannot file the same version twice.
+
+Each served county (a city or province deployment serves many) gets its own reports, its own
+locks and its own pass: one county's failed report is logged and the other counties' still run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import datetime
 
 import redis
 
-from dashboard.cases.periodic import PeriodicThread
+from dashboard.cases.periodic import PeriodicThread, for_each_county
 from dashboard.domain.report_periods import ReportSchedule, schedule_from_mapping
 from dashboard.domain.rules import DEFAULT_RULES_FILE
 from dashboard.reports import service
@@ -42,20 +45,36 @@ def load_schedule(rt: Runtime) -> ReportSchedule:
 
 
 def lock_name(county: str, kind: str, period: str, lang: str) -> str:
-    return f"{redis_keys.prefix()}:{county}:lock:report:{kind}:{period}:{lang}"
+    return redis_keys.county_key(county, f"lock:report:{kind}:{period}:{lang}")
 
 
 @dataclass
 class RunReport:
     made: list[str] = field(default_factory=list)
     skipped_locked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """Counties whose pass raised (logged); the others still ran."""
 
 
-def run_due(rt: Runtime, *, now: datetime | None = None, schedule: ReportSchedule | None = None) -> RunReport:
-    """Generate every due report the archive lacks, each in one process only."""
-    now = now or rt.clock()
-    schedule = schedule or load_schedule(rt)
-    county = rt.cases.county_code
+def run_due(rt: Runtime, *, now: datetime | None = None, schedule: ReportSchedule | None = None,
+            county: str | None = None, counties: list[str] | None = None) -> RunReport:
+    """Generate every due report the archive lacks, each in one process only, for every served
+    county (or ``county`` only, or ``counties``). Report names carry the county when more than one
+    county runs."""
+    moment = now or rt.clock()
+    plan = schedule or load_schedule(rt)
+    runs = for_each_county(rt, lambda c: run_due_county(rt, c, now=moment, schedule=plan), job="reports",
+                           counties=[county] if county is not None else counties)
+    several = len(runs.done) + len(runs.failed) > 1
+    report = RunReport(failed=sorted(runs.failed))
+    for code, done in runs.done.items():
+        report.made += [f"{code}:{name}" if several else name for name in done.made]
+        report.skipped_locked += [f"{code}:{name}" if several else name for name in done.skipped_locked]
+    return report
+
+
+def run_due_county(rt: Runtime, county: str, *, now: datetime, schedule: ReportSchedule) -> RunReport:
+    """:func:`run_due` for one county."""
     report = RunReport()
     for kind_schedule in schedule.kinds:
         for period in reversed(schedule.due_periods(kind_schedule, now)):
@@ -74,7 +93,7 @@ def run_due(rt: Runtime, *, now: datetime | None = None, schedule: ReportSchedul
                         if report_archive.exists(session, key):
                             continue
                     service.make(rt, kind=kind_schedule.kind, period=period, lang=lang, actor=ACTOR, role="system",
-                                 now=now)
+                                 now=now, county=county)
                     report.made.append(name)
                 finally:
                     try:
@@ -98,5 +117,7 @@ def report_thread(rt: Runtime) -> PeriodicThread | None:
         result = run_due(rt, schedule=schedule)
         if result.made:
             log.info("reports generated: %s", ", ".join(result.made))
+        if result.failed:
+            log.warning("reports: the pass failed for %s; the next pass retries", ", ".join(result.failed))
 
     return PeriodicThread("report-scheduler", work, schedule.interval_seconds, first_wait=20.0, join_seconds=30.0)

@@ -60,7 +60,8 @@ def font_dir(rt: Runtime) -> Path:
 
 
 def make(rt: Runtime, *, kind: ReportKind, period: Period, area: str | None = None, lang: str = "zh",
-         actor: str, role: str, now: datetime | None = None, ip: str | None = None) -> MadeReport:
+         actor: str, role: str, now: datetime | None = None, ip: str | None = None,
+         county: str | None = None) -> MadeReport:
     """Generate, archive (a new version) and audit one report; returns the documents and their ids.
 
     Raises ``ValueError`` for a period that has not begun and ``content.UnknownAreaError`` for an area
@@ -71,7 +72,7 @@ def make(rt: Runtime, *, kind: ReportKind, period: Period, area: str | None = No
     now = now or rt.clock()
     if period.start > now:
         raise ValueError(f"the period starting {period.first.isoformat()} has not begun")
-    county = rt.cases.county_code
+    county = county or rt.cases.county_code  # a served county; default: the deployment's default one
     area = area or county
     key = report_key(county, kind, period, area, lang)
     timings: dict[str, float] = {}
@@ -81,8 +82,8 @@ def make(rt: Runtime, *, kind: ReportKind, period: Period, area: str | None = No
     with rt.sessions() as session:
         issue = report_archive.issue_for(session, key)
     mark = time.perf_counter()
-    body = gathering.gather(rt, kind=kind, period=period, area=area, lang=lang, issue=issue, now=now)
-    shapes = gathering.township_shapes(rt)
+    body = gathering.gather(rt, kind=kind, period=period, area=area, lang=lang, issue=issue, now=now, county=county)
+    shapes = gathering.township_shapes(rt, county)
     timings["figures"] = time.perf_counter() - mark
     mark = time.perf_counter()
     images = charts.all_charts(body, shapes, fonts, lang)

@@ -4,7 +4,9 @@ Runs inside every app process's scheduler thread, but one Redis key per county m
 do it once per ``[warnings] interval_minutes``; a lock keeps two runs from overlapping when one is
 forced (``python -m dashboard warnings run``, a test). A warning that keeps firing is one row,
 updated; one that stops is closed; one that comes back within a day is reopened, so a count
-hovering at the threshold does not flash a new warning every ten minutes.
+hovering at the threshold does not flash a new warning every ten minutes. A deployment serving
+a city or a province runs it for each served county, each on its own (one county's failure is
+logged and the others still run).
 """
 
 from __future__ import annotations
@@ -142,11 +144,38 @@ def sync(session: Session, county: str, tree: store.AreaTree, evaluation: Evalua
     return len(found), opened, cleared, changed
 
 
-def run(rt: Runtime, *, now: datetime | None = None, force: bool = False) -> JobReport:
-    """One run for the served county, unless another process ran it within the interval (``force``
+def run(rt: Runtime, *, now: datetime | None = None, force: bool = False, county: str | None = None) -> JobReport:
+    """One run for every served county (or ``county`` only), summed: ``ran`` when at least one
+    county ran here; ``alpha`` the smallest of theirs (the strictest test level)."""
+    done = [r for r in run_counties(rt, now=now, force=force,
+                                    counties=[county] if county is not None else None).values() if r.ran]
+    if not done:
+        return JobReport(ran=False)
+    alphas = [r.alpha for r in done if r.alpha is not None]
+    return JobReport(True, sum(r.open for r in done), sum(r.opened for r in done), sum(r.cleared for r in done),
+                     min(alphas) if alphas else None, sum(r.tests for r in done), sum(r.seconds for r in done))
+
+
+def run_counties(rt: Runtime, *, now: datetime | None = None, force: bool = False,
+                 counties: list[str] | None = None) -> dict[str, JobReport]:
+    """One run for each of ``counties`` (default: every served county), each county's report apart.
+
+    A county whose run raised is logged and left out, the others still run (the same rule as
+    ``dashboard.cases.periodic.for_each_county``, which this package cannot import: the scheduler
+    there calls this job)."""
+    moment = now or rt.clock()
+    reports: dict[str, JobReport] = {}
+    for county in rt.served_counties() if counties is None else counties:
+        try:
+            reports[county] = run_county(rt, county, now=moment, force=force)
+        except Exception:  # noqa: BLE001 - one county's failure must not stop the others
+            log.exception("warnings: the run for county %s failed; the other counties go on", county)
+    return reports
+
+
+def run_county(rt: Runtime, county: str, *, now: datetime, force: bool = False) -> JobReport:
+    """One run for ``county``, unless another process ran it within the interval (``force``
     skips that check, not the lock)."""
-    now = now or rt.clock()
-    county = rt.cases.county_code
     rules = rt.rules.warnings
     interval = int(rules.interval_minutes * 60)
     if not force and not rt.redis.set(store.due_key(county), now.isoformat(), nx=True, ex=max(interval, 1)):
