@@ -173,6 +173,8 @@ window.mediationMap = (function () {
   }
 
   return {
+    levelColors: LEVEL_COLORS,
+    noOpen: NO_OPEN,
     gridStyle: gridStyle,
     gridTooltip: gridTooltip,
     townshipStyle: townshipStyle,

@@ -7,6 +7,8 @@ counted in it; the ``region`` row adds a name and an outline. Functions never co
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,3 +59,11 @@ def area_name(session: Session, code: str) -> str:
         return region.name
     county = session.get(County, code)
     return county.name if county is not None else code
+
+
+def import_stamps(session: Session, area: str) -> list[tuple[str, datetime]]:
+    """(code, imported_at) of the imported counties inside ``area`` and of the regions inside it
+    (itself included), by code: what a cache of the area's geometry must be rebuilt after."""
+    counties = [(c, t) for c, t in session.execute(select(County.code, County.imported_at)) if contains(area, c)]
+    regions = [(c, t) for c, t in session.execute(select(Region.code, Region.imported_at)) if contains(area, c)]
+    return sorted(counties + regions)

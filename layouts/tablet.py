@@ -19,6 +19,7 @@ from dashboard.domain.figures import PeriodCounts
 from dashboard.domain.labels import definition, label, reasons_text
 from dashboard.domain.periods import LOCAL_TZ, RANGE_NAMES, Period
 from dashboard.domain.tablet_view import CaseLine, PeriodComparison, TabletView
+from layouts.map_view import MEASURES, TABLET_LEGEND, tablet_legend, tablet_map
 
 BODY = "tablet-body"
 TICK = "tablet-tick"
@@ -26,6 +27,8 @@ RANGE_FROM = "tablet-range"
 COMPARE_A = "tablet-compare-a"
 COMPARE_B = "tablet-compare-b"
 COMPARE_GO = "tablet-compare-go"
+MAP_VALUES = "tablet-map-values"
+MAP_CARD = "tablet-map-card"
 
 
 def href(params: dict[str, str], **changes: str | None) -> str:
@@ -270,9 +273,39 @@ def compare_body(a: TabletView, b: TabletView, params: dict[str, str], lang: str
     ]
 
 
-def tablet(title: str, body: list[object], params: dict[str, str], lang: str, refresh_ms: int) -> list[object]:
+def measure_bar(params: dict[str, str], lang: str) -> html.Div:
+    """What the children on the map are coloured by; a link, so a forwarded view keeps it."""
+    current = params.get("measure", MEASURES[0])
+    links = [dcc.Link(label(f"tablet.measure.{name}", lang), href=href(params, measure=name), id=f"measure-{name}",
+                      className="seg" + (" seg-on" if name == current else "")) for name in MEASURES]
+    return html.Div([html.Span(label("tablet.map.measure", lang), className="measure-title"), *links],
+                    className="measure-bar")
+
+
+def map_values(hideout: dict[str, object]) -> dcc.Store:
+    """The map's values as of this refresh: the body carries them, and a callback hands them to
+    the map (``callbacks.tablet``), which restyles its areas and keeps its view."""
+    return dcc.Store(id=MAP_VALUES, data=hideout)
+
+
+def map_card(*, area: str, url: str, bounds: list[list[float]], hideout: dict[str, object], params: dict[str, str],
+             lang: str) -> html.Section:
+    """The map of the area's children beside the lists: tap an area to open it."""
+    return html.Section(id=MAP_CARD, className="card tablet-map-card", children=[
+        html.H2(label("tablet.map", lang)),
+        measure_bar(params, lang),
+        tablet_map(area=area, url=url, bounds=bounds, hideout=hideout),
+        html.Div(tablet_legend(hideout, lang), id=TABLET_LEGEND, className="legend tablet-legend"),
+    ])
+
+
+def tablet(title: str, body: list[object], params: dict[str, str], lang: str, refresh_ms: int,
+           map_section: html.Section | None = None) -> list[object]:
+    """The page: the map beside the body (side by side on a landscape screen ≥ 1024 px, stacked on
+    a narrow one: assets/tablet.css). Only the body is refreshed; the map is left alone."""
+    main = html.Main(body, id=BODY, className="tablet-body")
     return [
         header(title, params, lang),
-        html.Main(body, id=BODY, className="tablet-body"),
+        html.Div([map_section, main] if map_section is not None else [main], className="tablet-split"),
         dcc.Interval(id=TICK, interval=refresh_ms),
     ]

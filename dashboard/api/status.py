@@ -11,12 +11,10 @@ from dashboard import __version__
 from dashboard.access.auth import current_user
 from dashboard.api.errors import ApiError
 from dashboard.api.request_session import session_dependency
+from dashboard.cases import demo_growth
 from dashboard.runtime import Runtime
-from dashboard.web.compression import accepted_encodings
-from dashboard.api.web_geometry import GeometryCache
+from dashboard.api.web_geometry import GeometryCache, geo_response
 from data_access import areas, cases
-
-GEOJSON = "application/geo+json"
 
 
 def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
@@ -37,6 +35,8 @@ def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
                 body["counts"] = {**areas.count_rows(session, county.code), "cases": cases.count(session, county.code)}
                 last = cases.last_event_at(session)
                 body["last_event_at"] = last.isoformat() if last else None
+                if (growth := demo_growth.read(rt.settings.var_dir)) is not None:
+                    body["demo_growth"] = growth  # the demo's city filling in (dashboard.cases.demo_growth)
         except Exception as error:  # noqa: BLE001 - the status page reports, never raises
             body["database_error"] = type(error).__name__
         try:
@@ -57,14 +57,6 @@ def build_api(rt: Runtime, geometry: GeometryCache) -> APIRouter:
         payload = geometry.get(session, code, layer)
         if payload is None:
             return ApiError(404, "not_found", "county", f"no layer {layer!r} for county {code!r}").response()
-        headers = {"ETag": payload.etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
-        if request.headers.get("if-none-match") == payload.etag:
-            return Response(status_code=304, headers=headers)
-        accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
-        if "br" in accepted:
-            return Response(payload.brotli, media_type=GEOJSON, headers={**headers, "Content-Encoding": "br"})
-        if "gzip" in accepted:
-            return Response(payload.gzipped, media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
-        return Response(payload.raw, media_type=GEOJSON, headers=headers)
+        return geo_response(request, payload)
 
     return router
