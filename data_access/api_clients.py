@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 from data_access.models import ApiClient
 
 
-def create(session: Session, *, name: str, source: str, token_hash: str, now: datetime) -> ApiClient:
-    client = ApiClient(name=name, source=source, token_hash=token_hash, created_at=now)
+def create(session: Session, *, name: str, source: str, token_hash: str, now: datetime,
+           area_code: str | None = None) -> ApiClient:
+    """A source system; ``area_code`` is the county, city or province whose cases it may report and
+    read (``None``: every served county)."""
+    client = ApiClient(name=name, source=source, token_hash=token_hash, created_at=now, area_code=area_code)
     session.add(client)
     session.flush()
     return client

@@ -1,4 +1,4 @@
-"""People who sign in and the wall screens bound to a county. Functions never commit."""
+"""People who sign in and the wall screens, each bound to an area. Functions never commit."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def user_is_active(session: Session, name: str, role: str, area: str | None) -> 
 
 
 def create_screen(session: Session, *, name: str, county_code: str, token_hash: str, now: datetime) -> Screen:
+    """A wall; ``county_code`` is the area it shows (a county, city or province code)."""
     screen = Screen(name=name, county_code=county_code, token_hash=token_hash, created_at=now)
     session.add(screen)
     session.flush()

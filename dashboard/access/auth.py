@@ -51,9 +51,10 @@ READERS = frozenset({Role.api_client, Role.leader, Role.duty_officer, Role.admin
 class Principal:
     """The signed-in party of one request.
 
-    ``area`` is the area it is held to (``dashboard.domain.area_scope``): a wall's county, or the
-    county, city or province a person was created with (``users add --area``); ``None``: every area
-    (an unscoped admin, a source system, whose county is the deployment's)."""
+    ``area`` is the area it is held to (``dashboard.domain.area_scope``): the county, city or
+    province a wall (``screens add --area``), a person (``users add --area``) or a source system
+    (``sources add --area``) was created with; ``None``: every area (an unscoped admin, leader or
+    officer; a source system without an area, which acts on every served county)."""
 
     name: str
     role: Role

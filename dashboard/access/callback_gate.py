@@ -8,6 +8,7 @@ belongs to a screen the role may not use, and binds a wall's addresses to its co
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from starlette.responses import Response
 from starlette.types import Message, Receive
@@ -15,6 +16,7 @@ from starlette.types import Message, Receive
 from dashboard.access.auth import Principal, Role, callback_roles, output_ids
 from dashboard.access.county_binding import (
     CONSOLE_CALLBACKS,
+    COUNTY_REFUSED,
     Binding,
     asks_for_console,
     bind_callback,
@@ -76,11 +78,14 @@ def callback_shape(body: bytes) -> dict[str, object] | None:
     return request
 
 
-def gate_callback(body: bytes, principal: Principal, deployment_county: str | None = None) -> Response | bytes:
+def gate_callback(body: bytes, principal: Principal, deployment_county: str | None = None,
+                  served: Sequence[str] = ()) -> Response | bytes:
     """The callback request to hand to Dash, or the refusal: a malformed request (400), outputs
     that belong to a screen this role may not use (``auth.CALLBACK_SCOPES``) or, for a principal
-    held to an area (``county_binding.binding_for``), an address naming a county outside it (a
-    wall: 403; a person: 404, as every route answers what lies outside their area)."""
+    held to an area (``county_binding.binding_for``; ``served``: the deployment's counties, which
+    give a city or province without the deployment's county its home county), an address naming
+    a county outside it (a wall: 403; a person: 404, as every route answers what lies outside
+    their area) or an area code outside it (404)."""
     request = callback_shape(body)
     if request is None:
         return error_json(400, "malformed", "not a Dash callback request", "body")
@@ -91,15 +96,23 @@ def gate_callback(body: bytes, principal: Principal, deployment_county: str | No
             component.startswith(CONSOLE_CALLBACKS) for component in output_ids(str(request["output"])))
             or asks_for_console(request)):
         return outside_area(principal)
-    binding = binding_for(principal, deployment_county)
+    binding = binding_for(principal, deployment_county, served)
     if binding is None:
         return body
     if not isinstance(binding, Binding):
         return outside_area(principal)
-    changed = bind_callback(request, binding.county, binding.refuses)
+    refusals: list[str] = []
+
+    def refuses(query: str) -> bool:
+        refusal = binding.refusal(query)
+        if refusal is not None:
+            refusals.append(refusal)
+        return refusal is not None
+
+    changed = bind_callback(request, binding.county_for, refuses)
     if changed is None:
-        return error_json(403, "forbidden", f"this screen is bound to county {binding.county}", "county") \
-            if binding.screen else outside_area(principal)
+        return error_json(403, "forbidden", f"this screen is bound to area {principal.area}", "county") \
+            if binding.screen and COUNTY_REFUSED in refusals else outside_area(principal)
     return json.dumps(request, ensure_ascii=False).encode() if changed else body
 
 

@@ -149,7 +149,8 @@ class Identifier:
             return True
 
     def bearer(self, token: str, db: RequestSession) -> Verdict:
-        """A source system by its API token."""
+        """A source system by its API token, held to its area (``ApiClient.area_code``: a county, city
+        or province; ``None``: every served county), so the gate binds what it reads like a person's."""
         if not token:
             return Verdict(response=error_json(401, "unauthenticated", "send 'Authorization: Bearer <token>'",
                                                "Authorization"))
@@ -157,7 +158,8 @@ class Identifier:
             client = api_clients.find_active(read, token_hash(token))
         if client is None:
             return Verdict(response=error_json(401, "unauthenticated", "unknown or revoked token", "Authorization"))
-        return Verdict(principal=Principal(name=client.name, role=Role.api_client), api_client=client)
+        return Verdict(principal=Principal(name=client.name, role=Role.api_client, area=client.area_code),
+                       api_client=client)
 
     def screen_session(self, req: Incoming, token: str, csrf: str | None, db: RequestSession, *,
                        via: str) -> Verdict | None:

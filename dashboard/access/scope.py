@@ -14,7 +14,8 @@ from dashboard.domain.area_scope import contains
 
 
 def caller_area() -> str | None:
-    """The area the current caller is held to; ``None``: every area (no caller, or an unscoped one)."""
+    """The area the current caller (a person, a wall or a source system) is held to; ``None``:
+    every area (no caller, or an unscoped one)."""
     user = current_user()
     return user.area if user is not None else None
 

@@ -34,12 +34,18 @@ from dashboard.access.callback_gate import (
 from dashboard.access.cookies import DISPLAY_COOKIE, SESSION_COOKIE
 from dashboard.access.county_binding import (
     COUNTY_DEFAULTED,
+    COUNTY_REFUSED,
+    AREA_REFUSED,
     Binding,
     bind_address,
     bind_query,
     binding_for,
+    counties_named,
+    county_of_place,
     deployment_only,
+    needs_served,
     serves_console,
+    whole_deployment,
 )
 from dashboard.access.csrf import CSRF_COOKIE, header_token, same_token
 from dashboard.access.headers import security_headers
@@ -47,8 +53,9 @@ from dashboard.access.identify import Identifier, RequestSession
 from dashboard.access.incoming import Incoming, Verdict
 from dashboard.access.rate_limits import Backoff, Limit, RateLimiter, Seconds
 from dashboard.access.refusals import DATABASE_AWAY, error_json, forbidden_page, open311_error, unavailable
+from dashboard.domain.area_scope import ScopeLevel, contains, level_of
 from dashboard.domain.screen_period import DATED_PAGES, query_date_error
-from data_access import areas
+from data_access import areas, regions
 
 if TYPE_CHECKING:
     from dashboard.runtime import Runtime
@@ -61,6 +68,16 @@ __all__ = [
 (their homes are ``cookies``, ``csrf``, ``callback_gate`` and ``county_binding``)."""
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a held principal's request is placed (read by :meth:`AccessMiddleware.decide`, used to
+    bind it): the deployment's default county and, when a city or province needs them, the
+    counties the deployment serves. Empty for a principal held to no area."""
+
+    deployment: str | None = None
+    served: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,11 +129,11 @@ class AccessMiddleware:
         incoming = Incoming.of(scope)
         rule = rule_for(incoming.method, incoming.path)
         try:
-            verdict, deployment = await run_in_threadpool(self.decide, incoming, rule, db)
+            verdict, place = await run_in_threadpool(self.decide, incoming, rule, db)
         except redis.RedisError:
-            verdict, deployment = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly")), None
+            verdict, place = Verdict(response=error_json(503, "unavailable", "sessions are unavailable; retry shortly")), Placement()
         except DATABASE_AWAY:
-            verdict, deployment = Verdict(response=unavailable("the database is unavailable; retry shortly")), None
+            verdict, place = Verdict(response=unavailable("the database is unavailable; retry shortly")), Placement()
         headers = security_headers(incoming.path, https=incoming.https, img_sources=self.config.img_sources,
                                    script_hashes=self.config.script_hashes)
         cookies = verdict.cookies
@@ -139,15 +156,20 @@ class AccessMiddleware:
             if refused is not None:  # a screen's dates out of range or malformed: refused, never silently replaced
                 await error_json(422, "invalid", refused)(scope, receive, send_with_headers)
                 return
-        binding = binding_for(verdict.principal, deployment)
+        binding = binding_for(verdict.principal, place.deployment, place.served)
         if isinstance(binding, Binding) and incoming.path.startswith(COUNTY_DEFAULTED):
-            query = bind_query(incoming.query_string, binding.county, binding.refuses)
+            query = bind_query(incoming.query_string, binding.county_for, binding.refuses)
             if query is not None:  # a county outside was refused in decide()
                 scope = {**scope, "query_string": query.encode("latin-1")}
+        elif binding is None and incoming.path.startswith(COUNTY_DEFAULTED) \
+                and (place_county := county_of_place(incoming.query_string)) is not None \
+                and not counties_named(incoming.query_string):  # ?area= of any served county, for anyone
+            query = bind_query(incoming.query_string, place_county)
+            scope = {**scope, "query_string": (query or incoming.query_string).encode("latin-1")}
         if incoming.path == CALLBACK_PATH and incoming.method == "POST" and verdict.principal is not None:
             body = await read_body(receive, MAX_CALLBACK_BYTES)
             gated = error_json(413, "too_large", f"callback requests are limited to {MAX_CALLBACK_BYTES} bytes") \
-                if body is None else gate_callback(body, verdict.principal, deployment)
+                if body is None else gate_callback(body, verdict.principal, place.deployment, place.served)
             if isinstance(gated, Response):
                 await gated(scope, receive, send_with_headers)
                 return
@@ -163,27 +185,26 @@ class AccessMiddleware:
         with acting_as(verdict.principal, verdict.session.csrf if verdict.session else None):
             await self.app(scope, receive, send_with_headers)
 
-    def decide(self, req: Incoming, rule: Rule, db: RequestSession) -> tuple[Verdict, str | None]:
+    def decide(self, req: Incoming, rule: Rule, db: RequestSession) -> tuple[Verdict, Placement]:
         """Runs in a worker thread: it may query the database (in ``db``) and Redis. With the
-        verdict, the deployment's county when the principal is held to an area (its binding is
-        made from it), else ``None``."""
+        verdict, where a principal held to an area is placed (its binding is made from it)."""
         if req.websocket and not self._same_origin(req):
-            return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused")), None
+            return Verdict(response=error_json(403, "forbidden", "cross-origin WebSocket refused")), Placement()
         if req.websocket:  # none is served: Dash's /_dash-ws-callback would run callbacks past the callback gate
             return Verdict(response=error_json(403, "forbidden", "WebSocket is not served; live updates use "
-                                                                 "/api/live/stream")), None
+                                                                 "/api/live/stream")), Placement()
         verdict = Verdict() if rule.kind == "public" and not rule.identify else self.identifier.identify(req, rule, db)
         limited = self._rate_limited(req, verdict.principal)
         if limited is not None:
-            return Verdict(response=limited), None
-        held = verdict.principal is not None and verdict.principal.area is not None \
-            and verdict.principal.role != Role.api_client
-        person = held and verdict.principal.role != Role.screen  # type: ignore[union-attr]
-        deployment = self._default_county(db) if (held and rule.identify) or (person and rule.kind != "public") else None
-        if rule.identify and held and (deployment is None or not verdict.principal.sees(deployment)):  # type: ignore[union-attr]
+            return Verdict(response=limited), Placement()
+        held = verdict.principal if verdict.principal is not None and verdict.principal.area is not None else None
+        # a person or source system, or a wall above the county: its binding needs the deployment's county
+        wide = held is not None and (held.role != Role.screen or level_of(held.area or "") is not ScopeLevel.county)
+        deployment = self._default_county(db) if (held and rule.identify) or (wide and rule.kind != "public") else None
+        if rule.identify and held and (deployment is None or not held.sees(deployment)):
             verdict.principal = verdict.session = None  # it would be told the default county's counts
         if verdict.response is not None or rule.kind == "public":
-            return verdict, None
+            return verdict, Placement()
         principal = verdict.principal
         if principal is None:
             if rule.kind == "page" and req.method in SAFE_METHODS:
@@ -191,37 +212,48 @@ class AccessMiddleware:
                 verdict.response = RedirectResponse(f"/login?next={target}", status_code=303)
             else:
                 verdict.response = error_json(401, "unauthenticated", "sign in first (a session cookie is needed)")
-            return verdict, None
+            return verdict, Placement()
         if principal.role not in rule.roles:
             message = f"the role {principal.role.value} may not use {req.path}"
             verdict.response = forbidden_page("无权访问此页面 · " + message) if rule.kind == "page" else \
                 error_json(403, "forbidden", message)
-            return verdict, None
-        refusal = self._outside_binding(req, rule, principal, binding_for(principal, deployment), deployment)
+            return verdict, Placement()
+        place = Placement(deployment)
+        if wide and (needs_served(principal) or whole_deployment(req.path)):
+            place = Placement(deployment, self._served(db))
+        refusal = self._outside_binding(req, rule, principal, binding_for(principal, deployment, place.served), place)
         if refusal is not None:
             verdict.response = refusal
-            return verdict, None
+            return verdict, Placement()
         if req.method not in SAFE_METHODS and verdict.session is not None and not req.websocket:
             if not same_token(header_token(req.headers), verdict.session.csrf):
                 verdict.response = error_json(403, "csrf", "missing or wrong X-CSRFToken header", "X-CSRFToken")
-        return verdict, deployment
+        return verdict, place
 
     @staticmethod
     def _outside_binding(req: Incoming, rule: Rule, principal: Principal, binding: Binding | str | None,
-                         deployment: str | None) -> Response | None:
+                         place: Placement) -> Response | None:
         """The refusal of an address naming a county outside the principal's area (a wall: 403, as
-        always; a person: 404), of the duty console and the reports (``county_binding.DEPLOYMENT_ONLY``)
-        to a person whose area does not hold the deployment's county (the only one they serve), or of any request of a person whose area
-        holds no county this deployment can show; ``None`` when the request may pass."""
+        always; a person or source system: 404) or an area code outside it, in the query or the
+        path (404 for everyone; pages answer with the 403 page), of the duty console and the
+        reports (``county_binding.DEPLOYMENT_ONLY``) to a person whose area does not hold the
+        deployment's county (the only one they serve), of the audit log
+        (``county_binding.WHOLE_DEPLOYMENT``) to anyone whose area does not hold every served
+        county, or of any request of a principal whose area holds no county this deployment can
+        show; ``None`` when the request may pass."""
         if binding is None:
             return None
-        if isinstance(binding, Binding) and not binding.refuses(req.query_string) \
-                and (binding.screen or not deployment_only(req.path) or serves_console(principal, deployment)):
-            return None
-        if isinstance(binding, Binding) and binding.screen:
-            return error_json(403, "forbidden", f"this screen is bound to county {binding.county}", "county") \
+        refusal = None
+        if isinstance(binding, Binding):
+            refusal = binding.refusal(req.query_string) or (AREA_REFUSED if binding.refuses_path(req.path) else None)
+            whole = not whole_deployment(req.path) or all(contains(principal.area, c) for c in place.served)
+            if refusal is None and whole and (
+                    binding.screen or not deployment_only(req.path) or serves_console(principal, place.deployment)):
+                return None
+        if isinstance(binding, Binding) and binding.screen and refusal == COUNTY_REFUSED:
+            return error_json(403, "forbidden", f"this screen is bound to area {principal.area}", "county") \
                 if rule.kind != "page" else \
-                forbidden_page(f"此屏幕只显示 {binding.county} · this screen shows county {binding.county} only")
+                forbidden_page(f"此屏幕只显示 {principal.area} · this screen shows area {principal.area} only")
         if rule.kind == "page":
             return forbidden_page(f"此账号只能查看 {principal.area} · this account sees area {principal.area} only")
         return outside_area(principal)
@@ -236,6 +268,15 @@ class AccessMiddleware:
         except DATABASE_AWAY:
             return None
         return county.code if county is not None else None
+
+    def _served(self, db: RequestSession) -> tuple[str, ...]:
+        """The counties the deployment serves (inside ``MEDIATION_AREA``; ``Runtime.served_counties``),
+        by code; empty while the database is away (a city or province then has no home county)."""
+        try:
+            with db.transaction() as session:
+                return tuple(regions.county_codes(session, self.rt.settings.area))
+        except DATABASE_AWAY:
+            return ()
 
     def _same_origin(self, req: Incoming) -> bool:
         origin = req.headers.get("origin")

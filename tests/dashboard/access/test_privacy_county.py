@@ -129,13 +129,16 @@ def test_a_screen_is_served_its_own_county_only(runtime: Runtime, county: str, s
     foreign_area = wall.get(f"/api/live/state?area={OTHER}001")
     assert foreign_area.status_code == 404 and OTHER_NAME not in foreign_area.text
 
-    for address in ("/screen", "/", "/screen?lang=en", f"/screen?county={COUNTY}", f"/screen?township={OTHER}001",
+    for address in ("/screen", "/", "/screen?lang=en", f"/screen?county={COUNTY}", f"/screen?township={COUNTY}001",
                     "/screen#county=990202", None):
         response = render(wall, address)  # type: ignore[arg-type]
         assert response.status_code == 200 and owns(response.text), (address, response.text[:300])
     for address in (f"/screen?county={OTHER}", f"/?days=7&county={COUNTY}&county={OTHER}",
                     f"/screen?county={OTHER}#x"):
         assert render(wall, address).status_code == 403, address
+    for address in (f"/screen?township={OTHER}001", f"/screen?area={COUNTY[:4]}00", "/screen?area=9901"):
+        response = render(wall, address)  # an area outside the wall's (issue 17): not there, as for a person
+        assert response.status_code == 404 and OTHER_NAME not in response.text, address
     assert navigate(wall, "/screen", "").status_code == 200 and owns(navigate(wall, "/", None).text)
     assert navigate(wall, "/screen", f"?county={OTHER}").status_code == 403
 

@@ -13,7 +13,7 @@ from app import create_app
 from dashboard.access.auth import Role
 from dashboard.cli import app as cli
 from dashboard.runtime import Runtime
-from data_access import audit, users
+from data_access import api_clients, audit, users
 from tests.dashboard.auth_support import as_role, served
 
 PASSWORD = "correct horse battery\n"
@@ -61,3 +61,33 @@ def test_a_session_ends_when_its_user_is_moved_to_another_area(runtime: Runtime,
         assert user is not None
         user.county_code = moved_to
     assert app_client.get("/api/alerts").status_code == 401, "the session's area is no longer the user's"
+
+
+def test_sources_and_walls_are_held_to_a_county_city_or_province_from_the_command_line(
+        runtime: Runtime, county: str, capsys: pytest.CaptureFixture[str]) -> None:
+    city, province = county[:4] + "00", county[:2] + "0000"
+    assert cli.run(["sources", "add", "市热线", "--source", "hotline_12345", "--area", city], runtime) == 0
+    assert cli.run(["clients", "add", "--name", "县网格", "--source", "grid_report", "--area", county], runtime) == 0
+    assert cli.run(["sources", "add", "全域在线", "--source", "online"], runtime) == 0
+    assert cli.run(["screens", "add", "市大屏", "--area", city], runtime) == 0
+    assert cli.run(["screens", "add", "省大屏", "--area", province], runtime) == 0
+    assert cli.run(["screens", "add", "县大屏", "--county", county], runtime) == 0
+    refused = (["sources", "add", "邻县热线", "--source", "online", "--area", "990202"],
+               ["sources", "add", "乡镇热线", "--source", "online", "--area", county + "001"],
+               ["sources", "add", "字母热线", "--source", "online", "--area", "99O101"],
+               ["screens", "add", "邻县大屏", "--area", "990202"],
+               ["screens", "add", "短码大屏", "--area", "2202"],
+               ["screens", "add", "两个大屏", "--area", county, "--county", city])
+    for argv in refused:
+        assert cli.run(argv, runtime) == 2, argv
+    errors = capsys.readouterr().err
+    assert "no county of area 990202" in errors and "is not a county, city or province code" in errors
+    with runtime.sessions() as session:
+        areas = {name: (client.area_code if client else "missing") for name in ("市热线", "县网格", "全域在线", "邻县热线")
+                 for client in [api_clients.get_by_name(session, name)]}
+        walls = {name: (screen.county_code if screen else "missing") for name in ("市大屏", "省大屏", "县大屏", "邻县大屏")
+                 for screen in [users.get_screen(session, name)]}
+        created = [audit.detail_of(e)["area"] for e in reversed(audit.page(session, action="client_create"))]
+    assert areas == {"市热线": city, "县网格": county, "全域在线": None, "邻县热线": "missing"}
+    assert walls == {"市大屏": city, "省大屏": province, "县大屏": county, "邻县大屏": "missing"}
+    assert created == [city, county, None]
