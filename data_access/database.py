@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -12,7 +12,10 @@ def make_engine(url: str) -> Engine:
     """An engine tuned for our two databases.
 
     SQLite gets WAL so the live feed can write while the app reads, and a busy timeout so
-    concurrent writers wait instead of failing.
+    concurrent writers wait instead of failing. PostgreSQL runs without JIT compilation: our
+    queries are short counts over one county's index range, and once a province's case table
+    pushes their estimated cost past ``jit_above_cost`` compiling them took most of their time
+    (188 of 263 ms in the province benchmark; docs/benchmarks.md, "Province").
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -31,7 +34,10 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    parsed = make_url(url)
+    options = " ".join(["-c jit=off", str(parsed.query.get("options", ""))]).strip()
+    return create_engine(parsed.difference_update_query(["options"]), pool_pre_ping=True, pool_size=5,
+                         max_overflow=10, connect_args={"options": options})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
