@@ -28,6 +28,7 @@ from dashboard.settings import PROJECT_ROOT, load_settings
 from dashboard.screens.wall_service import SnapshotCache
 from dashboard.api.web_geometry import GeometryCache
 from dashboard.api.status import build_api
+from dashboard.api.region_geometry import build_region_geometry_api
 from dashboard.api.audit_view import build_audit_router
 from dashboard.api.warnings import build_warnings_router
 from dashboard.access.login_page import build_login_router
@@ -113,6 +114,7 @@ def create_app(rt: Runtime, security: SecurityConfig | None = None) -> Dash:
     server.include_router(build_warnings_router(rt))
     server.include_router(build_reports_router(rt))
     server.include_router(build_api(rt, GeometryCache()))
+    server.include_router(build_region_geometry_api(rt))
     lookup = GridLookup()  # grid polygons are loaded once per process, for both APIs
     server.include_router(build_ingest_api(rt, lookup))
     server.include_router(build_open311_api(rt, lookup=lookup))

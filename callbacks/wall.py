@@ -11,11 +11,14 @@ from dash import Dash, Input, Output, html
 from callbacks import duty, tablet
 from callbacks.access import allowed
 from dashboard.access.auth import DUTY, TABLET, current_user
+from dashboard.access.scope import caller_sees
+from dashboard.domain.area_scope import ScopeLevel, level_of
 from dashboard.domain.labels import label
 from dashboard.domain.periods import local_date
 from dashboard.domain.screen_period import WALL_RANGES, ScreenPeriod
 from dashboard.runtime import Runtime
-from dashboard.screens import places
+from dashboard.screens import places, rollup
+from dashboard.screens.region_wall import region_bounds
 from dashboard.screens.wall_service import SnapshotCache, county_view
 from dashboard.screens.wall_snapshot import stale_after
 from layouts import wall
@@ -50,19 +53,54 @@ def screen_params(search: str | None, default_lang: str, *, today: date) -> dict
     """URL parameters that configure a wall without clicks:
     ``?lang=en&county=220283&township=220283100&range=ytd&tour=off`` (or ``days=365``, or
     ``from=2025-01-01&to=2025-12-31``; ``tour_home=40&tour_stop=10`` time the tour in seconds).
+    ``?area=CODE`` sets the wall to any level: a province or city (``region``), a county or a
+    township (as ``?county=`` and ``?township=``, which keep working).
     ``today`` is the clock's local date: a span must end by it."""
     query = parse_qs((search or "").lstrip("?"))
     lang = query.get("lang", [default_lang])[0]
     township = query.get("township", [None])[0]
-    return {"lang": lang if lang in ("zh", "en") else default_lang, "county": query.get("county", [None])[0],
+    county = query.get("county", [None])[0]
+    area = query.get("area", [""])[0]
+    level = level_of(area) if len(area) <= 15 else None
+    if level is ScopeLevel.county:
+        county = area
+    elif level is ScopeLevel.township:
+        county, township = area[:6], area
+    return {"lang": lang if lang in ("zh", "en") else default_lang, "county": county,
             "township": township if township and township.isdigit() else None,
+            "region": area if level in (ScopeLevel.city, ScopeLevel.province) else None,
             "period": screen_period(query, today),
             "tour": query.get("tour", ["on"])[0] != "off",
             "tour_seconds": (_seconds(query, "tour_home"), _seconds(query, "tour_stop"))}
 
 
+def region_page(rt: Runtime, params: dict[str, Any], *, build: str) -> list[object] | None:
+    """The wall of a city or province (``?area=``): its roll-up, its children's league and map, a
+    tour among its children; ``None`` for a code that is no region served here or that the caller
+    does not see (the wall then shows its default county, as for a mistyped ``?county=``)."""
+    code = params["region"]
+    if code is None or not caller_sees(code):
+        return None
+    try:
+        name, bounds = region_bounds(rt, code)
+        counties, kids = rollup.region_counties(rt, code), rollup.children_of(rt, code)
+    except LookupError:
+        return None
+    level = level_of(code)
+    assert level is not None
+    return wall.wall(
+        county=counties[0], county_name=name, bounds=bounds, lang=params["lang"], period=params["period"], area=code,
+        area_name=name, townships=len(kids), tour=params["tour"], tour_seconds=params["tour_seconds"],
+        stale_ms=int(stale_after(rt.settings.refresh_seconds).total_seconds() * 1000), build=build,
+        tile_url=rt.settings.tile_url, tile_attribution=rt.settings.tile_attribution, level=level.value,
+    )
+
+
 def wall_page(rt: Runtime, search: str | None, *, build: str) -> list[object]:
     params = screen_params(search, rt.settings.language, today=local_date(rt.clock()))
+    region = region_page(rt, params, build=build)
+    if region is not None:
+        return region
     try:
         code, name, bounds = county_view(rt, params["county"])
     except LookupError:  # a mistyped ?county= shows the default county, as the tablet does with an area

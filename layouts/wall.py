@@ -1,4 +1,5 @@
-"""The wall screen (一屏观全市): header with freshness, KPI row, panels round the county map.
+"""The wall screen (一屏观全市): header with freshness, KPI row, panels round the map of its area (a
+county's grids, or a city's counties and a province's cities).
 
 Values arrive through ``assets/live.js`` (server-sent events, polling as fallback); the layout
 only says which county, township and period this screen follows.
@@ -6,14 +7,15 @@ only says which county, township and period this screen follows.
 
 from __future__ import annotations
 
+import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard.domain.figure_text import DASH
-from dashboard.domain.labels import label
+from dashboard.domain.labels import client_labels, label
 from dashboard.domain.screen_period import ScreenPeriod
 from layouts import ids
 from layouts.kpi import kpi_row
-from layouts.map_view import county_map, legend
+from layouts.map_view import STYLE_NS, county_map, legend
 from layouts.warnings_panel import wall_warnings_panel
 from layouts.wall_panels import categories_panel, league_panel, pyramid_panel, sources_panel, ticker_panel, trend_panel
 
@@ -53,14 +55,52 @@ def live_anchor(*, county: str, area: str, period: ScreenPeriod, build: str, sta
     })
 
 
+REGION_LEVELS = ("city", "province")
+
+
+def region_map(*, code: str, bounds: list[list[float]], lang: str, tile_url: str | None = None,
+               tile_attribution: str = "") -> dl.MapContainer:
+    """A city's or province's map: its children's outlines (``GET /api/geo/region/{code}``: a
+    city's counties, a province's cities), filled by each child's alert level from the live values
+    through the same style functions as a county's grids (``assets/map_style.js``), so an update
+    restyles only the children whose values changed; drawn a second time as outlines the hotspot
+    tour can focus, as it does a county's townships."""
+    url = f"/api/geo/region/{code}"
+    layers: list[object] = [dl.TileLayer(url=tile_url, attribution=tile_attribution)] if tile_url else []
+    layers += [
+        dl.Pane(name="grids", style={"zIndex": 400}, children=dl.GeoJSON(
+            id=ids.GRIDS, url=url, style={"variable": f"{STYLE_NS}.gridStyle"},
+            onEachFeature={"variable": f"{STYLE_NS}.gridTooltip"}, hideout={"labels": client_labels(lang)},
+        )),
+        dl.Pane(name="townships", style={"zIndex": 450, "pointerEvents": "none"}, children=dl.GeoJSON(
+            id=ids.TOWNSHIPS, url=url, style={"variable": f"{STYLE_NS}.townshipStyle"},
+            onEachFeature={"variable": f"{STYLE_NS}.townshipRegister"}, interactive=False,
+        )),
+    ]
+    return dl.MapContainer(
+        id=ids.MAP, bounds=bounds, boundsOptions={"padding": [12, 12]}, trackViewport=False, preferCanvas=True,
+        zoomSnap=0.25, attributionControl=bool(tile_url), className="county-map region-map", children=layers,
+    )
+
+
 def wall(
     *, county: str, county_name: str, bounds: list[list[float]], lang: str, stale_ms: int, build: str,
     period: ScreenPeriod = ScreenPeriod(), area: str | None = None, area_name: str | None = None, townships: int = 0, tour: bool = True,
     tour_seconds: tuple[int, int] = (40, 10),
-    tile_url: str | None = None, tile_attribution: str = "",
+    tile_url: str | None = None, tile_attribution: str = "", level: str = "county",
 ) -> list[object]:
-    title = f"{county_name} · {area_name}" if area_name else county_name
+    """The wall of a county (``level`` county; ``area`` a township it follows, or the county), or
+    of a city or province (``level`` city or province, ``area`` its code, ``area_name`` its name,
+    ``county`` one of its counties, which the live stream names; ``townships`` its children)."""
+    region = level in REGION_LEVELS
+    title = area_name if region and area_name else f"{county_name} · {area_name}" if area_name else county_name
     words = period.words(lang)
+    if region:
+        the_map = region_map(code=area or county, bounds=bounds, lang=lang, tile_url=tile_url, tile_attribution=tile_attribution)
+        note = label(f"region_note.{level}", lang)
+    else:
+        the_map = county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url, tile_attribution=tile_attribution)
+        note = label("generated_note", lang)
     return [
         html.Header(className="wall-header", children=[
             html.H1(f"{title} · {label('title', lang)}", id=ids.TITLE),
@@ -77,15 +117,15 @@ def wall(
             ]),
             html.Div(className="wall-centre", children=[
                 html.Main(className="wall-map", children=[
-                    county_map(county=county, bounds=bounds, lang=lang, tile_url=tile_url,
-                               tile_attribution=tile_attribution),
+                    the_map,
                     html.Div(id=ids.LEGEND, className="legend", children=[
-                        *legend(lang), html.Span(label("generated_note", lang), className="legend-note")]),
+                        *legend(lang), html.Span(note, className="legend-note")]),
                     html.Div(id=ids.TOUR, className="tour-caption", hidden=True),
                 ]),
                 trend_panel(lang),
             ]),
-            html.Aside(className="wall-side wall-right", children=[league_panel(lang, words, townships), ticker_panel(lang)]),
+            html.Aside(className="wall-side wall-right", children=[league_panel(lang, words, townships, level),
+                                                                   ticker_panel(lang)]),
         ]),
         live_anchor(county=county, area=area or county, period=period, build=build, stale_ms=stale_ms, lang=lang,
                     tour=tour, tour_seconds=tour_seconds),

@@ -1,4 +1,5 @@
-"""The wall's side panels: breakdowns, tier pyramid, 30-day trend, township league, alert ticker.
+"""The wall's side panels: breakdowns, tier pyramid, 30-day trend, league (townships, counties or
+cities), alert ticker.
 
 Each builder lays out elements with the ids that the live state's panel cells fill; values arrive
 with the live state, so these functions take only the structure (names, sizes, language, and the
@@ -73,9 +74,13 @@ def trend_panel(lang: str) -> html.Section:
     ], tip=definition("panel.trend", lang), class_name="panel-trend")
 
 
-def league_panel(lang: str, words: dict[str, str], rows: int) -> html.Section:
+def league_panel(lang: str, words: dict[str, str], rows: int, level: str = "county") -> html.Section:
+    """The league of the wall's area: a county's townships, a city's counties (``level`` city), a
+    province's cities (``level`` province); one row per child, filled by the league cells."""
+    suffix = "" if level in ("county", "township") else f".{level}"
     head = html.Div(className="league-row league-head", children=[
-        html.Span(label("league.rank", lang), className="rank"), html.Span(label("league.name", lang), className="name"),
+        html.Span(label("league.rank", lang), className="rank"),
+        html.Span(label(f"league.name{suffix}", lang), className="name"),
         html.Span(label("league.rate", lang), className="num"), html.Span(label("league.overdue", lang), className="num"),
         html.Span(label("league.red", lang), className="num"),
     ])
@@ -90,7 +95,7 @@ def league_panel(lang: str, words: dict[str, str], rows: int) -> html.Section:
         ])
         for i in range(rows)
     ]
-    return panel(label("panel.league", lang).format(**words), [head, html.Div(body, className="league-body")],
+    return panel(label(f"panel.league{suffix}", lang).format(**words), [head, html.Div(body, className="league-body")],
                  tip=definition("panel.league", lang).format(**words), class_name="panel-league")
 
 

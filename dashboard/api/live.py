@@ -18,10 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from dashboard.access.auth import current_user
+from dashboard.access.scope import caller_sees
 from dashboard.live.live_hub import HubFull, LiveHub, ScreenKey, TooManyStreams, Watched
 from dashboard.api.errors import ApiError
 from dashboard.domain.periods import local_date
 from dashboard.runtime import NoCountyError
+from dashboard.screens import rollup
 from dashboard.domain.screen_period import ScreenPeriod
 
 RECHECK_SECONDS = 30.0
@@ -39,7 +41,8 @@ PeriodKey = Annotated[str, Query(max_length=21, pattern=r"^[0-9a-z_-]+$")]
 Days = Annotated[int | None, Query(ge=1, le=1098)]
 """The older ``?days=N``: the last N days, when no ``period`` is given."""
 Area = Annotated[str | None, Query(max_length=15, pattern=r"^[0-9]+$")]
-"""The township a wall follows (``?township=``); the county when absent."""
+"""The township a wall follows (``?township=``); the county when absent. For a city or province
+screen, the region's code (or absent)."""
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
@@ -111,10 +114,14 @@ def build_live_api(hub: LiveHub) -> APIRouter:
         except ValueError as error:
             raise ApiError(422, "invalid", "period", str(error)) from None
         period = screen_period.key  # one spelling per period: "01d" and "1d" are one screen state
+        if area is not None and rollup.is_region(area):
+            county = area  # ?area=CITY_OR_PROVINCE names a region screen (the gate may add a home county)
         try:
             code = hub.screen_county(county)
         except (NoCountyError, LookupError) as error:
             raise ApiError(404, "not_found", "county", str(error)) from None
+        if rollup.is_region(code) and (area not in (None, code) or not caller_sees(code)):
+            raise ApiError(404, "not_found", "area", f"no region screen {code!r} here")
         return (code, area or code, period, lang)
 
     def not_found(error: Exception) -> JSONResponse:

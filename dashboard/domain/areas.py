@@ -1,5 +1,6 @@
-"""Areas as screens name and rank them: a reference on the drill-down path (county → township →
-village → grid) and one area's line of figures in a league or a list of child areas."""
+"""Areas as screens name and rank them: a reference on the drill-down path (province → city →
+county → township → village → grid) and one area's line of figures in a league or a list of child
+areas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from dashboard.domain.figures import PeriodCounts
 from dashboard.domain.vocabulary import AlertLevel
 
-CHILD_LEVEL = {"county": "township", "township": "village", "village": "grid"}
+CHILD_LEVEL = {"province": "city", "city": "county", "county": "township", "township": "village", "village": "grid"}
 """The level one below each level; a grid has none."""
 
 
@@ -17,12 +18,13 @@ class AreaRef:
     code: str
     name: str
     level: str
-    """county, township, village or grid."""
+    """province, city, county, township, village or grid."""
 
 
 @dataclass(frozen=True)
 class AreaRow:
-    """One area's line: a township in the wall's league table, a child area on the tablet."""
+    """One area's line: a row of a league table (the townships of a county, the counties of a city,
+    the cities of a province), a child area on the tablet."""
 
     code: str
     name: str

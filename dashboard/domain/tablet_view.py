@@ -47,11 +47,13 @@ class PeriodComparison:
 @dataclass(frozen=True)
 class TabletView:
     path: list[AreaRef]
-    """County → … → the area shown, for the breadcrumb."""
+    """(Province → city →) county → … → the area shown, for the breadcrumb; the regions above a
+    county where they are known and the caller sees them."""
     period: Period
     figures: PeriodComparison
     children: list[AreaRow]
-    """One level below the area (villages of a township, …); empty for a grid."""
+    """One level below the area (cities of a province, counties of a city, villages of a township,
+    …); empty for a grid. For a province, city or county these rows are its league table."""
     total_cases: int
     cases: list[CaseLine]
     """The newest ``cases`` of the ``total_cases`` received in the period."""

@@ -69,15 +69,26 @@ class AreaFigures:
         }
 
 
-def area_figures(client: redis.Redis, county: str, area: str, period: Period, *, now: datetime, rules: Rules) -> AreaFigures:
+def period_blocks(client: redis.Redis, county: str, area: str, period: Period) -> tuple[PeriodCounts, PeriodCounts, PeriodCounts]:
+    """``area``'s counts over ``period``, the previous period and the same period last year."""
     periods = [period, previous_period(period), same_period_last_year(period)]
     wanted = sorted({day_key(d) for p in periods for d in p.days()})
     days = aggregates.read_area_days(client, county, area, wanted, PERIOD_FIELDS)
+    current, previous, last_year = (period_counts(days, area, p) for p in periods)
+    return current, previous, last_year
+
+
+def instant_counts(client: redis.Redis, county: str, area: str, *, now: datetime, rules: Rules) -> InstantCounts:
+    """``area``'s open, overdue and red cases at exactly ``now``, from the open counters and deadline sets."""
     now_us, long_us, soon_us = deadline_bounds(now, rules)
     state = aggregates.read_state(client, county, [], now_us=now_us, long_us=long_us, soon_us=soon_us)
-    instant = InstantCounts()
-    if area in state.codes:
-        i = state.codes.index(area)
-        instant = InstantCounts(int(state.open[i, 0]), int(state.clock[i, 0]), int(state.open[i, 1]))
-    current, previous, last_year = (period_counts(days, area, p) for p in periods)
+    if area not in state.codes:
+        return InstantCounts()
+    i = state.codes.index(area)
+    return InstantCounts(int(state.open[i, 0]), int(state.clock[i, 0]), int(state.open[i, 1]))
+
+
+def area_figures(client: redis.Redis, county: str, area: str, period: Period, *, now: datetime, rules: Rules) -> AreaFigures:
+    current, previous, last_year = period_blocks(client, county, area, period)
+    instant = instant_counts(client, county, area, now=now, rules=rules)
     return AreaFigures(area, period, current, previous, last_year, instant)

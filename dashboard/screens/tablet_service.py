@@ -12,7 +12,9 @@ from datetime import datetime
 from dashboard.domain.areas import AreaRef, AreaRow
 from dashboard.domain.periods import Period, day_key
 from dashboard.domain.tablet_view import PeriodComparison, TabletView
+from dashboard.access.scope import caller_sees
 from dashboard.runtime import Runtime
+from dashboard.screens import rollup
 from dashboard.screens.area_figures import PERIOD_FIELDS, area_figures, period_counts
 from dashboard.screens.wall_service import SnapshotCache
 from data_access import panel_queries
@@ -26,7 +28,17 @@ def townships(rt: Runtime, county: str) -> list[AreaRef]:
 
 def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str, period: Period, now: datetime,
                 with_cases: bool = True) -> TabletView:
-    """Raises ``LookupError`` for an area outside the county."""
+    """The view of ``code``: a city or province (``rollup.region_view``), or an area of a county.
+
+    An area of another served county than ``county`` is shown in its own county. The path starts
+    at the province or city above the county where those are known and the caller sees them.
+    Raises ``LookupError`` for an area that is not one here or lies outside the caller's area."""
+    if rollup.is_region(code):
+        return rollup.region_view(rt, snapshots, code, period, now, with_cases=with_cases)
+    if not code.startswith(county) and len(code) >= 6 and code[:6] in rt.served_counties():
+        county = code[:6]
+    if not caller_sees(code):
+        raise LookupError(f"{code!r} is not an area of county {county}")
     with rt.sessions() as session:
         path = panel_queries.area_path(session, county, code)
         if not path:
@@ -48,4 +60,4 @@ def tablet_view(rt: Runtime, snapshots: SnapshotCache, *, county: str, code: str
                             state.overdue if state else 0, red.get(kid.code, 0),
                             state.alert.level if state and state.alert else None, kinds.get(kid.code)))
     comparison = PeriodComparison(figures.current, figures.previous, figures.last_year, figures.now)
-    return TabletView(path, period, comparison, rows, total, lines)
+    return TabletView([*rollup.regions_above(rt, county), *path], period, comparison, rows, total, lines)

@@ -52,6 +52,11 @@ class SnapshotCache:
         snapshot after it only if the version moved on.
         """
         now = now or self.rt.clock()
+        return self.get_periods(county, now, [period or Period.trailing(local_date(now), period_days)])[0]
+
+    def get_periods(self, county: str, now: datetime, periods: list[Period]) -> list[WallSnapshot]:
+        """``get`` for several periods of one county at one version: the version is read once
+        (what a region's roll-up asks of each county: its period, the previous one, last year's)."""
         minute = int(now.timestamp() // 60)
         fetched = not self._store.any(lambda k: k[0] == county and k[2] == minute)
         shared: bytes | None = None
@@ -63,29 +68,34 @@ class SnapshotCache:
             ensure_aggregates(self.rt, county)
             built, version, shared = aggregates.read_built_version_and_snapshot(self.rt.redis, county)
             fetched = True
-        period = period or Period.trailing(local_date(now), period_days)
         window = Period.trailing(local_date(now), WINDOW_DAYS)
-        key = (county, version, minute, period)
-        found = self._store.get(key)
-        if found is not None:
-            return found
-        snapshot = self._store.peek((county, version, minute, window))
-        if snapshot is None:
-            if not fetched:
-                shared = aggregates.read_shared_snapshot(self.rt.redis, county)
-            snapshot = decode(shared, version=version, minute=minute) if shared else None
+        out = []
+        for period in periods:
+            key = (county, version, minute, period)
+            found = self._store.get(key)
+            if found is not None:
+                out.append(found)
+                continue
+            snapshot = self._store.peek((county, version, minute, window))
             if snapshot is None:
-                snapshot = self.compute(county, now)
-                aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute),
-                                          ttl_seconds=SHARED_TTL_SECONDS)
-        if period != window:
-            counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],
-                                                 PERIOD_FIELDS)
-            figures = replace(snapshot.figures, period=period_counts(counters, county, period),
-                              period_days=len(period.days()))
-            snapshot = replace(snapshot, figures=figures)
-        self._store.put(key, snapshot)
-        return snapshot
+                if not fetched:
+                    shared = aggregates.read_shared_snapshot(self.rt.redis, county)
+                    fetched = True
+                snapshot = decode(shared, version=version, minute=minute) if shared else None
+                if snapshot is None:
+                    snapshot = self.compute(county, now)
+                    aggregates.store_snapshot(self.rt.redis, county, encode(snapshot, minute),
+                                              ttl_seconds=SHARED_TTL_SECONDS)
+                self._store.put((county, version, minute, window), snapshot)
+            if period != window:
+                counters = aggregates.read_area_days(self.rt.redis, county, county, [day_key(d) for d in period.days()],
+                                                     PERIOD_FIELDS)
+                figures = replace(snapshot.figures, period=period_counts(counters, county, period),
+                                  period_days=len(period.days()))
+                snapshot = replace(snapshot, figures=figures)
+            self._store.put(key, snapshot)
+            out.append(snapshot)
+        return out
 
     def compute(self, county: str, now: datetime) -> WallSnapshot:
         """The snapshot from the aggregates themselves (no shared copy): O(areas)."""

@@ -13,15 +13,28 @@ TODAY = date(2026, 11, 23)
 
 
 def test_screen_params_default_and_override() -> None:
-    assert screen_params("", "zh", today=TODAY) == {"lang": "zh", "county": None, "township": None,
+    assert screen_params("", "zh", today=TODAY) == {"lang": "zh", "county": None, "township": None, "region": None,
                                                     "period": ScreenPeriod(), "tour": True,
                                                     "tour_seconds": (40, 10)}
     assert screen_params("?lang=en&county=220283&township=220283101&days=365&tour=off", "zh", today=TODAY) == {
-        "lang": "en", "county": "220283", "township": "220283101", "period": ScreenPeriod(days=365), "tour": False,
+        "lang": "en", "county": "220283", "township": "220283101", "region": None, "period": ScreenPeriod(days=365),
+        "tour": False, "tour_seconds": (40, 10)}
+    assert screen_params("?lang=fr&days=-3&township=x';--&area=x'00", "zh", today=TODAY) == {
+        "lang": "zh", "county": None, "township": None, "region": None, "period": ScreenPeriod(), "tour": True,
         "tour_seconds": (40, 10)}
-    assert screen_params("?lang=fr&days=-3&township=x';--", "zh", today=TODAY) == {
-        "lang": "zh", "county": None, "township": None, "period": ScreenPeriod(), "tour": True,
-        "tour_seconds": (40, 10)}
+
+
+def test_area_sets_the_wall_to_any_level() -> None:
+    def where(search: str) -> tuple[object, object, object]:
+        params = screen_params(search, "zh", today=TODAY)
+        return params["county"], params["township"], params["region"]
+
+    assert where("?area=220000") == (None, None, "220000")
+    assert where("?area=220200") == (None, None, "220200")
+    assert where("?area=220284") == ("220284", None, None)
+    assert where("?area=220284101") == ("220284", "220284101", None)
+    assert where("?county=220283&township=220283101") == ("220283", "220283101", None), "the older keys still work"
+    assert where("?area=2202") == (None, None, None) and where("?area=" + "2" * 40) == (None, None, None)
     assert screen_params("?days=99999", "en", today=TODAY)["period"] == ScreenPeriod()
 
 
@@ -67,3 +80,27 @@ def test_an_unknown_county_in_the_address_shows_the_default_county(runtime: Runt
     """Not a server error for a leader who mistypes ?county=; a screen session never gets this far (security)."""
     assert repr(wall_page(runtime, "?county=999999", build="b")) == repr(wall_page(runtime, "", build="b"))
     assert county in repr(wall_page(runtime, "?county=999999", build="b"))
+
+
+def test_a_city_wall_shows_its_counties(runtime: Runtime, county: str) -> None:
+    from layouts import ids
+    from tests.dashboard.screens.region_support import CITY, PROVINCE, import_city
+    from tests.layouts.tree import by_id, nodes
+
+    counties = import_city(runtime)
+    page = wall_page(runtime, f"?area={CITY}&tour_stop=5", build="b")
+    anchor = by_id(page, ids.LIVE)
+    assert anchor.to_plotly_json()["props"]["data-area"] == CITY
+    assert anchor.to_plotly_json()["props"]["data-county"] in counties, "the stream names a county of the city"
+    assert by_id(page, ids.GRIDS).url == f"/api/geo/region/{CITY}" == by_id(page, ids.TOWNSHIPS).url
+    assert by_id(page, ids.TITLE).children.startswith("测试市")
+    assert [n.id for n in nodes(page) if str(getattr(n, "id", "")).endswith("-name") and
+            str(n.id).startswith("league-")] == [f"league-{i}-name" for i in range(len(counties))]
+    assert "区县排行" in repr(page) and "各区县按其最高预警等级着色" in repr(page)
+    province = wall_page(runtime, f"?area={PROVINCE}", build="b")
+    assert "各市排行" in repr(province) and by_id(province, ids.GRIDS).url == f"/api/geo/region/{PROVINCE}"
+    township = wall_page(runtime, "?area=990102001", build="b")
+    assert by_id(township, ids.LIVE).to_plotly_json()["props"]["data-area"] == "990102001"
+    assert by_id(township, ids.LIVE).to_plotly_json()["props"]["data-county"] == "990102"
+    assert repr(wall_page(runtime, "?area=990300", build="b")) == repr(wall_page(runtime, "", build="b")), \
+        "a region holding no served county shows the default county"
