@@ -15,12 +15,18 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-## Serve the demo county at http://127.0.0.1:8050 (SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set)
+## Serve the demo at http://127.0.0.1:8050 (SQLite + embedded Redis unless DATABASE_URL / REDIS_URL are set):
+## Shulan first, while the other eight counties of 吉林市 are onboarded and backfilled in the background
+## (`demo grow-city`, its progress in the log and in /api/status; it stops with the server, a new run continues it)
+# The demo county (Shulan) stays the screens' default county when the city around it is served.
+run: export COUNTY_CODE ?= 220283
 run: install
 	$(PY) -m dashboard db upgrade
 	$(PY) -m dashboard county ensure-demo
 	$(PY) -m dashboard demo backfill --days $(DAYS)
 	$(PY) -m dashboard cache rebuild
+	nice -n 10 $(PY) -m dashboard demo grow-city --days $(DAYS) & grow=$$!; \
+	trap 'kill $$grow 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) -m dashboard serve --demo-feed $(RATE)
 
 ## Run the whole suite (PostgreSQL and Redis from TEST_DATABASE_URL / TEST_REDIS_URL, plus the embedded default)

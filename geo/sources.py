@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ __all__ = [
     "TownshipRecord",
     "VillageRecord",
     "read_outline",
+    "read_outline_properties",
     "read_seat",
+    "read_table",
     "read_townships",
     "read_villages",
 ]
@@ -308,13 +311,29 @@ def _inside_brackets(value: str) -> str:
 
 def read_outline_name(path: str | Path) -> str | None:
     """The outline's own ``name`` property, if it has one (the county name for onboarding)."""
+    return read_outline_properties(path).get("name")
+
+
+def read_outline_properties(path: str | Path) -> dict[str, str]:
+    """The text and whole-number properties of the outline's first feature (``name``, ``adcode`` …)
+    as stripped text, the empty ones left out: a city's or province's name and code for onboarding
+    (a code written as a JSON number comes back as its digits)."""
     try:
         frame = gpd.read_file(Path(path), engine="pyogrio")
     except Exception as exc:  # same failure as read_outline, reported the same way
         raise CountyInputError(f"{path}: could not be read as a vector file: {exc}") from exc
-    if "name" not in frame.columns or frame.empty:
-        return None
-    value = frame["name"].iloc[0]
-    if not isinstance(value, str):  # missing values come back as NaN or None
-        return None
-    return value.strip() or None
+    if frame.empty:
+        return {}
+    first = frame.drop(columns=frame.geometry.name).iloc[0]
+    found = {str(key): value.strip() if isinstance(value, str) else str(int(value))
+             for key, value in first.items()
+             if isinstance(value, (str, numbers.Integral)) and not isinstance(value, bool)}  # NaN/None: missing
+    return {key: value for key, value in found.items() if value}
+
+
+def read_table(path: str | Path, *, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """A list file's data rows (e.g. a city's ``counties.csv``) as text cells by lower-case column,
+    each with its 1-based line number, checked as the township list is: UTF-8, the ``required``
+    columns present, at least one row, no row longer than the header."""
+    rows, _ = _read_csv(Path(path), required=required)
+    return [(row.line, row.cells) for row in rows]

@@ -7,11 +7,12 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dashboard.cases import demo_text
@@ -38,6 +39,10 @@ SOURCE_WEIGHTS = {
 MEDIAN_RESOLVE_DAYS = {Tier.village: 2.0, Tier.township: 6.0, Tier.county: 12.0}
 DAILY_MEAN = 23_724 / 365
 """The demo county's real yearly volume."""
+DEMO_VILLAGES = 248
+"""The demo county's village-level units: another county's history is scaled by its own count
+against this (:func:`scale_for`)."""
+DEMO_REF_PREFIX = "demo"
 
 REPEAT_SHARE = 0.02
 """Of the new demo cases, this share is the same dispute reported again through another channel
@@ -51,6 +56,27 @@ REPEAT_POOL = 2000
 
 def _pick(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def scale_for(villages: int) -> float:
+    """How much a county of ``villages`` village-level units writes against the demo county (its
+    volume follows its size; the demo county itself is 1.0 and keeps its history exactly)."""
+    return villages / DEMO_VILLAGES
+
+
+@dataclass(frozen=True)
+class HistoryStream:
+    """Which history a county gets: its volume against the demo county, and where its references
+    and random streams start. The demo county's default draws exactly the history it always had;
+    another county takes its code into both, so its cases are its own and never collide."""
+
+    scale: float = 1.0
+    ref_prefix: str = DEMO_REF_PREFIX
+    seed_suffix: str = ""
+
+    @classmethod
+    def of_county(cls, county: str, villages: int) -> HistoryStream:
+        return cls(scale=scale_for(villages), ref_prefix=f"{DEMO_REF_PREFIX}-{county}", seed_suffix=f":{county}")
 
 
 @dataclass
@@ -170,16 +196,16 @@ def _actor(action: Action) -> str:
 
 
 def backfill(service: CaseService, *, days: int, now: datetime, seed: int = 20260101,
-             progress: Callable[[int, int], None] | None = None) -> int:
+             progress: Callable[[int, int], None] | None = None, stream: HistoryStream = HistoryStream()) -> int:
     """Write ``days`` days of history ending ``now``; days already written are skipped, so a longer or
-    later run fills in only the days missing. ``progress`` as in :func:`backfill_days`."""
+    later run fills in only the days missing. ``progress`` and ``stream`` as in :func:`backfill_days`."""
     today = local_date(now)
     return backfill_days(service, [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)], now=now,
-                         seed=seed, progress=progress)
+                         seed=seed, progress=progress, stream=stream)
 
 
 def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, seed: int = 20260101,
-                  progress: Callable[[int, int], None] | None = None) -> int:
+                  progress: Callable[[int, int], None] | None = None, stream: HistoryStream = HistoryStream()) -> int:
     """Write the history of the given days. A day's cases depend only on the seed and the day, not on
     which other days are written with it, so any selection of days gives the same cases.
     ``progress`` is told (0, days) first, then (days done, days) after each day, skipped ones included.
@@ -187,9 +213,13 @@ def backfill_days(service: CaseService, days: Iterable[date], *, now: datetime, 
     Cases received in the last ``matters.recent_days`` before ``now`` get the write path's arrival
     check (``service.arrival``: their possible duplicates, as the duty console shows them); older
     ones are past the finder's pool anyway, and checking a year of them would add about half to the
-    backfill's time (about a millisecond a case on SQLite). Each day is written in order of receipt."""
+    backfill's time (about a millisecond a case on SQLite). Each day is written in order of receipt.
+
+    ``stream`` says whose history it is: the default is the demo county's; a county of the demo's
+    city writes its own (:meth:`HistoryStream.of_county`), of its own size."""
     chosen = list(days)
-    history = History(CaseFactory(service, random.Random(seed)), seed)
+    history = History(CaseFactory(service, random.Random(f"{seed}{stream.seed_suffix}" if stream.seed_suffix else seed)),
+                      seed, stream=stream)
     check_since = now - timedelta(days=service.rules.matters.recent_days)
     written = 0
     if progress is not None:
@@ -216,9 +246,10 @@ class History:
     written in a run of days.
     """
 
-    def __init__(self, factory: CaseFactory, seed: int) -> None:
+    def __init__(self, factory: CaseFactory, seed: int, *, stream: HistoryStream = HistoryStream()) -> None:
         self.factory = factory
-        self.seed = seed
+        self.seed = f"{seed}{stream.seed_suffix}"
+        self.stream = stream
         self._new: dict[date, tuple[list[DemoCase], set[int]]] = {}
 
     def _new_disputes(self, day: date) -> tuple[list[DemoCase], set[int]]:
@@ -230,13 +261,14 @@ class History:
             rng = factory.rng
             season = 1.0 + 0.25 * math.cos((day.timetuple().tm_yday - 30) / 365 * 2 * math.pi)
             weekday = 1.15 if day.weekday() < 5 else 0.6
-            count = max(0, int(rng.gauss(DAILY_MEAN * season * weekday, 6)))
+            scale = self.stream.scale
+            count = max(0, int(rng.gauss(DAILY_MEAN * scale * season * weekday, 6 * math.sqrt(scale))))
             start = day_start(day)
             cases: list[DemoCase] = []
             for n in range(count):
                 # Working hours carry most reports.
                 hour = min(23.99, max(0.0, rng.gauss(13, 3.5)))
-                draft, story = factory.new_dispute(start + timedelta(hours=hour), f"demo-{day:%Y%m%d}-{n:04d}")
+                draft, story = factory.new_dispute(start + timedelta(hours=hour), f"{self.stream.ref_prefix}-{day:%Y%m%d}-{n:04d}")
                 cases.append(factory.plan(draft, story))
             slots = random.Random(f"{self.seed}:{day.isoformat()}:repeat-slots")
             repeats = {n for n in range(count) if slots.random() < REPEAT_SHARE}
@@ -305,30 +337,88 @@ def live(service: CaseService, *, rate: float = 1.0, seed: int | None = None, li
     """Keep writing: new cases and progress on open ones, ``rate`` changes per second on average,
     each stamped with ``clock()``. :data:`REPEAT_SHARE` of the new cases repeat a dispute this feed
     reported in the last :data:`REPEAT_WITHIN` (and at least :data:`REPEAT_AFTER` before)."""
+    return live_counties(lambda: [(service, 1.0)], rate=rate, seed=seed, limit=limit, clock=clock)
+
+
+FedCounties = Callable[[], Sequence[tuple[CaseService, float]]]
+"""The counties a live feed writes to, each with its weight (the demo county 1.0, another county
+its size against it, :func:`scale_for`)."""
+
+
+@dataclass
+class _Feed:
+    """One county's part of the live feed: its write path, its share, the disputes it may repeat."""
+
+    service: CaseService
+    weight: float
+    factory: CaseFactory
+    recent: deque[DemoCase] = field(default_factory=lambda: deque(maxlen=REPEAT_POOL))
+
+
+def live_counties(counties: FedCounties, *, rate: float = 1.0, seed: int | None = None, limit: int | None = None,
+                  clock: Clock = system_clock, refresh_seconds: float = 60.0) -> int:
+    """:func:`live` over several counties: each gets about ``rate`` × its weight changes per second,
+    through its own write path. ``counties()`` is asked again every ``refresh_seconds``, so a county
+    onboarded while the feed runs joins it. Each county repeats only disputes it reported itself.
+    With one county this draws exactly what :func:`live` always drew for a seed."""
     rng = random.Random(seed)
-    factory = CaseFactory(service, rng, random.Random(f"{seed}:words") if seed is not None else None)
-    recent: deque[DemoCase] = deque(maxlen=REPEAT_POOL)
+    feeds: dict[str, _Feed] = {}
+
+    def refresh() -> None:
+        try:
+            fed = list(counties())
+        except SQLAlchemyError:
+            log.warning("live feed: could not list the counties; keeping %d", len(feeds), exc_info=True)
+            return
+        for service, weight in fed:
+            feed = feeds.get(service.county_code)
+            if feed is not None:
+                feed.weight = weight
+                continue
+            suffix = f":{service.county_code}" if feeds else ""
+            words = random.Random(f"{seed}:words{suffix}") if seed is not None else None
+            feeds[service.county_code] = _Feed(service, weight, CaseFactory(service, rng, words))
+            if len(feeds) > 1:
+                log.info("live feed: county %s joins (weight %.2f)", service.county_code, weight)
+
+    refresh()
+    refreshed = time.monotonic()
     done = 0
     while limit is None or done < limit:
-        time.sleep(rng.expovariate(rate))
-        now = clock()
-        try:
-            if rng.random() < 0.55:
-                ref = f"live-{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}"
-                originals = [c for c in recent if now - REPEAT_WITHIN <= c.draft.received_at <= now - REPEAT_AFTER]
-                if originals and rng.random() < REPEAT_SHARE:
-                    original = rng.choice(originals)
-                    draft = factory.repeat(rng, original, now, ref)
-                else:
-                    draft, story = factory.new_dispute(now, ref)
-                    recent.append(DemoCase(draft, [], story))
-                service.submit(draft, actor="受理窗口", now=now)
-            else:
-                _advance_random_case(service, rng, now)
-        except TransitionError as error:
-            log.info("skipped a move: %s", error)
+        if time.monotonic() - refreshed >= refresh_seconds:
+            refresh()
+            refreshed = time.monotonic()
+        active = [feed for feed in feeds.values() if feed.weight > 0]
+        if not active:
+            time.sleep(refresh_seconds)
+            refreshed = 0.0
+            continue
+        time.sleep(rng.expovariate(rate * sum(feed.weight for feed in active)))
+        feed = active[0] if len(active) == 1 else rng.choices(active, weights=[f.weight for f in active])[0]
+        _live_change(feed, rng, clock())
         done += 1
     return done
+
+
+def _live_change(feed: _Feed, rng: random.Random, now: datetime) -> None:
+    """One change of the live feed in ``feed``'s county: a new case (now and then a repeat of a
+    dispute it reported before), or the next step of one of its open cases."""
+    service, factory, recent = feed.service, feed.factory, feed.recent
+    try:
+        if rng.random() < 0.55:
+            ref = f"live-{now:%Y%m%d%H%M%S%f}-{rng.randrange(10**6)}"
+            originals = [c for c in recent if now - REPEAT_WITHIN <= c.draft.received_at <= now - REPEAT_AFTER]
+            if originals and rng.random() < REPEAT_SHARE:
+                original = rng.choice(originals)
+                draft = factory.repeat(rng, original, now, ref)
+            else:
+                draft, story = factory.new_dispute(now, ref)
+                recent.append(DemoCase(draft, [], story))
+            service.submit(draft, actor="受理窗口", now=now)
+        else:
+            _advance_random_case(service, rng, now)
+    except TransitionError as error:
+        log.info("skipped a move: %s", error)
 
 
 def _advance_random_case(service: CaseService, rng: random.Random, now: datetime) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import typer
 from typer import rich_utils
 
-from dashboard.cli import accounts, cache, cases, county, database, demo, fonts, scheduler, serving
+from dashboard.cli import accounts, cache, cases, county, database, demo, fonts, region, scheduler, serving
 from dashboard.cli import reports as report_commands
 from dashboard.cli import audit as audit_commands
 from dashboard.cli import warnings as warning_commands
@@ -29,9 +29,12 @@ app = typer.Typer(name=PROG, help="Every operation a county's operator runs by h
                   no_args_is_help=True, add_completion=False)
 app.add_typer(database.app, name="db")
 app.add_typer(county.app, name="county")
+app.add_typer(region.city, name="city")
+app.add_typer(region.province, name="province")
 app.add_typer(demo.app, name="demo")
 app.add_typer(cases.app, name="cases")
 app.add_typer(accounts.clients, name="clients")
+app.add_typer(accounts.sources, name="sources")
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.screens, name="screens")
 app.add_typer(scheduler.app, name="scheduler")

@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from shapely import to_geojson
 
 from dashboard.cli.context import CLI_ROLE, actor, runtime
 from dashboard.imports import onboarding
 from dashboard.runtime import NoCountyError, Runtime
 from dashboard.settings import PROJECT_ROOT
-from data_access import audit
-from geo import sources
 from geo.generate import GeneratedCounty
 from geo.sources import OTHER_KIND
 
@@ -64,22 +61,19 @@ def ensure_demo(ctx: typer.Context) -> None:
 
 def save_county(rt: Runtime, *, outline: Path, townships: Path, villages: Path, crs: str, seat: Path | None,
                 name: str | None, grids: int | None) -> None:
-    """Read, check and generate everything first, then store it in one audited transaction."""
-    generated = onboarding.load_county_files(outline=outline, townships=townships, villages=villages, crs=crs,
-                                             seat=seat, grid_target=grids)
-    outline_shape = sources.read_outline(outline, crs=crs)
-    county_name = name or sources.read_outline_name(outline) or onboarding.county_code_of(generated)
-    with rt.sessions() as session, session.begin():
-        report = onboarding.save_county(session, generated, name=county_name, now=rt.clock(),
-                                        outline_geojson=to_geojson(outline_shape))
-        audit.record(session, actor=actor(), role=CLI_ROLE, action="county_import",
-                     target=f"county:{report.county_code}",
-                     detail={"name": county_name, "outline": outline.name, "townships": report.townships,
-                             "villages": report.villages, "grids": report.grids, "centers": report.centers,
-                             "removed_grids": report.removed_grids, "crs": crs})
-    print(f"county {report.county_code} {county_name}: {report.townships} townships, {report.villages} villages, "
-          f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed")
-    print(kinds_summary(generated))
+    """Read, check and generate everything first, then store it in one audited transaction
+    (``onboarding.onboard``, which ``city import`` runs for each of its counties too)."""
+    done = onboarding.onboard(rt.sessions, outline=outline, townships=townships, villages=villages, crs=crs, seat=seat,
+                              name=name, grids=grids, now=rt.clock(), actor=actor(), role=CLI_ROLE)
+    print(summary(done))
+
+
+def summary(done: onboarding.Onboarded) -> str:
+    """What an onboarded county's operator reads: its counts, then its units by kind."""
+    report = done.report
+    return (f"county {report.county_code} {done.name}: {report.townships} townships, {report.villages} villages, "
+            f"{report.grids} grids (generated), {report.centers} centres; {report.removed_grids} stale grids removed\n"
+            + kinds_summary(done.generated))
 
 
 def kinds_summary(generated: GeneratedCounty) -> str:

@@ -6,16 +6,17 @@ transaction, so a bad file changes nothing. Re-running updates rows in place by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from shapely import to_geojson
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.domain.vocabulary import Residency, Tier
-from data_access import areas
+from data_access import areas, audit
 from data_access.models import Case, Center, County, Department, Grid, Township, Village
 from geo import sources
 from geo.errors import CountyInputError
@@ -71,6 +72,42 @@ def load_county_files(
         raise
     except ValueError as error:  # e.g. a seat outside the outline: the files disagree
         raise CountyInputError(f"cannot generate areas from {outline}, {townships}, {villages}: {error}") from None
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """What one county's onboarding stored: the counts, the name it was stored under, and the
+    generated areas (their kinds are what the operator checks in the summary)."""
+
+    report: ImportReport
+    name: str
+    generated: GeneratedCounty
+
+
+def onboard(
+    sessions: sessionmaker[Session], *, outline: Path, townships: Path, villages: Path, crs: str = "wgs84",
+    seat: Path | None = None, name: str | None = None, grids: int | None = None, now: datetime, actor: str,
+    role: str, check: Callable[[GeneratedCounty], None] | None = None,
+) -> Onboarded:
+    """One county from its files, the whole of ``county import``: read, check and generate
+    everything first, then store it in one audited transaction of its own, so a bad file changes
+    nothing. ``name`` defaults to the outline's ``name`` property, then the code; ``grids`` to the
+    county's size (:func:`load_county_files`). ``check`` may refuse the generated county (raise
+    ``CountyInputError``) before anything is written, as a city import does for a county whose
+    code lies outside the city."""
+    generated = load_county_files(outline=outline, townships=townships, villages=villages, crs=crs, seat=seat,
+                                  grid_target=grids)
+    if check is not None:
+        check(generated)
+    outline_shape = sources.read_outline(outline, crs=crs)
+    county_name = name or sources.read_outline_name(outline) or county_code_of(generated)
+    with sessions() as session, session.begin():
+        report = save_county(session, generated, name=county_name, now=now, outline_geojson=to_geojson(outline_shape))
+        audit.record(session, actor=actor, role=role, action="county_import", target=f"county:{report.county_code}",
+                     detail={"name": county_name, "outline": outline.name, "townships": report.townships,
+                             "villages": report.villages, "grids": report.grids, "centers": report.centers,
+                             "removed_grids": report.removed_grids, "crs": crs})
+    return Onboarded(report, county_name, generated)
 
 
 def county_code_of(generated: GeneratedCounty) -> str:
