@@ -30,7 +30,9 @@ run: install
 	$(PY) -m dashboard serve --demo-feed $(RATE)
 
 ## Run the whole suite (PostgreSQL and Redis from TEST_DATABASE_URL / TEST_REDIS_URL, plus the embedded default)
+## and a three-master Redis Cluster on loopback ports 7001-7003, started here when TEST_REDIS_CLUSTER_URL names none
 test: install
+	@[ -n "$$TEST_REDIS_CLUSTER_URL" ] || .ci/redis-cluster $(CURDIR)/var/redis-cluster
 	$(PY) -m pytest -q -p no:cacheprovider
 
 clean:
