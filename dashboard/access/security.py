@@ -254,8 +254,9 @@ class AccessMiddleware:
             return error_json(403, "forbidden", f"this screen is bound to area {principal.area}", "county") \
                 if rule.kind != "page" else \
                 forbidden_page(f"此屏幕只显示 {principal.area} · this screen shows area {principal.area} only")
-        if rule.kind == "page":
-            return forbidden_page(f"此账号只能查看 {principal.area} · this account sees area {principal.area} only")
+        if rule.kind == "page":  # an area outside is not there for this caller (404); a console of another county is refused (403)
+            return forbidden_page(f"此账号只能查看 {principal.area} · this account sees area {principal.area} only",
+                                  status=404 if refusal is not None else 403)
         return outside_area(principal)
 
     def _default_county(self, db: RequestSession) -> str | None:

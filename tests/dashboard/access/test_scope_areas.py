@@ -16,7 +16,7 @@ each with a red case. Every caller (a city leader, a leader of another county, a
 the province, a wall bound to the city, a source system bound to one county, and an unscoped
 admin, for whom everything is inside) asks every route
 family for every target (each county, township, grid, city and province, and hostile codes). The
-table says what it must get: inside its area a 200, outside a 404 (a page: the 403 page; a wall
+table says what it must get: inside its area a 200, outside a 404 (a page: the refusal page with 404; a wall
 naming a county outside: 403, as always), a hostile code a 4xx (or, on a page or a screen
 callback, at most its own area's page), never a 500; no answer names a county outside the caller's
 area. The app runs under uvicorn in this process, so the live stream is read as a browser reads it.
@@ -193,7 +193,7 @@ class Family:
     """A route family: who may use it, its targets and the request for one target.
 
     ``kind``: ``county`` (the target is named as a county: a wall outside is answered 403),
-    ``area`` (an area code: 404 for everyone), ``page`` (a page: the 403 page outside) or
+    ``area`` (an area code: 404 for everyone), ``page`` (a page: the refusal page, 404, outside) or
     ``callback`` (a screen's callback: 404 outside, a wall naming a county outside 403)."""
 
     name: str
@@ -275,9 +275,7 @@ def judge(caller: Caller, family: Family, target: str, response: httpx.Response)
     inside = caller.sees(target)
     if inside:
         return None if status == 200 or (family.refusals_only and status == 404) else f"{status} inside the area"
-    if family.kind == "page":
-        wanted = 403
-    elif caller.role is Role.screen and family.names_county:
+    if caller.role is Role.screen and family.names_county:
         wanted = 403
     else:
         wanted = 404
