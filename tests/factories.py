@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from shapely.affinity import translate
 from shapely.geometry import Point, box
 
 from dashboard.cases.casework import CaseDraft
@@ -33,6 +34,19 @@ def small_county() -> GeneratedCounty:
 
 
 GRID_CODES = [g.code for g in small_county().grids]
+
+
+def small_county_at(code: str, xoff: float) -> GeneratedCounty:
+    """The small test county under the codes of county ``code`` (names prefixed with it, so they
+    stay unique across counties), ``xoff`` degrees of longitude east: a neighbour for tests of
+    several counties on one system."""
+    def moved(area: GeneratedArea) -> GeneratedArea:
+        return replace(area, code=code + area.code[len(COUNTY):], name=f"{code}{area.name}",
+                       parent_code=code + area.parent_code[len(COUNTY):] if area.parent_code else None,
+                       geometry=translate(area.geometry, xoff=xoff), center=translate(area.center, xoff=xoff))
+    own = small_county()
+    return GeneratedCounty([moved(a) for a in own.townships], [moved(a) for a in own.villages],
+                           [moved(a) for a in own.grids], translate(own.seat, xoff=xoff))
 
 
 def draft(n: int, received_at: datetime, **overrides: object) -> CaseDraft:

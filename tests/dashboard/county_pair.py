@@ -10,15 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import shapely
-from shapely.affinity import translate
 from shapely.geometry import box
 
 from dashboard.access.tokens import new_token, token_hash
 from dashboard.imports import onboarding
 from dashboard.runtime import Runtime
 from data_access import api_clients
-from geo.generate import GeneratedArea, GeneratedCounty
-from tests.factories import COUNTY, small_county
+from tests.factories import COUNTY, small_county, small_county_at
 
 WEST, EAST = "220282", "220283"
 """Two county codes of city 220200 (吉林市): 桦甸市 and 舒兰市."""
@@ -27,17 +25,7 @@ OFFSETS = {WEST: 0.0, EAST: 1.0}
 """Degrees of longitude each county lies east of the small test county (127.0–127.8 E, 44.0–44.2 N)."""
 
 
-def _moved(area: GeneratedArea, code: str, dx: float) -> GeneratedArea:
-    return GeneratedArea(code + area.code[len(COUNTY):], area.name, None if area.parent_code is None
-                         else code + area.parent_code[len(COUNTY):], area.kind,
-                         translate(area.geometry, xoff=dx), translate(area.center, xoff=dx))
-
-
-def county_like_small(code: str, dx: float) -> GeneratedCounty:
-    """The small test county under ``code``, ``dx`` degrees east."""
-    base = small_county()
-    return GeneratedCounty([_moved(a, code, dx) for a in base.townships], [_moved(a, code, dx) for a in base.villages],
-                           [_moved(a, code, dx) for a in base.grids], translate(base.seat, xoff=dx))
+county_like_small = small_county_at
 
 
 def import_pair(rt: Runtime) -> tuple[str, str]:

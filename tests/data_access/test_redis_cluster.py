@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
-from shapely.affinity import translate
 from sqlalchemy import select
 
 from dashboard.cases import cache_ops
@@ -32,8 +30,7 @@ from dashboard.settings import Settings
 from data_access import aggregates, figure_queries, redis_changes, redis_keys
 from data_access.models import Base, Case
 from data_access.redis_connection import connect, is_cluster_url, scan_county
-from geo.generate import GeneratedArea, GeneratedCounty
-from tests.factories import COUNTY, GRID_CODES, draft, hours, small_county
+from tests.factories import COUNTY, GRID_CODES, draft, hours, small_county_at
 from tests.waiting import wait_until
 
 CLUSTER_URL = os.environ.get("TEST_REDIS_CLUSTER_URL", "redis+cluster://127.0.0.1:7001")
@@ -42,15 +39,7 @@ CANDIDATES = ("990101", "990202", "990303", "990404", "990505", "990606", "99070
 """County codes to place on the cluster: the first, and the first after it on another shard."""
 
 
-def _moved(code: str, shift: float) -> GeneratedCounty:
-    """The small test county under ``code``'s codes and names, ``shift`` degrees east."""
-    def moved(area: GeneratedArea) -> GeneratedArea:
-        return replace(area, code=code + area.code[len(COUNTY):], name=f"{code}{area.name}",
-                       parent_code=code + area.parent_code[len(COUNTY):] if area.parent_code else None,
-                       geometry=translate(area.geometry, xoff=shift), center=translate(area.center, xoff=shift))
-    own = small_county()
-    return GeneratedCounty([moved(a) for a in own.townships], [moved(a) for a in own.villages],
-                           [moved(a) for a in own.grids], translate(own.seat, xoff=shift))
+_moved = small_county_at
 
 
 def _grids(county: str) -> list[str]:

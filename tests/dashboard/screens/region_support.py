@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from shapely.affinity import translate
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -17,8 +16,7 @@ from dashboard.imports import onboarding
 from dashboard.runtime import Runtime
 from data_access.figure_queries import _count_if, period_columns
 from data_access.models import Case, Region
-from geo.generate import GeneratedArea, GeneratedCounty
-from tests.factories import COUNTY, draft, hours, small_county
+from tests.factories import COUNTY, draft, hours, small_county_at
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
 CITY = "990100"
@@ -29,15 +27,7 @@ ELSEWHERE = "990201"
 """A county of the same province in another city (990200): never part of city 990100."""
 
 
-def moved_county(code: str, xoff: float) -> GeneratedCounty:
-    """The small test county moved ``xoff`` degrees east under the codes of ``code``."""
-    def moved(area: GeneratedArea) -> GeneratedArea:
-        return replace(area, code=code + area.code[len(COUNTY):], name=f"{code}{area.name}",
-                       parent_code=code + area.parent_code[len(COUNTY):] if area.parent_code else None,
-                       geometry=translate(area.geometry, xoff=xoff), center=translate(area.center, xoff=xoff))
-    own = small_county()
-    return GeneratedCounty([moved(a) for a in own.townships], [moved(a) for a in own.villages],
-                           [moved(a) for a in own.grids], translate(own.seat, xoff=xoff))
+moved_county = small_county_at
 
 
 def outline(xoff: float) -> str:
