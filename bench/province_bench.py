@@ -46,6 +46,8 @@ import redis
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from bench.snapshot_speed import percentile as pct
+from bench.snapshot_speed import timed
 from bench import province
 from bench.live_latency import Server, fan_out
 from bench.schema import fresh_schema, schema_url
@@ -80,15 +82,6 @@ def log(message: str) -> None:
     print(f"[province {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered)) - 1))]
 
 
 def runtime(url: str, redis_url: str, county: str | None, var: Path) -> Runtime:
