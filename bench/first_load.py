@@ -52,8 +52,10 @@ PROFILES: dict[str, list[str]] = {"br": ["gzip", "deflate", "br", "zstd"], "gzip
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                 "--window-size=1920,1080", "--hide-scrollbars")
-DRAWN = ("return !!(window.mediationMap && window.mediationMap.styledCount() >= 1700"
+DRAWN = ("return !!(window.mediationMap && window.mediationMap.styledCount() >= arguments[0]"
          " && document.getElementById('kpi-open') && document.getElementById('kpi-open').textContent !== '—')")
+COUNTY_SHAPES = 1700
+"""Shapes a county wall has styled once drawn (its grids); a city wall draws its counties (``--shapes 9``)."""
 
 
 @dataclass
@@ -144,13 +146,13 @@ def _driver(encodings: list[str]) -> webdriver.Chrome:
 
 
 def load_wall(entry: str, encodings: list[str], screenshot: Path | None = None,
-              settle_s: float = 2.0) -> list[Resource]:
+              settle_s: float = 2.0, shapes: int = COUNTY_SHAPES) -> list[Resource]:
     """Open the wall with an empty cache; stop once the map is drawn, fonts are in and the network is quiet."""
     driver = _driver(encodings)
     try:
         driver.get(entry)
         try:
-            WebDriverWait(driver, 60, poll_frequency=0.2).until(lambda d: d.execute_script(DRAWN))
+            WebDriverWait(driver, 60, poll_frequency=0.2).until(lambda d: d.execute_script(DRAWN, shapes))
         except TimeoutException:
             raise RuntimeError(f"the wall was not drawn within 60 s at {driver.current_url}") from None
         driver.execute_async_script("var done = arguments[arguments.length - 1]; document.fonts.ready.then(done);")
@@ -236,11 +238,11 @@ def warm_up(entry: str) -> None:
         client.get(f"{parts.scheme}://{parts.netloc}/_dash-layout")
 
 
-def measure(entry: str, screenshot: Path | None = None) -> dict[str, Any]:
+def measure(entry: str, screenshot: Path | None = None, shapes: int = COUNTY_SHAPES) -> dict[str, Any]:
     warm_up(entry)
     profiles: dict[str, Any] = {}
     for name, encodings in PROFILES.items():
-        resources = load_wall(entry, encodings, screenshot if name == "br" else None)
+        resources = load_wall(entry, encodings, screenshot if name == "br" else None, shapes=shapes)
         kinds = by_kind(resources)
         profiles[name] = {"accept_encoding": ", ".join(encodings), "transferred": kinds[-1]["transferred"],
                           "goal_met": kinds[-1]["transferred"] <= GOAL_BYTES, "by_kind": kinds,
@@ -275,11 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.first_load", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--url", help="measure a running server: the link a screen opens (token included)")
     parser.add_argument("--screenshot", type=Path, help="also save the loaded wall (br load) as a PNG")
+    parser.add_argument("--shapes", type=int, default=COUNTY_SHAPES,
+                        help="shapes styled when the wall is drawn (a county's grids; 9 for 吉林市's city wall)")
     parser.add_argument("--json", action="store_true", help="print the JSON result instead of tables")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/first_load.json")
     args = parser.parse_args(argv)
     if args.url:
-        result = measure(args.url, args.screenshot)
+        result = measure(args.url, args.screenshot, args.shapes)
     else:
         with own_server() as entry:
             result = measure(entry, args.screenshot)

@@ -37,6 +37,8 @@ FALLBACK_CSS = FONT_DIR / "noto-sans-sc.css"
 which slice file holds which character."""
 SUBSET_CSS = ASSETS / "fonts.css"
 DEMO_DATA = PROJECT_ROOT.parent / "shared" / "data" / "shulan"
+CITY_DATA = PROJECT_ROOT.parent / "shared" / "data" / "jilin-city"
+"""The demo county's city: its other counties' names make the ``city`` part."""
 FAMILY = "Wall Sans SC"
 FALLBACK_FAMILY = "Noto Sans SC"
 WEIGHTS = (400, 700)
@@ -52,6 +54,7 @@ NOT_WALL_LAYOUTS = ("labels.py", "tablet.py", "duty.py")
 SCREEN_SOURCES = (ASSETS / "live.js", ASSETS / "map_style.js", ASSETS / "tour.js", ASSETS / "wall.css",
                   PROJECT_ROOT / "dashboard" / "screens" / "wall_panels.py",
                   PROJECT_ROOT / "dashboard" / "domain" / "figure_text.py", PROJECT_ROOT / "callbacks" / "wall.py",
+                  PROJECT_ROOT / "dashboard" / "domain" / "warning_text.py",
                   *sorted(p for p in (PROJECT_ROOT / "layouts").glob("*.py") if p.name not in NOT_WALL_LAYOUTS))
 """Screen code whose literals (not comments or docstrings) can put characters on the wall, such as
 the badge's ``content: "● "`` in wall.css and the KPI change arrows (``↑``) of dashboard/domain/figure_text.py."""
@@ -59,14 +62,16 @@ OTHER_SCREENS = ("duty.", "tablet.", "range.", "action.", "status.", "col.", "fi
 """Label prefixes only the tablet and the duty console show (kinds of township on the tablet; a
 matter's candidates and their reasons on the console): their characters come from the fallback
 slices there, and leaving them out keeps the wall's first load about 20 KB smaller."""
-PARTS = ("core", "villages", "notes")
+PARTS = ("core", "villages", "city", "notes")
 """Each weight is three files with disjoint ``unicode-range``s: ``core`` (labels, reasons, marks,
 ASCII, county and township names), ``villages`` (characters only village and grid names use) and
 ``notes`` (only the panels' definitions use). A browser fetches a file only once it draws a
 character of its range in its weight. The ticker shows village names in bold, and regular text only
 in the map's hover tooltips; definitions show only as native ``title`` tips, which are not drawn with
 a web font. So a wall fetches neither notes file, nor the regular villages file until someone points
-at the map: about 27 KB less on a first load."""
+at the map: about 27 KB less on a first load. ``city`` holds the characters only the other counties
+of the demo county's city use in their names (a city wall, or a county's wall elsewhere in it): a
+county wall never fetches it, and a city wall fetches it instead of a dozen fallback slices."""
 
 
 class FontSubsetError(RuntimeError):
@@ -153,20 +158,27 @@ def _wall_text(data_dir: Path, *, villages: bool = True, notes: bool = True) -> 
             + screen_literals() + ASCII + PUNCTUATION)
 
 
-def wall_characters(data_dir: Path = DEMO_DATA) -> str:
+def city_names(city_dir: Path | None = CITY_DATA) -> str:
+    """The names of the demo county's city (its counties, townships and villages); empty without one."""
+    return place_names(city_dir) if city_dir is not None and any(city_dir.glob("*.csv")) else ""
+
+
+def wall_characters(data_dir: Path = DEMO_DATA, city_dir: Path | None = CITY_DATA) -> str:
     """Every character the wall can show, sorted, without control characters."""
-    return "".join(sorted({c for c in _wall_text(data_dir) if c.isprintable()}))
+    return "".join(sorted({c for c in _wall_text(data_dir) + city_names(city_dir) if c.isprintable()}))
 
 
-def wall_parts(data_dir: Path = DEMO_DATA) -> dict[str, str]:
-    """``wall_characters`` split into ``PARTS``: what only village names use, what only definitions
-    use, and all the rest."""
+def wall_parts(data_dir: Path = DEMO_DATA, city_dir: Path | None = CITY_DATA) -> dict[str, str]:
+    """``wall_characters`` split into ``PARTS``: what only village names use, what only the city's
+    other counties' names use, what only definitions use, and all the rest."""
     core = set(_wall_text(data_dir, villages=False, notes=False))
     villages = set(_wall_text(data_dir, notes=False)) - core
-    everything = wall_characters(data_dir)
+    city = {c for c in city_names(city_dir) if c.isprintable()} - core - villages
+    everything = wall_characters(data_dir, city_dir)
     return {"core": "".join(c for c in everything if c in core),
             "villages": "".join(c for c in everything if c in villages),
-            "notes": "".join(c for c in everything if c not in core and c not in villages)}
+            "city": "".join(c for c in everything if c in city),
+            "notes": "".join(c for c in everything if c not in core and c not in villages and c not in city)}
 
 
 def _codepoints(unicode_range: str) -> frozenset[int]:

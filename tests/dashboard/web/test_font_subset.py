@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from dashboard.domain.warning_text import reason_text
 from dashboard.web import font_subset as fs
 
 REGENERATE = ("run `python -m dashboard fonts subset` and commit assets/fonts.css and "
@@ -34,6 +35,22 @@ def test_the_parts_split_the_wall_characters_and_keep_labels_in_the_core() -> No
     assert "".join(sorted("".join(PARTS.values()))) == fs.wall_characters()
     assert sum(map(len, PARTS.values())) == len(fs.wall_characters())
     assert set(fs.catalogue_text(notes=False)) <= set(PARTS["core"]) and PARTS["villages"] and PARTS["notes"]
+
+
+def test_a_warning_reason_is_drawn_from_the_core_file() -> None:
+    """The wall's warnings panel prints reasons in regular weight: a character missing from the core
+    pulled two fallback slices (58 KB) onto every wall with a warning."""
+    reason = reason_text(category="neighbour", place="舒兰市", window=3, observed=9, expected=2.1, p=0.0001, lang="zh")
+    assert set(reason) <= set(PARTS["core"]), set(reason) - set(PARTS["core"])
+
+
+def test_the_city_part_holds_the_other_counties_names_and_nothing_of_the_county_wall() -> None:
+    """A city wall draws its counties', townships' and villages' names from the subset, and a county
+    wall never needs the city file."""
+    names = {c for c in fs.city_names() if c.isprintable()}
+    assert names and names <= set(fs.wall_characters())
+    assert set(PARTS["city"]) == names - set(PARTS["core"]) - set(PARTS["villages"])
+    assert not set(PARTS["city"]) & set(fs.place_names())
 
 
 def test_the_subset_is_declared_for_exactly_its_characters_and_first_in_the_stack() -> None:
